@@ -1,0 +1,52 @@
+# Sourced by scripts/dev, scripts/test and scripts/bench: installs what is missing, from the
+# package registries only (rustup dist, crates.io, npm), at pinned versions, and points
+# worker-build at the local tools so it never downloads from anywhere else.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$PATH"
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+
+WORKER_BUILD_VERSION=0.8.7   # must match the worker crate's minor version
+# wasm-bindgen-cli must equal the wasm-bindgen version resolved in Cargo.lock, exactly.
+WASM_BINDGEN_VERSION=$(awk '$0=="name = \"wasm-bindgen\""{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+
+step() { local started=$SECONDS; echo "==> $*"; "$@"; echo "    ($(( SECONDS - started )) s)"; }
+
+setup_tools() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown \
+    || step rustup target add wasm32-unknown-unknown
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || step rustup component add clippy rustfmt
+  [ "$(worker-build --version 2>/dev/null || true)" = "$WORKER_BUILD_VERSION" ] \
+    || step cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+  # No --locked: its lock pins a webpki-roots version the registry no longer has.
+  [ "$(wasm-bindgen --version 2>/dev/null || true)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ] \
+    || step cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    step npm ci --no-audit --no-fund
+  fi
+  export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
+  export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
+  export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+}
+
+build_worker() {
+  step worker-build --release
+  local raw gz
+  raw=$(wc -c < build/index_bg.wasm)
+  gz=$(gzip -9 -c build/index_bg.wasm | wc -c)
+  echo "    wasm: ${raw} bytes raw, ${gz} bytes gzip -9 (limit 3 MiB gzip on the free plan)"
+}
+
+# .dev.vars with random secrets, created once (never committed).
+ensure_dev_vars() {
+  if [ ! -f .dev.vars ]; then
+    {
+      for name in MEMBER_JWT_SECRET STAFF_JWT_SECRET CORE_SIGNING_SECRET EDGE_SIGNING_SECRET; do
+        echo "$name=$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')"
+      done
+    } > .dev.vars
+    echo "==> created .dev.vars with random dev secrets"
+  fi
+}

@@ -1,0 +1,80 @@
+//! Delivery to the core system: signed (`Edge-Signature`), with an `Idempotency-Key`, and a
+//! timeout so a hanging core cannot hold an object forever.
+
+use crate::config::Config;
+use crate::domain::delivery::{classify, Outcome};
+use crate::http::request::wall_now;
+use crate::http::signature;
+use std::time::Duration;
+use worker::wasm_bindgen_futures::spawn_local;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+
+/// Where a delivery goes on the core system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Orders,
+    Events,
+}
+
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Orders => "orders",
+            Target::Events => "events",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Target> {
+        match raw {
+            "orders" => Some(Target::Orders),
+            "events" => Some(Target::Events),
+            _ => None,
+        }
+    }
+}
+
+pub async fn deliver(
+    config: &Config,
+    target: Target,
+    idempotency_key: &str,
+    body: &str,
+) -> Outcome {
+    let url = format!("{}/{}", config.core_base_url, target.as_str());
+    let headers = Headers::new();
+    let signed = signature::sign(
+        config.edge_signing_secret.as_bytes(),
+        wall_now().timestamp(),
+        body.as_bytes(),
+    );
+    for (name, value) in [
+        ("Content-Type", "application/json"),
+        ("Idempotency-Key", idempotency_key),
+        ("Edge-Signature", signed.as_str()),
+    ] {
+        if headers.set(name, value).is_err() {
+            return Outcome::Permanent(format!("header {name} could not be set"));
+        }
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let request = match Request::new_with_init(&url, &init) {
+        Ok(request) => request,
+        Err(err) => return Outcome::Permanent(format!("bad core URL: {err}")),
+    };
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let timeout = Duration::from_millis(config.core_timeout_ms.max(1) as u64);
+    spawn_local(async move {
+        Delay::from(timeout).await;
+        controller.abort();
+    });
+    match Fetch::Request(request).send_with_signal(&signal).await {
+        Ok(response) => classify(response.status_code()),
+        Err(_) if signal.aborted() => {
+            Outcome::Retry(format!("no answer within {} ms", timeout.as_millis()))
+        }
+        Err(err) => Outcome::Retry(format!("network error: {err}")),
+    }
+}

@@ -1,0 +1,181 @@
+//! Events: the signed ones the core system sends in, and the ones the edge sends out.
+
+use super::ids::{MemberId, OrderId, StoreId};
+use super::order_lines::OrderLine;
+use super::time::Instant;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An event id from the core system: 1 to 128 of `[A-Za-z0-9_.:-]`.
+pub fn is_valid_event_id(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= 128
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'))
+}
+
+/// The envelope of every inbound core event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub created_at: Instant,
+    pub data: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRegistered {
+    pub member_id: MemberId,
+    pub registered_at: Instant,
+    #[serde(default)]
+    pub ref_code: Option<String>,
+    #[serde(default)]
+    pub device_id: Option<String>,
+    pub real_name_verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberVerified {
+    pub member_id: MemberId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPaid {
+    pub order_id: OrderId,
+    pub member_id: MemberId,
+    pub paid_at: Instant,
+    pub amount_fen: i64,
+    #[serde(default)]
+    pub insurance_fen: i64,
+    pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    pub coupon_id: Option<String>,
+    #[serde(default)]
+    pub first_order: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRefunded {
+    pub order_id: OrderId,
+    pub member_id: MemberId,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderStatusChange {
+    pub order_id: OrderId,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderReady {
+    pub order_id: OrderId,
+    pub member_id: MemberId,
+    pub store_id: StoreId,
+    pub lines: Vec<OrderLine>,
+    pub ready_at: Instant,
+    #[serde(default)]
+    pub pickup_deadline: Option<Instant>,
+}
+
+/// A parsed inbound event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoreEvent {
+    MemberRegistered(MemberRegistered),
+    MemberVerified(MemberVerified),
+    OrderConfirmed(OrderStatusChange),
+    OrderRejected(OrderStatusChange),
+    OrderPaid(OrderPaid),
+    OrderRefunded(OrderRefunded),
+    OrderReadyForPickup(OrderReady),
+    OrderCancelled(OrderStatusChange),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventError {
+    /// 422 unknown_event
+    UnknownType(String),
+    /// 400 invalid_request; names the field.
+    Invalid(String),
+}
+
+const MAX_AMOUNT_FEN: i64 = 1_000_000_000;
+
+fn data<T: DeserializeOwned>(value: Value) -> Result<T, EventError> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match path.as_str() {
+            "." => EventError::Invalid(format!("data: {inner}")),
+            _ => EventError::Invalid(format!("data.{path}: {inner}")),
+        }
+    })
+}
+
+fn amount(field: &str, value: i64) -> Result<(), EventError> {
+    if (0..=MAX_AMOUNT_FEN).contains(&value) {
+        Ok(())
+    } else {
+        Err(EventError::Invalid(format!("data.{field}: out of range")))
+    }
+}
+
+impl CoreEvent {
+    pub fn parse(event_type: &str, value: Value) -> Result<CoreEvent, EventError> {
+        let event = match event_type {
+            "member.registered" => CoreEvent::MemberRegistered(data(value)?),
+            "member.verified" => CoreEvent::MemberVerified(data(value)?),
+            "order.confirmed" => CoreEvent::OrderConfirmed(data(value)?),
+            "order.rejected" => CoreEvent::OrderRejected(data(value)?),
+            "order.paid" => {
+                let paid: OrderPaid = data(value)?;
+                amount("amount_fen", paid.amount_fen)?;
+                amount("insurance_fen", paid.insurance_fen)?;
+                if paid.insurance_fen > paid.amount_fen {
+                    return Err(EventError::Invalid(
+                        "data.insurance_fen: larger than amount_fen".into(),
+                    ));
+                }
+                super::order_lines::validate_lines(&paid.lines)
+                    .map_err(|detail| EventError::Invalid(format!("data.{detail}")))?;
+                CoreEvent::OrderPaid(paid)
+            }
+            "order.refunded" => {
+                let refunded: OrderRefunded = data(value)?;
+                amount("amount_fen", refunded.amount_fen)?;
+                CoreEvent::OrderRefunded(refunded)
+            }
+            "order.ready_for_pickup" => CoreEvent::OrderReadyForPickup(data(value)?),
+            "order.cancelled" => CoreEvent::OrderCancelled(data(value)?),
+            other => return Err(EventError::UnknownType(other.to_owned())),
+        };
+        Ok(event)
+    }
+}
+
+/// An event sent to the core system's `/events`. The id is deterministic (derived from
+/// what happened), so a retried or replayed emission carries the same idempotency key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboundEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    pub created_at: Instant,
+    pub data: Value,
+}
+
+impl OutboundEvent {
+    pub fn new(id: String, event_type: &'static str, created_at: Instant, data: Value) -> Self {
+        Self {
+            id,
+            event_type,
+            created_at,
+            data,
+        }
+    }
+}

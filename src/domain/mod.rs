@@ -1,0 +1,12 @@
+//! The rules of the business, pure: no `worker` import, no I/O, no clock.
+//! Everything here takes plain values and returns plain values, and is tested natively.
+
+pub mod checkin;
+pub mod delivery;
+pub mod events;
+pub mod ids;
+pub mod order_lines;
+pub mod points;
+pub mod rules;
+pub mod tier;
+pub mod time;

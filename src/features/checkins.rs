@@ -1,0 +1,77 @@
+//! Daily check-in, the month view and make-up check-ins.
+
+use super::Ctx;
+use crate::domain::time::{BusinessDate, Instant};
+use crate::http::error::ApiError;
+use crate::http::request::{json_body, optional_json_body, query};
+use crate::http::response::json;
+use crate::http::{auth, jwt::MemberClaims};
+use crate::objects::member::client;
+use crate::objects::member::protocol::{
+    CheckinReply, MakeupReply, MemberCommand, MemberContext, MonthReply,
+};
+use serde::Deserialize;
+use worker::Response;
+
+pub fn member_context(claims: MemberClaims) -> MemberContext {
+    MemberContext {
+        member_id: claims.sub,
+        registered_at_s: claims.reg,
+    }
+}
+
+/// The check-in body is optional and has no fields yet; unknown fields are refused so a
+/// client sending something it expects to matter hears that it does not.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckinBody {}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let _: Option<CheckinBody> = optional_json_body(&mut ctx.req).await?;
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::Checkin {
+        member,
+        now: Instant(ctx.now),
+    };
+    let reply: CheckinReply = client::call(&ctx.env, &member_id, &command).await?;
+    json(if reply.already_checked_in { 200 } else { 201 }, &reply)
+}
+
+pub async fn month(ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let month = query(&ctx.req, "month")?.unwrap_or_default();
+    if !month.is_empty() && crate::domain::time::YearMonth::parse(&month).is_none() {
+        return Err(ApiError::invalid("month: expected YYYY-MM"));
+    }
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::Month {
+        member,
+        now: Instant(ctx.now),
+        month,
+    };
+    let reply: MonthReply = client::call(&ctx.env, &member_id, &command).await?;
+    json(200, &reply)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MakeupBody {
+    date: BusinessDate,
+}
+
+pub async fn makeup(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let (body, _): (MakeupBody, _) = json_body(&mut ctx.req).await?;
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::Makeup {
+        member,
+        now: Instant(ctx.now),
+        date: body.date,
+    };
+    let reply: MakeupReply = client::call(&ctx.env, &member_id, &command).await?;
+    json(201, &reply)
+}

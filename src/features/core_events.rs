@@ -1,0 +1,63 @@
+//! Signed events from the core system. The signature is checked over the raw body before
+//! anything is parsed; each event goes to the object that owns its subject, which dedupes
+//! by event id.
+
+use super::Ctx;
+use crate::domain::events::{is_valid_event_id, CoreEvent, Envelope, EventError};
+use crate::domain::time::Instant;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::request::{body_bytes, header, parse_json};
+use crate::http::response::json;
+use crate::objects::member::client;
+use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent};
+use worker::Response;
+
+pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let content_type = header(&ctx.req, "Content-Type").unwrap_or_default();
+    let body = body_bytes(&mut ctx.req).await?;
+    auth::core_signature(&ctx.req, &body, &ctx.config)?;
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let envelope: Envelope = parse_json(&body)?;
+    if !is_valid_event_id(&envelope.id) {
+        return Err(ApiError::invalid("id: 1 to 128 of [A-Za-z0-9_.:-]"));
+    }
+    let event = CoreEvent::parse(&envelope.event_type, envelope.data).map_err(|err| match err {
+        EventError::UnknownType(kind) => ApiError::UnknownEvent {
+            detail: format!("unknown event type {kind:?}"),
+        },
+        EventError::Invalid(detail) => ApiError::invalid(detail),
+    })?;
+    let (member_id, member_event) = match event {
+        CoreEvent::MemberRegistered(data) => {
+            (data.member_id.clone(), MemberEvent::Registered(data))
+        }
+        CoreEvent::MemberVerified(data) => (data.member_id.clone(), MemberEvent::Verified(data)),
+        CoreEvent::OrderPaid(data) => (data.member_id.clone(), MemberEvent::Paid(data)),
+        CoreEvent::OrderRefunded(data) => (data.member_id.clone(), MemberEvent::Refunded(data)),
+        CoreEvent::OrderConfirmed(_)
+        | CoreEvent::OrderRejected(_)
+        | CoreEvent::OrderReadyForPickup(_)
+        | CoreEvent::OrderCancelled(_) => {
+            return Err(ApiError::UnknownEvent {
+                detail: format!(
+                    "{} is not handled by this edge version",
+                    envelope.event_type
+                ),
+            })
+        }
+    };
+    let command = MemberCommand::Event {
+        member_id: member_id.clone(),
+        event_id: envelope.id,
+        event: member_event,
+        now: Instant(ctx.now),
+    };
+    let reply: EventReply = client::call(&ctx.env, &member_id, &command).await?;
+    json(200, &reply)
+}

@@ -1,0 +1,193 @@
+//! The one application error type, and its single mapping to HTTP: status, stable `code`,
+//! title, and the RFC 9457 problem body. Pure, so the mapping is tested natively.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+pub const PROBLEM_BASE: &str = "https://pharmedge.dev/problems/";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum ApiError {
+    InvalidRequest {
+        detail: String,
+    },
+    Unauthenticated,
+    InvalidToken {
+        detail: String,
+    },
+    Forbidden {
+        detail: String,
+    },
+    InvalidSignature {
+        detail: String,
+    },
+    NotFound,
+    MethodNotAllowed {
+        allow: Vec<String>,
+    },
+    PayloadTooLarge {
+        limit_bytes: usize,
+    },
+    UnsupportedMediaType,
+    RateLimited {
+        retry_after_s: u32,
+    },
+    IdempotencyKeyReused,
+    UnknownEvent {
+        detail: String,
+    },
+    AlreadyCheckedIn {
+        date: String,
+    },
+    MakeupNotAllowed {
+        reason: String,
+        detail: String,
+    },
+    InsufficientPoints {
+        balance: i64,
+        required: i64,
+    },
+    MakeupLimit {
+        limit: u32,
+    },
+    /// A dependency (a Durable Object, storage) failed; safe to retry.
+    Unavailable,
+    /// A bug. Internals are logged, never shown.
+    Internal,
+}
+
+/// Everything needed to write the response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        ApiError::InvalidRequest {
+            detail: detail.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidRequest { .. } => 400,
+            ApiError::Unauthenticated
+            | ApiError::InvalidToken { .. }
+            | ApiError::InvalidSignature { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::AlreadyCheckedIn { .. } | ApiError::InsufficientPoints { .. } => 409,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType => 415,
+            ApiError::IdempotencyKeyReused
+            | ApiError::UnknownEvent { .. }
+            | ApiError::MakeupNotAllowed { .. } => 422,
+            ApiError::RateLimited { .. } | ApiError::MakeupLimit { .. } => 429,
+            ApiError::Internal => 500,
+            ApiError::Unavailable => 503,
+        }
+    }
+
+    /// The stable machine code (the serde tag).
+    pub fn code(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map
+                .get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("internal")
+                .to_owned(),
+            _ => "internal".to_owned(),
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest { .. } => "The request is invalid",
+            ApiError::Unauthenticated => "Authentication is required",
+            ApiError::InvalidToken { .. } => "The token is not valid",
+            ApiError::Forbidden { .. } => "Not allowed",
+            ApiError::InvalidSignature { .. } => "The signature is not valid",
+            ApiError::NotFound => "Not found",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
+            ApiError::PayloadTooLarge { .. } => "The body is too large",
+            ApiError::UnsupportedMediaType => "The body must be application/json",
+            ApiError::RateLimited { .. } => "Too many requests",
+            ApiError::IdempotencyKeyReused => "Idempotency key reused with a different body",
+            ApiError::UnknownEvent { .. } => "Unknown event type",
+            ApiError::AlreadyCheckedIn { .. } => "Already checked in",
+            ApiError::MakeupNotAllowed { .. } => "Make-up check-in not allowed",
+            ApiError::InsufficientPoints { .. } => "Not enough points",
+            ApiError::MakeupLimit { .. } => "Make-up check-ins used up this month",
+            ApiError::Unavailable => "Temporarily unavailable",
+            ApiError::Internal => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::InvalidRequest { detail }
+            | ApiError::InvalidToken { detail }
+            | ApiError::Forbidden { detail }
+            | ApiError::InvalidSignature { detail }
+            | ApiError::UnknownEvent { detail }
+            | ApiError::MakeupNotAllowed { detail, .. } => detail.clone(),
+            ApiError::Unauthenticated => "send Authorization: Bearer <token>".into(),
+            ApiError::NotFound => "no such resource".into(),
+            ApiError::MethodNotAllowed { allow } => format!("allowed: {}", allow.join(", ")),
+            ApiError::PayloadTooLarge { limit_bytes } => format!("limit is {limit_bytes} bytes"),
+            ApiError::UnsupportedMediaType => "send Content-Type: application/json".into(),
+            ApiError::RateLimited { retry_after_s } => format!("retry after {retry_after_s} s"),
+            ApiError::IdempotencyKeyReused => {
+                "this Idempotency-Key was used with a different request".into()
+            }
+            ApiError::AlreadyCheckedIn { date } => format!("{date} is already checked in"),
+            ApiError::InsufficientPoints { balance, required } => {
+                format!("balance {balance}, required {required}")
+            }
+            ApiError::MakeupLimit { limit } => format!("at most {limit} per month"),
+            ApiError::Unavailable => "please retry shortly".into(),
+            ApiError::Internal => "something went wrong on our side".into(),
+        }
+    }
+
+    /// The RFC 9457 problem: the standard members, plus the variant's own fields
+    /// (e.g. `reason`, `balance`) so clients can act on them.
+    pub fn to_problem(&self) -> Problem {
+        let status = self.status();
+        let code = self.code();
+        let mut body = Map::new();
+        body.insert("type".into(), json!(format!("{PROBLEM_BASE}{code}")));
+        body.insert("title".into(), json!(self.title()));
+        body.insert("status".into(), json!(status));
+        body.insert("code".into(), json!(code));
+        body.insert("detail".into(), json!(self.detail()));
+        if let Ok(Value::Object(fields)) = serde_json::to_value(self) {
+            for (key, value) in fields {
+                body.entry(key).or_insert(value);
+            }
+        }
+        let mut headers = Vec::new();
+        match self {
+            ApiError::MethodNotAllowed { allow } => headers.push(("Allow", allow.join(", "))),
+            ApiError::RateLimited { retry_after_s } => {
+                headers.push(("Retry-After", retry_after_s.to_string()))
+            }
+            ApiError::MakeupLimit { .. } => headers.push(("Retry-After", "86400".into())),
+            ApiError::Unavailable => headers.push(("Retry-After", "1".into())),
+            ApiError::Unauthenticated | ApiError::InvalidToken { .. } => {
+                headers.push(("WWW-Authenticate", "Bearer".into()))
+            }
+            _ => {}
+        }
+        Problem {
+            status,
+            body: Value::Object(body),
+            headers,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! HTTP edge: the error type and its mapping, tokens, signatures and path matching (pure),
+//! and on wasm32 the request/response plumbing around the Workers runtime.
+
+pub mod error;
+pub mod jwt;
+pub mod router;
+pub mod signature;
+
+#[cfg(target_arch = "wasm32")]
+pub mod auth;
+#[cfg(target_arch = "wasm32")]
+pub mod request;
+#[cfg(target_arch = "wasm32")]
+pub mod response;

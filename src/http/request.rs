@@ -1,0 +1,123 @@
+//! Reading requests: body size limit, content type, JSON with errors that name the field,
+//! headers, the query string, and the effective clock.
+
+use super::error::ApiError;
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use worker::Request;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The raw body, refused with 413 over the limit (checked on the declared length first,
+/// then on what actually arrives).
+pub async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let too_large = ApiError::PayloadTooLarge {
+        limit_bytes: MAX_BODY_BYTES,
+    };
+    if let Some(length) = header(req, "Content-Length") {
+        if length
+            .trim()
+            .parse::<usize>()
+            .is_ok_and(|n| n > MAX_BODY_BYTES)
+        {
+            return Err(too_large);
+        }
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::invalid("body could not be read"))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(too_large);
+    }
+    Ok(bytes)
+}
+
+/// Parses bytes as JSON into `T`; errors name the field (`lines[2].qty: invalid type ...`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("body is not UTF-8"))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::invalid(format!("malformed JSON: {inner}"))
+        } else if path == "." {
+            ApiError::invalid(format!("body: {inner}"))
+        } else {
+            ApiError::invalid(format!("{path}: {inner}"))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::invalid("malformed JSON: trailing characters"))?;
+    Ok(value)
+}
+
+/// A JSON body: 415 without a JSON content type, 413 over the limit, 400 when malformed.
+pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<(T, Vec<u8>), ApiError> {
+    let content_type = header(req, "Content-Type").unwrap_or_default();
+    if !is_json(&content_type) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let bytes = body_bytes(req).await?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("body: a JSON object is required"));
+    }
+    Ok((parse_json(&bytes)?, bytes))
+}
+
+/// For endpoints whose body is optional: an empty body is `None`; a non-empty one must be JSON.
+pub async fn optional_json_body<T: DeserializeOwned>(
+    req: &mut Request,
+) -> Result<Option<T>, ApiError> {
+    let bytes = body_bytes(req).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let content_type = header(req, "Content-Type").unwrap_or_default();
+    if !is_json(&content_type) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    parse_json(&bytes).map(Some)
+}
+
+pub fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// A query parameter, first occurrence.
+pub fn query(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    let url = req.url().map_err(|_| ApiError::invalid("bad URL"))?;
+    Ok(url
+        .query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned()))
+}
+
+/// Wall-clock now. Worker time advances only across I/O, which is precise enough here.
+pub fn wall_now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(worker::Date::now().as_millis() as i64).unwrap_or_default()
+}
+
+/// The business clock: wall time, or `X-Test-Now` when the test clock is enabled.
+pub fn business_now(req: &Request, allow_test_clock: bool) -> Result<DateTime<Utc>, ApiError> {
+    if allow_test_clock {
+        if let Some(raw) = header(req, "X-Test-Now") {
+            return crate::domain::time::parse_instant(&raw)
+                .ok_or_else(|| ApiError::invalid("X-Test-Now: not an RFC 3339 instant"));
+        }
+    }
+    Ok(wall_now())
+}

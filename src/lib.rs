@@ -1,0 +1,31 @@
+//! pharmedge: the edge layer of a pharmacy membership and growth system.
+//!
+//! `domain` and the pure parts of `http` (errors, tokens, signatures, path matching) build
+//! and test natively; everything that touches the Workers runtime exists only on wasm32.
+
+pub mod domain;
+pub mod http;
+
+#[cfg(target_arch = "wasm32")]
+mod config;
+#[cfg(target_arch = "wasm32")]
+mod core_link;
+#[cfg(target_arch = "wasm32")]
+mod features;
+#[cfg(target_arch = "wasm32")]
+mod objects;
+#[cfg(target_arch = "wasm32")]
+mod routes;
+
+#[cfg(target_arch = "wasm32")]
+pub use objects::member::MemberObject;
+
+#[cfg(target_arch = "wasm32")]
+#[worker::event(fetch)]
+pub async fn fetch(
+    req: worker::Request,
+    env: worker::Env,
+    _ctx: worker::Context,
+) -> worker::Result<worker::Response> {
+    Ok(routes::dispatch(req, env).await)
+}

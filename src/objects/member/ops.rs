@@ -1,0 +1,490 @@
+//! What each member command does, as one synchronous transaction body: load, ask the
+//! domain, store, queue outbox rows. Runs inside `sql::atomically`, so no `.await` here.
+
+use super::protocol::*;
+use super::repo::Repo;
+use crate::domain::checkin::{self, MakeupRefusal, MakeupRequest};
+use crate::domain::events::OutboundEvent;
+use crate::domain::points::{self, EntryKind, Source};
+use crate::domain::rules::Rules;
+use crate::domain::tier::{self, Spend, Tier};
+use crate::domain::time::{from_unix_millis, BusinessDate, Instant, YearMonth};
+use crate::http::error::ApiError;
+use crate::objects::outbox;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::json;
+
+fn date_key(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn prepare(repo: &Repo, member: &MemberContext, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
+    repo.ensure_profile(
+        member.member_id.as_str(),
+        registered_ms,
+        now.timestamp_millis(),
+    )?;
+    repo.expire_due(now)
+}
+
+fn emit(
+    repo: &Repo,
+    id: String,
+    event_type: &'static str,
+    now: DateTime<Utc>,
+    data: serde_json::Value,
+) -> Result<(), ApiError> {
+    let event = OutboundEvent::new(id, event_type, Instant(now), data);
+    outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())
+}
+
+/// Grants an award and reports it to the core, once per source + source id.
+fn grant(
+    repo: &Repo,
+    rules: &Rules,
+    member_id: &str,
+    source: Source,
+    source_id: &str,
+    amount: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if amount <= 0 {
+        return Ok(());
+    }
+    let Some(expires_at) = repo.award(source, source_id, amount, now, rules.points.ttl_days)?
+    else {
+        return Ok(());
+    };
+    let balance = repo.balance()?;
+    emit(
+        repo,
+        format!("pts-{member_id}-{}-{source_id}", source.as_str()),
+        "points.awarded",
+        now,
+        json!({
+            "member_id": member_id,
+            "amount": amount,
+            "source": source.as_str(),
+            "source_id": source_id,
+            "expires_at": Instant(expires_at),
+            "balance": balance,
+        }),
+    )
+}
+
+pub fn checkin(
+    repo: &Repo,
+    rules: &Rules,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+) -> Result<CheckinReply, ApiError> {
+    prepare(repo, member, now)?;
+    let today = rules.zone.date_of(now);
+    let days = repo.days_desc()?;
+    let Some(award) = checkin::plan_checkin(today, &days, &rules.checkin) else {
+        let row = repo.checkin(&date_key(today))?.ok_or(ApiError::Internal)?;
+        return Ok(CheckinReply {
+            date: BusinessDate(today),
+            streak: row.streak as u32,
+            cycle_day: checkin::cycle_day(row.streak as u32, rules.checkin.cycle_days),
+            points_awarded: row.points,
+            bonus_points: row.bonus,
+            balance: repo.balance()?,
+            already_checked_in: true,
+        });
+    };
+    let key = date_key(today);
+    let member_id = member.member_id.as_str();
+    repo.insert_checkin(
+        &key,
+        award.streak,
+        award.points_awarded,
+        award.bonus_points,
+        false,
+        now.timestamp_millis(),
+    )?;
+    grant(
+        repo,
+        rules,
+        member_id,
+        Source::Checkin,
+        &key,
+        award.points_awarded + award.bonus_points,
+        now,
+    )?;
+    emit(
+        repo,
+        format!("chk-{member_id}-{key}"),
+        "checkin.recorded",
+        now,
+        json!({
+            "member_id": member_id,
+            "date": key,
+            "streak": award.streak,
+            "points_awarded": award.points_awarded,
+            "bonus_points": award.bonus_points,
+            "makeup": false,
+        }),
+    )?;
+    Ok(CheckinReply {
+        date: BusinessDate(today),
+        streak: award.streak,
+        cycle_day: award.cycle_day,
+        points_awarded: award.points_awarded,
+        bonus_points: award.bonus_points,
+        balance: repo.balance()?,
+        already_checked_in: false,
+    })
+}
+
+fn makeups_used(repo: &Repo, month: YearMonth) -> Result<u32, ApiError> {
+    Ok(repo
+        .month_checkins(&month.to_string())?
+        .iter()
+        .filter(|row| row.makeup != 0)
+        .count() as u32)
+}
+
+pub fn makeup(
+    repo: &Repo,
+    rules: &Rules,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+    date: NaiveDate,
+) -> Result<MakeupReply, ApiError> {
+    prepare(repo, member, now)?;
+    let profile = repo.profile()?.ok_or(ApiError::Internal)?;
+    let today = rules.zone.date_of(now);
+    let days = repo.days_desc()?;
+    let balance = repo.balance()?;
+    let request = MakeupRequest {
+        today,
+        date,
+        registered_on: rules.zone.date_of(profile.registered_at()),
+        days_desc: &days,
+        makeups_used_this_month: makeups_used(repo, YearMonth::of(today))?,
+        balance,
+    };
+    let key = date_key(date);
+    let cost = checkin::plan_makeup(&request, &rules.checkin).map_err(|refusal| {
+        let not_allowed = |reason: &str, detail: &str| ApiError::MakeupNotAllowed {
+            reason: reason.into(),
+            detail: detail.into(),
+        };
+        match refusal {
+            MakeupRefusal::NotInPast => {
+                not_allowed("not_in_past", "only a past day can be made up")
+            }
+            MakeupRefusal::OtherMonth => not_allowed(
+                "other_month",
+                "only a day of the current month can be made up",
+            ),
+            MakeupRefusal::BeforeRegistration => {
+                not_allowed("before_registration", "the day is before registration")
+            }
+            MakeupRefusal::AlreadyCheckedIn => ApiError::AlreadyCheckedIn { date: key.clone() },
+            MakeupRefusal::LimitReached => ApiError::MakeupLimit {
+                limit: rules.checkin.makeups_per_month,
+            },
+            MakeupRefusal::InsufficientPoints => ApiError::InsufficientPoints {
+                balance,
+                required: rules.checkin.makeup_cost_points,
+            },
+        }
+    })?;
+    let member_id = member.member_id.as_str();
+    repo.debit(EntryKind::Spend, Source::Makeup, &key, cost, now)?;
+    let streak_on_day = checkin::streak_ending(
+        date,
+        std::iter::once(date).chain(days.iter().copied().filter(|d| *d < date)),
+    );
+    repo.insert_checkin(&key, streak_on_day, 0, 0, true, now.timestamp_millis())?;
+    let days = repo.days_desc()?;
+    emit(
+        repo,
+        format!("chk-{member_id}-{key}"),
+        "checkin.recorded",
+        now,
+        json!({
+            "member_id": member_id,
+            "date": key,
+            "streak": streak_on_day,
+            "points_awarded": 0,
+            "bonus_points": 0,
+            "makeup": true,
+            "cost_points": cost,
+        }),
+    )?;
+    Ok(MakeupReply {
+        date: BusinessDate(date),
+        cost_points: cost,
+        streak: checkin::current_streak(today, &days),
+        balance: repo.balance()?,
+    })
+}
+
+pub fn month(
+    repo: &Repo,
+    rules: &Rules,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+    month: &str,
+) -> Result<MonthReply, ApiError> {
+    prepare(repo, member, now)?;
+    let today = rules.zone.date_of(now);
+    let current = YearMonth::of(today);
+    let month = match month {
+        "" => current,
+        raw => YearMonth::parse(raw).ok_or_else(|| ApiError::invalid("month: expected YYYY-MM"))?,
+    };
+    let rows = repo.month_checkins(&month.to_string())?;
+    let date_of = |row: &super::repo::CheckinRow| {
+        crate::domain::time::parse_date(&row.date).map(BusinessDate)
+    };
+    let used = rows.iter().filter(|row| row.makeup != 0).count() as u32;
+    let days = repo.days_desc()?;
+    Ok(MonthReply {
+        month: month.to_string(),
+        days: rows.iter().filter_map(date_of).collect(),
+        makeup_days: rows
+            .iter()
+            .filter(|row| row.makeup != 0)
+            .filter_map(date_of)
+            .collect(),
+        makeups_used: used,
+        makeups_left: if month == current {
+            rules.checkin.makeups_per_month.saturating_sub(used)
+        } else {
+            0
+        },
+        streak: checkin::current_streak(today, &days),
+        checked_in_today: days.first() == Some(&today),
+    })
+}
+
+pub fn ledger(
+    repo: &Repo,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<LedgerReply, ApiError> {
+    let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
+    repo.ensure_profile(
+        member.member_id.as_str(),
+        registered_ms,
+        now.timestamp_millis(),
+    )?;
+    repo.expire_due(now)?;
+    // One extra row tells whether there is a next page.
+    let mut rows = repo.ledger_page(before_id, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|row| row.id.to_string())
+    } else {
+        None
+    };
+    let instant = |ms: i64| Instant(from_unix_millis(ms).unwrap_or_default());
+    Ok(LedgerReply {
+        entries: rows
+            .into_iter()
+            .map(|row| LedgerEntry {
+                id: row.id,
+                amount: row.amount,
+                kind: row.kind,
+                source: row.source,
+                source_id: row.source_id,
+                created_at: instant(row.created_ms),
+                expires_at: row.expires_ms.map(instant),
+            })
+            .collect(),
+        next_cursor,
+    })
+}
+
+fn spends(repo: &Repo, excluding: Option<&str>) -> Result<Vec<Spend>, ApiError> {
+    Ok(repo
+        .paid_orders()?
+        .into_iter()
+        .filter(|order| Some(order.order_id.as_str()) != excluding)
+        .filter_map(|order| {
+            Some(Spend {
+                paid_at: from_unix_millis(order.paid_ms?)?,
+                counted_fen: (order.own_fen? - order.refunded_fen).max(0),
+            })
+        })
+        .collect())
+}
+
+pub fn summary(
+    repo: &Repo,
+    rules: &Rules,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+) -> Result<SummaryReply, ApiError> {
+    prepare(repo, member, now)?;
+    let profile = repo.profile()?.ok_or(ApiError::Internal)?;
+    let today = rules.zone.date_of(now);
+    let days = repo.days_desc()?;
+    let spend = tier::spend_in_window(&spends(repo, None)?, now, &rules.tiers);
+    // Group what expires in the next 30 days by expiry instant.
+    let horizon = now + Duration::days(30);
+    let mut expiring: Vec<Expiring> = Vec::new();
+    for lot in repo
+        .open_lots()?
+        .into_iter()
+        .filter(|lot| lot.expires_at <= horizon)
+    {
+        match expiring.last_mut() {
+            Some(last) if last.expires_at.0 == lot.expires_at => last.amount += lot.remaining,
+            _ => expiring.push(Expiring {
+                amount: lot.remaining,
+                expires_at: Instant(lot.expires_at),
+            }),
+        }
+    }
+    Ok(SummaryReply {
+        member_id: member.member_id.clone(),
+        tier: tier::status(spend, &rules.tiers).into(),
+        points: PointsSummary {
+            balance: repo.balance()?,
+            debt: profile.points_debt,
+            expiring,
+        },
+        checkin: CheckinSummary {
+            streak: checkin::current_streak(today, &days),
+            checked_in_today: days.first() == Some(&today),
+        },
+        coupons: CouponSummary { available: 0 },
+    })
+}
+
+pub fn event(
+    repo: &Repo,
+    rules: &Rules,
+    member_id: &str,
+    event_id: &str,
+    event: &MemberEvent,
+    now: DateTime<Utc>,
+) -> Result<EventReply, ApiError> {
+    repo.ensure_profile(member_id, None, now.timestamp_millis())?;
+    if !repo.first_sight_of_event(event_id, now.timestamp_millis())? {
+        return Ok(EventReply {
+            accepted: true,
+            duplicate: true,
+        });
+    }
+    repo.expire_due(now)?;
+    match event {
+        MemberEvent::Registered(registered) => {
+            repo.set_registration(
+                registered.registered_at.0.timestamp_millis(),
+                registered.real_name_verified,
+            )?;
+        }
+        MemberEvent::Verified(_) => repo.set_verified()?,
+        MemberEvent::Paid(paid) => order_paid(repo, rules, member_id, paid, now)?,
+        MemberEvent::Refunded(refunded) => {
+            order_refunded(repo, member_id, event_id, refunded, now)?
+        }
+    }
+    Ok(EventReply {
+        accepted: true,
+        duplicate: false,
+    })
+}
+
+fn order_paid(
+    repo: &Repo,
+    rules: &Rules,
+    member_id: &str,
+    paid: &crate::domain::events::OrderPaid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let order_id = paid.order_id.as_str();
+    let known = repo.paid_order(order_id)?;
+    if known.as_ref().is_some_and(|order| order.paid_ms.is_some()) {
+        return Ok(()); // the same order paid twice under another event id changes nothing
+    }
+    // The tier multiplier is the member's tier before this order.
+    let spend_before =
+        tier::spend_in_window(&spends(repo, Some(order_id))?, paid.paid_at.0, &rules.tiers);
+    let multiplier = match Tier::for_spend(spend_before, &rules.tiers) {
+        Tier::Gold => rules.points.gold_multiplier,
+        _ => 1,
+    };
+    let earned = points::order_points(
+        &paid.lines,
+        paid.amount_fen,
+        paid.insurance_fen,
+        multiplier,
+        &rules.points,
+    );
+    let own_fen = paid.amount_fen - paid.insurance_fen;
+    repo.record_payment(
+        order_id,
+        paid.paid_at.0.timestamp_millis(),
+        paid.amount_fen,
+        own_fen,
+        earned,
+    )?;
+    grant(repo, rules, member_id, Source::Order, order_id, earned, now)?;
+    // A refund that arrived before the payment is applied now.
+    if let Some(early) = known.filter(|order| order.refunded_fen > 0) {
+        apply_refund(
+            repo,
+            order_id,
+            &format!("{order_id}-early"),
+            early.refunded_fen,
+            0,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+fn order_refunded(
+    repo: &Repo,
+    _member_id: &str,
+    event_id: &str,
+    refunded: &crate::domain::events::OrderRefunded,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let order_id = refunded.order_id.as_str();
+    let previous = repo.paid_order(order_id)?;
+    let refunded_before = previous.as_ref().map_or(0, |order| order.refunded_fen);
+    let refunded_total = refunded_before + refunded.amount_fen;
+    match previous {
+        Some(order) if order.paid_ms.is_some() => apply_refund(
+            repo,
+            order_id,
+            &format!("{order_id}-{event_id}"),
+            refunded_total,
+            order.points_clawed,
+            now,
+        ),
+        // Not paid yet as far as we know: remember it for when the payment arrives.
+        _ => repo.record_refund(order_id, refunded_total, 0),
+    }
+}
+
+fn apply_refund(
+    repo: &Repo,
+    order_id: &str,
+    entry_id: &str,
+    refunded_total: i64,
+    clawed_before: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let order = repo.paid_order(order_id)?.ok_or(ApiError::Internal)?;
+    let amount = order.amount_fen.unwrap_or(0);
+    let refunded_total = refunded_total.min(amount);
+    let claw =
+        points::clawback_for_refund(order.points_awarded, amount, refunded_total, clawed_before);
+    if claw > 0 {
+        repo.debit(EntryKind::Clawback, Source::Refund, entry_id, claw, now)?;
+    }
+    repo.record_refund(order_id, refunded_total, clawed_before + claw)
+}

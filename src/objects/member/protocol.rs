@@ -1,0 +1,178 @@
+//! Commands the worker sends to a member's object, and the replies it gets back. Replies are
+//! exactly the JSON bodies of the member endpoints.
+
+use crate::domain::events::{MemberRegistered, MemberVerified, OrderPaid, OrderRefunded};
+use crate::domain::ids::MemberId;
+use crate::domain::tier::TierStatus;
+use crate::domain::time::{BusinessDate, Instant};
+use serde::{Deserialize, Serialize};
+
+/// Who the member is, as their token says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MemberContext {
+    pub member_id: MemberId,
+    /// Registration time from the token (`reg`, unix seconds), if any.
+    pub registered_at_s: Option<i64>,
+}
+
+/// A core event that this member's object owns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum MemberEvent {
+    #[serde(rename = "member.registered")]
+    Registered(MemberRegistered),
+    #[serde(rename = "member.verified")]
+    Verified(MemberVerified),
+    #[serde(rename = "order.paid")]
+    Paid(OrderPaid),
+    #[serde(rename = "order.refunded")]
+    Refunded(OrderRefunded),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum MemberCommand {
+    Checkin {
+        member: MemberContext,
+        now: Instant,
+    },
+    Makeup {
+        member: MemberContext,
+        now: Instant,
+        date: BusinessDate,
+    },
+    Month {
+        member: MemberContext,
+        now: Instant,
+        month: String,
+    },
+    Ledger {
+        member: MemberContext,
+        now: Instant,
+        before_id: Option<i64>,
+        limit: i64,
+    },
+    Summary {
+        member: MemberContext,
+        now: Instant,
+    },
+    Event {
+        member_id: MemberId,
+        event_id: String,
+        event: MemberEvent,
+        now: Instant,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckinReply {
+    pub date: BusinessDate,
+    pub streak: u32,
+    pub cycle_day: u32,
+    pub points_awarded: i64,
+    pub bonus_points: i64,
+    pub balance: i64,
+    pub already_checked_in: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MakeupReply {
+    pub date: BusinessDate,
+    pub cost_points: i64,
+    pub streak: u32,
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MonthReply {
+    pub month: String,
+    pub days: Vec<BusinessDate>,
+    pub makeup_days: Vec<BusinessDate>,
+    pub makeups_used: u32,
+    pub makeups_left: u32,
+    pub streak: u32,
+    pub checked_in_today: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub amount: i64,
+    pub kind: String,
+    pub source: String,
+    pub source_id: String,
+    pub created_at: Instant,
+    pub expires_at: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerReply {
+    pub entries: Vec<LedgerEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expiring {
+    pub amount: i64,
+    pub expires_at: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PointsSummary {
+    pub balance: i64,
+    /// Points clawed back beyond the balance, settled from the next awards.
+    pub debt: i64,
+    pub expiring: Vec<Expiring>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckinSummary {
+    pub streak: u32,
+    pub checked_in_today: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponSummary {
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SummaryReply {
+    pub member_id: MemberId,
+    pub tier: TierReply,
+    pub points: PointsSummary,
+    pub checkin: CheckinSummary,
+    pub coupons: CouponSummary,
+}
+
+/// `TierStatus` as JSON (names as strings; `next` null at the top tier).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TierReply {
+    pub name: String,
+    pub spend_fen: i64,
+    pub next: Option<String>,
+    pub to_next_fen: i64,
+}
+
+impl From<TierStatus> for TierReply {
+    fn from(status: TierStatus) -> Self {
+        let name = |tier| {
+            serde_json::to_value(tier)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        TierReply {
+            name: name(status.name),
+            spend_fen: status.spend_fen,
+            next: status.next.map(name),
+            to_next_fen: status.to_next_fen,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventReply {
+    pub accepted: bool,
+    pub duplicate: bool,
+}

@@ -1,0 +1,61 @@
+//! The internal protocol between the worker and its Durable Objects: a typed command in,
+//! `{"ok": reply}` or `{"err": ApiError}` out, so errors cross the boundary as types.
+
+use crate::http::error::ApiError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use worker::{Headers, Method, Request, RequestInit, Response, Stub};
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Envelope<R> {
+    Ok(R),
+    Err(ApiError),
+}
+
+/// Sends `command` to the object behind `stub` and decodes its typed answer.
+pub async fn call<C: Serialize, R: DeserializeOwned>(
+    stub: &Stub,
+    command: &C,
+) -> Result<R, ApiError> {
+    let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json");
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let request =
+        Request::new_with_init("https://object/rpc", &init).map_err(|_| ApiError::Internal)?;
+    let mut response = stub.fetch_with_request(request).await.map_err(|err| {
+        worker::console_error!("object call failed: {err}");
+        ApiError::Unavailable
+    })?;
+    let text = response.text().await.map_err(|_| ApiError::Unavailable)?;
+    match serde_json::from_str::<Envelope<R>>(&text) {
+        Ok(Envelope::Ok(reply)) => Ok(reply),
+        Ok(Envelope::Err(error)) => Err(error),
+        Err(err) => {
+            worker::console_error!("object answered an unreadable reply: {err}");
+            Err(ApiError::Internal)
+        }
+    }
+}
+
+/// Inside an object: reads the command.
+pub async fn command<C: DeserializeOwned>(mut req: Request) -> Result<C, ApiError> {
+    let text = req.text().await.map_err(|_| ApiError::Internal)?;
+    serde_json::from_str(&text).map_err(|err| {
+        worker::console_error!("object received an unreadable command: {err}");
+        ApiError::Internal
+    })
+}
+
+/// Inside an object: writes the typed answer.
+pub fn reply<R: Serialize>(result: Result<R, ApiError>) -> worker::Result<Response> {
+    let envelope = match result {
+        Ok(reply) => Envelope::Ok(reply),
+        Err(error) => Envelope::Err(error),
+    };
+    Response::from_json(&envelope)
+}

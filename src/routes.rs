@@ -1,0 +1,87 @@
+//! The whole route table: method + path -> handler. 404 and 405 come from here.
+
+use crate::config::Config;
+use crate::features::{checkins, core_events, health, me, points, Ctx};
+use crate::http::error::ApiError;
+use crate::http::request::business_now;
+use crate::http::response::problem;
+use crate::http::router::{resolve, Match, Route};
+use std::future::Future;
+use std::pin::Pin;
+use worker::{Env, Request, Response};
+
+type Reply = Pin<Box<dyn Future<Output = Result<Response, ApiError>>>>;
+type Handler = fn(Ctx) -> Reply;
+
+static ROUTES: &[Route<Handler>] = &[
+    Route {
+        method: "GET",
+        pattern: "/healthz",
+        handler: |c| Box::pin(health::get(c)),
+    },
+    Route {
+        method: "GET",
+        pattern: "/v1/me",
+        handler: |c| Box::pin(me::get(c)),
+    },
+    Route {
+        method: "POST",
+        pattern: "/v1/checkins",
+        handler: |c| Box::pin(checkins::create(c)),
+    },
+    Route {
+        method: "GET",
+        pattern: "/v1/checkins",
+        handler: |c| Box::pin(checkins::month(c)),
+    },
+    Route {
+        method: "POST",
+        pattern: "/v1/checkins/makeup",
+        handler: |c| Box::pin(checkins::makeup(c)),
+    },
+    Route {
+        method: "GET",
+        pattern: "/v1/points/ledger",
+        handler: |c| Box::pin(points::ledger(c)),
+    },
+    Route {
+        method: "POST",
+        pattern: "/v1/core/events",
+        handler: |c| Box::pin(core_events::receive(c)),
+    },
+];
+
+pub async fn dispatch(req: Request, env: Env) -> Response {
+    let method = req.inner().method();
+    let path = req.path();
+    let result = match resolve(ROUTES, &method, &path) {
+        Match::Found(handler, _params) => match Config::get(&env) {
+            Ok(config) => match business_now(&req, config.allow_test_clock) {
+                Ok(now) => {
+                    handler(Ctx {
+                        req,
+                        env,
+                        config,
+                        now,
+                    })
+                    .await
+                }
+                Err(error) => Err(error),
+            },
+            Err(err) => {
+                worker::console_error!("configuration: {err}");
+                Err(ApiError::Internal)
+            }
+        },
+        Match::WrongMethod(allow) => Err(ApiError::MethodNotAllowed {
+            allow: allow.into_iter().map(str::to_owned).collect(),
+        }),
+        Match::NotFound => Err(ApiError::NotFound),
+    };
+    result.unwrap_or_else(|error| {
+        if error.status() >= 500 {
+            worker::console_error!("{method} {path} failed: {}", error.code());
+        }
+        problem(&error)
+    })
+}

@@ -1,0 +1,203 @@
+// End-to-end harness: the built worker (build/) in the real workerd (through Miniflare), spoken
+// to over HTTP, with the local core stub as the core system. Bindings come from wrangler.toml,
+// so the tests run the configuration that ships. Every response is validated against
+// schemas/openapi.yaml, and any 5xx fails the file.
+import { readFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import crypto from "node:crypto";
+import assert from "node:assert/strict";
+import { Miniflare } from "miniflare";
+import { parse as parseToml } from "smol-toml";
+import YAML from "yaml";
+import Ajv2020 from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { startCoreStub } from "../../scripts/core-stub.mjs";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+export const SECRETS = {
+  MEMBER_JWT_SECRET: "e2e-member-secret-0123456789abcdef",
+  STAFF_JWT_SECRET: "e2e-staff-secret-0123456789abcdefg",
+  CORE_SIGNING_SECRET: "e2e-core-secret-0123456789abcdefgh",
+  EDGE_SIGNING_SECRET: "e2e-edge-secret-0123456789abcdefgh",
+};
+
+// --- OpenAPI validation
+
+const openapi = YAML.parse(readFileSync(join(ROOT, "schemas/openapi.yaml"), "utf8"));
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(openapi, "openapi.json");
+const pointer = (...parts) => parts.map((p) => String(p).replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+const templates = Object.keys(openapi.paths).map((template) => ({
+  template,
+  regex: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
+}));
+
+export function validateSchema(ref, value) {
+  const validate = ajv.getSchema(`openapi.json#/components/schemas/${ref}`);
+  assert.ok(validate, `no schema ${ref}`);
+  assert.ok(validate(value), `${ref} does not validate: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
+}
+
+export function validateResponse(method, path, status, contentType, body) {
+  const isProblem = contentType.startsWith("application/problem+json");
+  const match = templates.find((t) => t.regex.test(path));
+  if (!match || !openapi.paths[match.template][method.toLowerCase()]) {
+    // Unknown paths and methods answer a plain problem.
+    assert.ok([404, 405].includes(status), `${method} ${path} is not in the spec but answered ${status}`);
+    return validateSchema("Problem", body);
+  }
+  const responses = openapi.paths[match.template][method.toLowerCase()].responses;
+  assert.ok(responses[String(status)], `${method} ${match.template}: status ${status} is not in the spec`);
+  const media = contentType.split(";")[0].trim();
+  const ref = pointer("paths", match.template, method.toLowerCase(), "responses", status);
+  const response = responses[String(status)].$ref
+    ? openapi.components.responses[responses[String(status)].$ref.split("/").pop()]
+    : responses[String(status)];
+  if (!response.content) return;
+  assert.ok(response.content[media], `${method} ${match.template} ${status}: content type ${media} is not in the spec`);
+  const schemaPath = response === responses[String(status)]
+    ? `openapi.json#/${ref}/content/${pointer(media)}/schema`
+    : `openapi.json#/components/responses/${responses[String(status)].$ref.split("/").pop()}/content/${pointer(media)}/schema`;
+  const validate = ajv.getSchema(schemaPath);
+  assert.ok(validate, `no schema at ${schemaPath}`);
+  assert.ok(validate(body), `${method} ${path} ${status} does not match the spec: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+  if (isProblem) assert.equal(body.status, status, "problem status equals the HTTP status");
+}
+
+// --- tokens and signatures
+
+const b64 = (value) => Buffer.from(value).toString("base64url");
+export function jwt(claims, secret, header = { alg: "HS256", typ: "JWT" }) {
+  const head = b64(JSON.stringify(header));
+  const body = b64(JSON.stringify(claims));
+  const sig = crypto.createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url");
+  return `${head}.${body}.${sig}`;
+}
+export const nowSecs = () => Math.floor(Date.now() / 1000);
+export const memberToken = (sub, extra = {}) => jwt({ sub, exp: nowSecs() + 3600, iat: nowSecs(), ...extra }, SECRETS.MEMBER_JWT_SECRET);
+export const staffToken = (sub, role, store, extra = {}) =>
+  jwt({ sub, role, ...(store ? { store } : {}), exp: nowSecs() + 3600, ...extra }, SECRETS.STAFF_JWT_SECRET);
+export function coreSignature(body, secret = SECRETS.CORE_SIGNING_SECRET, t = nowSecs()) {
+  return `t=${t},v1=${crypto.createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
+}
+
+// --- the world: stub + edge
+
+function wranglerConfig() {
+  return parseToml(readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
+}
+
+/** Fast retries and the test clock; everything else as in wrangler.toml. */
+export const TEST_VARS = {
+  ALLOW_TEST_CLOCK: "true",
+  OUTBOX_RETRY_BASE_MS: "100",
+  OUTBOX_RETRY_MAX_MS: "800",
+  OUTBOX_MAX_ATTEMPTS: "200",
+  CORE_TIMEOUT_MS: "1500",
+};
+
+async function startEdge({ persistDir, stubUrl, vars }) {
+  const config = wranglerConfig();
+  const durableObjects = Object.fromEntries(
+    config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }]),
+  );
+  const mf = new Miniflare({
+    rootPath: ROOT,
+    modules: true,
+    scriptPath: join(ROOT, config.main),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: config.compatibility_date,
+    bindings: { ...config.vars, ...SECRETS, ...TEST_VARS, CORE_BASE_URL: stubUrl, ...vars },
+    durableObjects,
+    kvNamespaces: (config.kv_namespaces ?? []).map((kv) => kv.binding),
+    durableObjectsPersist: persistDir,
+    kvPersist: join(persistDir, "kv"),
+    cf: false,
+  });
+  const url = await mf.ready;
+  return { mf, url: url.toString().replace(/\/$/, "") };
+}
+
+export async function startWorld({ vars = {} } = {}) {
+  const persistDir = mkdtempSync(join(tmpdir(), "pharmedge-e2e-"));
+  const stub = await startCoreStub({ secret: SECRETS.EDGE_SIGNING_SECRET });
+  let edge = await startEdge({ persistDir, stubUrl: stub.url, vars });
+  const statuses = [];
+
+  async function api(method, path, { token, body, raw, headers = {}, now } = {}) {
+    const init = { method, headers: { ...headers } };
+    if (token) init.headers.authorization = `Bearer ${token}`;
+    if (now) init.headers["x-test-now"] = now;
+    if (raw !== undefined) init.body = raw;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers["content-type"] ??= "application/json";
+    }
+    const res = await fetch(edge.url + path, init);
+    const text = await res.text();
+    const contentType = res.headers.get("content-type") ?? "";
+    let json = null;
+    if (contentType.includes("json")) json = JSON.parse(text);
+    statuses.push({ method, path, status: res.status });
+    if (contentType.includes("json")) validateResponse(method, path.split("?")[0], res.status, contentType, json);
+    return { status: res.status, headers: res.headers, json, text };
+  }
+
+  async function coreEvent(event, { signature, now } = {}) {
+    const raw = JSON.stringify(event);
+    return api("POST", "/v1/core/events", {
+      raw,
+      now,
+      headers: { "content-type": "application/json", "core-signature": signature ?? coreSignature(raw) },
+    });
+  }
+
+  async function waitFor(predicate, { timeoutMs = 15000, what = "condition" } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await predicate()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`timed out waiting for ${what}`);
+  }
+
+  return {
+    stub,
+    api,
+    coreEvent,
+    waitFor,
+    get url() {
+      return edge.url;
+    },
+    /** Stops workerd and starts it again on the same persisted state. */
+    async restart() {
+      await edge.mf.dispose();
+      edge = await startEdge({ persistDir, stubUrl: stub.url, vars });
+    },
+    assertNo5xx() {
+      const failures = statuses.filter((s) => s.status >= 500);
+      assert.deepEqual(failures, [], "no request may produce a 5xx");
+    },
+    async close() {
+      await edge.mf.dispose();
+      await stub.close();
+    },
+  };
+}
+
+/** `n` copies of a request fired at once. */
+export function concurrently(n, makeRequest) {
+  return Promise.all(Array.from({ length: n }, (_, i) => makeRequest(i)));
+}
+
+export function countBy(items, key) {
+  const counts = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,123 @@
+//! The one error-to-HTTP mapping, and the route matcher's 404/405 distinction.
+
+use pharmedge::http::error::ApiError;
+use pharmedge::http::router::{resolve, Match, Route};
+
+#[test]
+fn problems_carry_status_code_type_and_variant_fields() {
+    let problem = ApiError::MakeupNotAllowed {
+        reason: "other_month".into(),
+        detail: "x".into(),
+    }
+    .to_problem();
+    assert_eq!(problem.status, 422);
+    assert_eq!(problem.body["code"], "makeup_not_allowed");
+    assert_eq!(
+        problem.body["type"],
+        "https://pharmedge.dev/problems/makeup_not_allowed"
+    );
+    assert_eq!(problem.body["reason"], "other_month");
+    let limited = ApiError::RateLimited { retry_after_s: 7 }.to_problem();
+    assert_eq!(
+        (limited.status, limited.headers.clone()),
+        (429, vec![("Retry-After", "7".to_string())])
+    );
+    let allow = ApiError::MethodNotAllowed {
+        allow: vec!["GET".into(), "POST".into()],
+    }
+    .to_problem();
+    assert_eq!(allow.headers, vec![("Allow", "GET, POST".to_string())]);
+}
+
+#[test]
+fn internal_errors_reveal_nothing() {
+    let problem = ApiError::Internal.to_problem();
+    assert_eq!(problem.status, 500);
+    assert_eq!(
+        problem.body.as_object().unwrap().len(),
+        5,
+        "only the standard members"
+    );
+}
+
+#[test]
+fn every_status_matches_its_code_family() {
+    let samples = [
+        (ApiError::invalid("x"), 400, "invalid_request"),
+        (ApiError::Unauthenticated, 401, "unauthenticated"),
+        (
+            ApiError::InvalidToken { detail: "x".into() },
+            401,
+            "invalid_token",
+        ),
+        (
+            ApiError::InvalidSignature { detail: "x".into() },
+            401,
+            "invalid_signature",
+        ),
+        (
+            ApiError::PayloadTooLarge { limit_bytes: 1 },
+            413,
+            "payload_too_large",
+        ),
+        (
+            ApiError::UnsupportedMediaType,
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            ApiError::UnknownEvent { detail: "x".into() },
+            422,
+            "unknown_event",
+        ),
+        (
+            ApiError::InsufficientPoints {
+                balance: 1,
+                required: 2,
+            },
+            409,
+            "insufficient_points",
+        ),
+        (ApiError::MakeupLimit { limit: 2 }, 429, "makeup_limit"),
+    ];
+    for (error, status, code) in samples {
+        assert_eq!((error.status(), error.code()), (status, code.to_string()));
+    }
+}
+
+#[test]
+fn the_matcher_tells_404_from_405_and_binds_params() {
+    let table = [
+        Route {
+            method: "GET",
+            pattern: "/v1/campaigns/{id}",
+            handler: 1,
+        },
+        Route {
+            method: "POST",
+            pattern: "/v1/campaigns/{id}/claims",
+            handler: 2,
+        },
+        Route {
+            method: "GET",
+            pattern: "/v1/me",
+            handler: 3,
+        },
+    ];
+    match resolve(&table, "GET", "/v1/campaigns/c-1") {
+        Match::Found(handler, params) => assert_eq!((*handler, params.get("id")), (1, Some("c-1"))),
+        _ => panic!("expected a match"),
+    }
+    assert!(
+        matches!(resolve(&table, "DELETE", "/v1/me"), Match::WrongMethod(ref m) if m == &["GET"])
+    );
+    assert!(matches!(
+        resolve(&table, "GET", "/v1/campaigns/"),
+        Match::NotFound
+    ));
+    assert!(matches!(resolve(&table, "GET", "/v1/me/"), Match::NotFound));
+    assert!(matches!(
+        resolve(&table, "GET", "/v1/campaigns/a/claims/b"),
+        Match::NotFound
+    ));
+}
