@@ -55,3 +55,18 @@ pub fn atomically<T: 'static>(
         (Ok(_), None) => Err(ApiError::Internal),
     }
 }
+
+/// Creates an object's tables in one transaction (one commit for a new object, instead of
+/// one per statement).
+pub fn create_schema(storage: &Storage, statements: &'static [&'static str]) {
+    let sql = storage.sql();
+    let created = atomically(storage, move || {
+        for statement in statements {
+            sql.exec(statement, None).map_err(internal("schema"))?;
+        }
+        Ok(())
+    });
+    if created.is_err() {
+        worker::console_error!("schema creation failed");
+    }
+}

@@ -7,14 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
 import assert from "node:assert/strict";
-import { Miniflare } from "miniflare";
-import { parse as parseToml } from "smol-toml";
 import YAML from "yaml";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { startCoreStub } from "../../scripts/core-stub.mjs";
+import { startEdge as startLocalEdge, ROOT } from "../../scripts/lib/local-edge.mjs";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const startEdge = ({ persistDir, stubUrl, vars }) =>
+  startLocalEdge({ persistDir, vars: { ...SECRETS, ...TEST_VARS, CORE_BASE_URL: stubUrl, ...vars } });
 
 export const SECRETS = {
   MEMBER_JWT_SECRET: "e2e-member-secret-0123456789abcdef",
@@ -86,10 +86,6 @@ export function coreSignature(body, secret = SECRETS.CORE_SIGNING_SECRET, t = no
 
 // --- the world: stub + edge
 
-function wranglerConfig() {
-  return parseToml(readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
-}
-
 /** Fast retries and the test clock; everything else as in wrangler.toml. */
 export const TEST_VARS = {
   ALLOW_TEST_CLOCK: "true",
@@ -98,31 +94,6 @@ export const TEST_VARS = {
   OUTBOX_MAX_ATTEMPTS: "200",
   CORE_TIMEOUT_MS: "1500",
 };
-
-async function startEdge({ persistDir, stubUrl, vars }) {
-  const config = wranglerConfig();
-  const durableObjects = Object.fromEntries(
-    config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }]),
-  );
-  const mf = new Miniflare({
-    rootPath: ROOT,
-    modules: true,
-    scriptPath: join(ROOT, config.main),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: config.compatibility_date,
-    bindings: { ...config.vars, ...SECRETS, ...TEST_VARS, CORE_BASE_URL: stubUrl, ...vars },
-    durableObjects,
-    kvNamespaces: (config.kv_namespaces ?? []).map((kv) => kv.binding),
-    durableObjectsPersist: persistDir,
-    kvPersist: join(persistDir, "kv"),
-    cf: false,
-  });
-  const url = await mf.ready;
-  return { mf, url: url.toString().replace(/\/$/, "") };
-}
 
 export async function startWorld({ vars = {} } = {}) {
   const persistDir = mkdtempSync(join(tmpdir(), "pharmedge-e2e-"));

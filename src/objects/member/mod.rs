@@ -79,12 +79,7 @@ fn to_json<T: serde::Serialize>(
 
 impl DurableObject for MemberObject {
     fn new(state: State, env: Env) -> Self {
-        let sql = state.storage().sql();
-        for statement in repo::SCHEMA {
-            if let Err(err) = sql.exec(statement, None) {
-                worker::console_error!("member schema: {err}");
-            }
-        }
+        sql::create_schema(&state.storage(), repo::SCHEMA);
         Self { state, env }
     }
 

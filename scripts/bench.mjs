@@ -1,0 +1,80 @@
+// The benchmark behind scripts/bench. Load comes from autocannon (npm) in this process; the
+// worker and the no-op baselines run in workerd (separate processes) on the same machine.
+//   node scripts/bench.mjs [seconds per scenario] [connections]
+import { mkdtempSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { join } from "node:path";
+import crypto from "node:crypto";
+import autocannon from "autocannon";
+import { startEdge, startNoop } from "./lib/local-edge.mjs";
+import { startCoreStub } from "./core-stub.mjs";
+
+const seconds = Number(process.argv[2] ?? 10);
+const connections = Number(process.argv[3] ?? 32);
+const secrets = Object.fromEntries(
+  ["MEMBER_JWT_SECRET", "STAFF_JWT_SECRET", "CORE_SIGNING_SECRET", "EDGE_SIGNING_SECRET"].map((name) => [name, crypto.randomBytes(24).toString("hex")]),
+);
+const b64 = (v) => Buffer.from(v).toString("base64url");
+const jwt = (claims, secret) => {
+  const head = b64(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+  const body = b64(JSON.stringify(claims));
+  return `${head}.${body}.${crypto.createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url")}`;
+};
+const tempDir = (name) => mkdtempSync(join(tmpdir(), `pharmedge-bench-${name}-`));
+
+function run(url, requests) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration: seconds, requests }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+/** A POST /v1/checkins request rotating over `tokens`, counting answers by status. */
+function checkins(tokens, counts) {
+  let next = 0;
+  return [
+    {
+      method: "POST",
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` } }),
+      onResponse: (status) => {
+        counts[status] = (counts[status] ?? 0) + 1;
+      },
+    },
+  ];
+}
+
+const stub = await startCoreStub({ secret: secrets.EDGE_SIGNING_SECRET });
+const edge = await startEdge({ persistDir: tempDir("edge"), vars: { ...secrets, CORE_BASE_URL: stub.url } });
+const noop = await startNoop({ persistDir: tempDir("noop") });
+const expiry = Math.floor(Date.now() / 1000) + 3600;
+const manyMembers = Array.from({ length: 10_000 }, (_, i) => jwt({ sub: `bench-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
+const fewMembers = Array.from({ length: 100 }, (_, i) => jwt({ sub: `warm-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
+const coldCounts = {};
+const warmCounts = {};
+
+const rows = [];
+const scenario = async (title, baseline, url, requests) => {
+  const result = await run(url, requests);
+  rows.push({ title, baseline, result });
+  return result;
+};
+await scenario("no-op worker: constant", null, `${noop.url}/`);
+await scenario("GET /healthz", "no-op worker: constant", `${edge.url}/healthz`);
+await scenario("no-op DO: new object per request", null, `${noop.url}/do/new`);
+await scenario("POST /v1/checkins, 10,000 members (new object each)", "no-op DO: new object per request", `${edge.url}/v1/checkins`, checkins(manyMembers, coldCounts));
+await scenario("no-op DO: one warm object", null, `${noop.url}/do/one`);
+await scenario("POST /v1/checkins, 100 members (warm objects)", "no-op DO: one warm object", `${edge.url}/v1/checkins`, checkins(fewMembers, warmCounts));
+
+console.log(`\n${cpus().length} cores; ${connections} connections; ${seconds} s per scenario; autocannon on the same machine\n`);
+console.log("| scenario | req/s | p50 ms | p99 ms | errors + non-2xx | vs baseline |");
+console.log("|---|---:|---:|---:|---:|---:|");
+for (const { title, baseline, result } of rows) {
+  const base = rows.find((row) => row.title === baseline);
+  const ratio = base ? `${(result.requests.average / base.result.requests.average).toFixed(2)} of "${baseline}"` : "(baseline)";
+  console.log(`| ${title} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.errors + result.non2xx} | ${ratio} |`);
+}
+console.log(`\ncheck-in answers, 10,000 members: ${JSON.stringify(coldCounts)}; 100 members: ${JSON.stringify(warmCounts)} (201 first of the day, 200 repeat)`);
+console.log(`core stub received ${stub.stats().unique} unique deliveries (${stub.stats().attempts} attempts)`);
+
+await edge.mf.dispose();
+await noop.mf.dispose();
+await stub.close();

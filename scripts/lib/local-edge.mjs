@@ -1,0 +1,82 @@
+// Starts the built worker (build/) in workerd through Miniflare, with the bindings that
+// wrangler.toml declares. Shared by the end-to-end tests and the benchmark.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { parse as parseToml } from "smol-toml";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+
+export function wranglerConfig() {
+  return parseToml(readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
+}
+
+/** vars: extra/overriding string bindings (secrets included). */
+export async function startEdge({ persistDir, vars = {}, port = 0 }) {
+  const config = wranglerConfig();
+  const durableObjects = Object.fromEntries(
+    config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }]),
+  );
+  const mf = new Miniflare({
+    rootPath: ROOT,
+    modules: true,
+    scriptPath: join(ROOT, config.main),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: config.compatibility_date,
+    bindings: { ...config.vars, ...vars },
+    durableObjects,
+    kvNamespaces: (config.kv_namespaces ?? []).map((kv) => kv.binding),
+    durableObjectsPersist: persistDir,
+    kvPersist: persistDir ? join(persistDir, "kv") : false,
+    cf: false,
+    host: "127.0.0.1",
+    port,
+  });
+  const url = await mf.ready;
+  return { mf, url: url.toString().replace(/\/$/, "") };
+}
+
+/**
+ * The runtime's floor, for benchmark ratios: `/` answers a constant; `/do/new` creates a new
+ * SQLite-backed Durable Object per request (one table, one write); `/do/one` writes to one
+ * warm object.
+ */
+const NOOP_SCRIPT = `
+import { DurableObject } from "cloudflare:workers";
+export class Noop extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v INTEGER)");
+  }
+  async fetch() {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO t VALUES (1, 1)");
+    return new Response("ok");
+  }
+}
+let created = 0;
+export default {
+  fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    if (path === "/do/new") return env.NOOP.get(env.NOOP.idFromName("n" + created++)).fetch(request);
+    if (path === "/do/one") return env.NOOP.get(env.NOOP.idFromName("one")).fetch(request);
+    return new Response("ok");
+  },
+};`;
+
+export async function startNoop({ persistDir, port = 0 }) {
+  const mf = new Miniflare({
+    modules: true,
+    script: NOOP_SCRIPT,
+    compatibilityDate: wranglerConfig().compatibility_date,
+    durableObjects: { NOOP: { className: "Noop", useSQLite: true } },
+    durableObjectsPersist: persistDir,
+    cf: false,
+    host: "127.0.0.1",
+    port,
+  });
+  const url = await mf.ready;
+  return { mf, url: url.toString().replace(/\/$/, "") };
+}

@@ -1,0 +1,78 @@
+// The outbox: events reach the core exactly once (by idempotency key) through outages, a
+// hanging core and restarts of the runtime; state survives restarts.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startWorld, memberToken, concurrently, validateSchema } from "./harness.mjs";
+
+let world;
+before(async () => {
+  world = await startWorld();
+});
+after(async () => {
+  world?.assertNo5xx();
+  await world?.close();
+});
+
+const checkinEvents = (prefix) => world.stub.deliveries("checkin.recorded").filter((d) => d.body.data.member_id.startsWith(prefix));
+
+test("core down (503) then up: every checkin.recorded arrives exactly once", async () => {
+  world.stub.setMode("fail", 503);
+  const members = Array.from({ length: 40 }, (_, i) => `dlv-outage-${i}`);
+  const responses = await concurrently(members.length, (i) => world.api("POST", "/v1/checkins", { token: memberToken(members[i]) }));
+  assert.ok(responses.every((r) => r.status === 201), "accepted while the core is down");
+  // Let the objects retry against the failing core for a while.
+  await world.waitFor(() => world.stub.stats().attempts >= members.length * 2, { what: "retries against the failing core" });
+  assert.equal(checkinEvents("dlv-outage-").length, 0);
+  world.stub.setMode("ok");
+  await world.waitFor(() => checkinEvents("dlv-outage-").length === members.length, { what: "all events delivered" });
+  // Nothing more arrives later, and nothing arrived twice.
+  await new Promise((r) => setTimeout(r, 1500));
+  const delivered = checkinEvents("dlv-outage-");
+  assert.equal(delivered.length, members.length);
+  assert.deepEqual(new Set(delivered.map((d) => d.body.data.member_id)), new Set(members));
+  for (const delivery of delivered) {
+    validateSchema("OutboundEvent", delivery.body);
+    assert.equal(delivery.key, delivery.body.id, "the idempotency key is the event id");
+  }
+  assert.equal(world.stub.stats().rejectedSignatures, 0, "every delivery was signed correctly");
+  const points = world.stub.deliveries("points.awarded").filter((d) => d.body.data.member_id.startsWith("dlv-outage-"));
+  assert.equal(points.length, members.length);
+  points.forEach((d) => validateSchema("OutboundEvent", d.body));
+});
+
+test("a hanging core times out and is retried", async () => {
+  world.stub.setMode("hang");
+  assert.equal((await world.api("POST", "/v1/checkins", { token: memberToken("dlv-hang") })).status, 201);
+  await new Promise((r) => setTimeout(r, 2000));
+  world.stub.setMode("ok");
+  await world.waitFor(() => checkinEvents("dlv-hang").length === 1, { what: "delivery after the hang" });
+});
+
+test("state and pending deliveries survive a restart of the runtime", async () => {
+  const token = memberToken("dlv-restart");
+  world.stub.setMode("fail", 503);
+  const first = await world.api("POST", "/v1/checkins", { token });
+  assert.equal(first.status, 201);
+  await world.restart();
+  // The check-in is still there after the restart...
+  const again = await world.api("POST", "/v1/checkins", { token });
+  assert.deepEqual([again.status, again.json.already_checked_in, again.json.balance], [200, true, first.json.balance]);
+  const ledger = await world.api("GET", "/v1/points/ledger", { token });
+  assert.equal(ledger.json.entries.length, 1);
+  // ...and its queued event is delivered once the core is back.
+  world.stub.setMode("ok");
+  await world.waitFor(() => checkinEvents("dlv-restart").length === 1, { what: "delivery after restart" });
+});
+
+test("a restart in the middle of a backlog loses nothing and duplicates nothing", async () => {
+  world.stub.setMode("fail", 503);
+  const members = Array.from({ length: 30 }, (_, i) => `dlv-backlog-${i}`);
+  await concurrently(members.length, (i) => world.api("POST", "/v1/checkins", { token: memberToken(members[i]) }));
+  world.stub.setMode("ok");
+  // Restart as soon as the first deliveries land, with the rest still queued.
+  await world.waitFor(() => checkinEvents("dlv-backlog-").length > 0, { what: "the first deliveries" });
+  await world.restart();
+  await world.waitFor(() => checkinEvents("dlv-backlog-").length === members.length, { what: "the backlog after restart" });
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(checkinEvents("dlv-backlog-").length, members.length);
+});
