@@ -1,7 +1,9 @@
 //! The rules of the business, pure: no `worker` import, no I/O, no clock.
 //! Everything here takes plain values and returns plain values, and is tested natively.
 
+pub mod campaign;
 pub mod checkin;
+pub mod coupon;
 pub mod delivery;
 pub mod events;
 pub mod ids;

@@ -1,0 +1,213 @@
+//! Coupons (优惠券): the three templates and the discount they give on a list of order lines.
+//!
+//! Compliance first: Rx and special-management lines are never discounted, and a threshold
+//! (满减) counts only the lines the coupon may discount. Money is integer fen; a percent
+//! discount is rounded down to the fen (the member never gets a fraction of a fen) and capped.
+
+use super::order_lines::{DrugClass, OrderLine};
+use serde::{Deserialize, Serialize};
+
+/// What a coupon takes off, as configured on its campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CouponTerms {
+    /// No threshold: `value_fen` off (e.g. 9.9 yuan).
+    Fixed { value_fen: i64 },
+    /// 满 X 减 Y: `value_fen` off when the eligible lines reach `min_spend_fen`.
+    Threshold { value_fen: i64, min_spend_fen: i64 },
+    /// `percent` off the eligible lines (12 = 12 % off = 8.8折), at most `max_discount_fen`,
+    /// from `min_spend_fen` (0 = no threshold).
+    Percent {
+        percent: i64,
+        max_discount_fen: i64,
+        #[serde(default)]
+        min_spend_fen: i64,
+    },
+}
+
+/// Lines a coupon may discount.
+pub fn discountable(class: DrugClass) -> bool {
+    !matches!(class, DrugClass::Rx | DrugClass::Special)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotApplicable {
+    /// Nothing in the cart may be discounted (only Rx or special lines).
+    NoEligibleLines,
+    /// The eligible lines do not reach the threshold.
+    BelowMinimumSpend {
+        eligible_fen: i64,
+        min_spend_fen: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Discount {
+    pub eligible_subtotal_fen: i64,
+    pub discount_fen: i64,
+}
+
+pub fn eligible_subtotal(lines: &[OrderLine]) -> i64 {
+    lines
+        .iter()
+        .filter(|line| discountable(line.drug_class))
+        .map(OrderLine::total_fen)
+        .sum()
+}
+
+impl CouponTerms {
+    pub fn min_spend_fen(&self) -> i64 {
+        match *self {
+            CouponTerms::Fixed { .. } => 0,
+            CouponTerms::Threshold { min_spend_fen, .. }
+            | CouponTerms::Percent { min_spend_fen, .. } => min_spend_fen,
+        }
+    }
+
+    /// The discount on `lines`: 0 <= discount <= eligible subtotal, always.
+    pub fn discount(&self, lines: &[OrderLine]) -> Result<Discount, NotApplicable> {
+        let eligible = eligible_subtotal(lines);
+        if eligible <= 0 {
+            return Err(NotApplicable::NoEligibleLines);
+        }
+        let min_spend_fen = self.min_spend_fen();
+        if eligible < min_spend_fen {
+            return Err(NotApplicable::BelowMinimumSpend {
+                eligible_fen: eligible,
+                min_spend_fen,
+            });
+        }
+        let raw = match *self {
+            CouponTerms::Fixed { value_fen } | CouponTerms::Threshold { value_fen, .. } => {
+                value_fen
+            }
+            CouponTerms::Percent {
+                percent,
+                max_discount_fen,
+                ..
+            } => {
+                let off = (i128::from(eligible) * i128::from(percent) / 100) as i64;
+                off.min(max_discount_fen)
+            }
+        };
+        Ok(Discount {
+            eligible_subtotal_fen: eligible,
+            discount_fen: raw.clamp(0, eligible),
+        })
+    }
+
+    /// Checks the template's own numbers; names the field on failure.
+    pub fn validate(&self) -> Result<(), String> {
+        const MAX_VALUE_FEN: i64 = 1_000_000; // 10,000 yuan
+        match *self {
+            CouponTerms::Fixed { value_fen } => {
+                if !(1..=MAX_VALUE_FEN).contains(&value_fen) {
+                    return Err("coupon.value_fen: from 1 to 1000000".into());
+                }
+            }
+            CouponTerms::Threshold {
+                value_fen,
+                min_spend_fen,
+            } => {
+                if !(1..=MAX_VALUE_FEN).contains(&value_fen) {
+                    return Err("coupon.value_fen: from 1 to 1000000".into());
+                }
+                if min_spend_fen <= value_fen || min_spend_fen > 100 * MAX_VALUE_FEN {
+                    return Err("coupon.min_spend_fen: must be more than value_fen".into());
+                }
+            }
+            CouponTerms::Percent {
+                percent,
+                max_discount_fen,
+                min_spend_fen,
+            } => {
+                if !(1..=99).contains(&percent) {
+                    return Err("coupon.percent: from 1 to 99".into());
+                }
+                if !(1..=MAX_VALUE_FEN).contains(&max_discount_fen) {
+                    return Err("coupon.max_discount_fen: required, from 1 to 1000000".into());
+                }
+                if !(0..=100 * MAX_VALUE_FEN).contains(&min_spend_fen) {
+                    return Err("coupon.min_spend_fen: out of range".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a coupon is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponStatus {
+    Available,
+    Locked,
+    Redeemed,
+    Expired,
+}
+
+impl CouponStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CouponStatus::Available => "available",
+            CouponStatus::Locked => "locked",
+            CouponStatus::Redeemed => "redeemed",
+            CouponStatus::Expired => "expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "available" => Some(CouponStatus::Available),
+            "locked" => Some(CouponStatus::Locked),
+            "redeemed" => Some(CouponStatus::Redeemed),
+            "expired" => Some(CouponStatus::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// A coupon's lifecycle decisions. `locked_by` is the order holding the lock, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// Do it.
+    Apply,
+    /// Already in the target state for this order: a retry, nothing to do.
+    AlreadyDone,
+    /// Not allowed from the current state.
+    Refused,
+}
+
+/// available -> locked by an order.
+pub fn lock(status: CouponStatus, locked_by: Option<&str>, order_id: &str) -> Transition {
+    match status {
+        CouponStatus::Available => Transition::Apply,
+        CouponStatus::Locked if locked_by == Some(order_id) => Transition::AlreadyDone,
+        _ => Transition::Refused,
+    }
+}
+
+/// locked (by this order) or available -> redeemed. The core's word that the order was paid
+/// with the coupon is final, so an available coupon can be redeemed too.
+pub fn redeem(
+    status: CouponStatus,
+    locked_by: Option<&str>,
+    order_id: &str,
+    redeemed_by: Option<&str>,
+) -> Transition {
+    match status {
+        CouponStatus::Available => Transition::Apply,
+        CouponStatus::Locked if locked_by == Some(order_id) => Transition::Apply,
+        CouponStatus::Redeemed if redeemed_by == Some(order_id) => Transition::AlreadyDone,
+        _ => Transition::Refused,
+    }
+}
+
+/// locked (by this order) -> available again. Only the lock's own order can release it, and
+/// only once; a redeemed coupon is never released.
+pub fn release(status: CouponStatus, locked_by: Option<&str>, order_id: &str) -> Transition {
+    match status {
+        CouponStatus::Locked if locked_by == Some(order_id) => Transition::Apply,
+        _ => Transition::AlreadyDone,
+    }
+}
