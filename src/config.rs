@@ -8,6 +8,11 @@ use std::rc::Rc;
 use worker::Env;
 
 pub const MEMBER_OBJECT: &str = "MEMBER";
+pub const CAMPAIGN_OBJECT: &str = "CAMPAIGN";
+pub const STOCK_OBJECT: &str = "STOCK";
+pub const DIRECTORY_OBJECT: &str = "DIRECTORY";
+/// The directory is a single object.
+pub const DIRECTORY_NAME: &str = "campaigns";
 
 pub struct Config {
     pub rules: Rules,
@@ -16,6 +21,12 @@ pub struct Config {
     /// Current and (during a rotation) previous core signing secrets.
     pub core_signing_secrets: Vec<String>,
     pub edge_signing_secret: String,
+    /// Signs store-poster links (扫码领券).
+    pub poster_signing_secret: String,
+    /// Where a tapped store poster lands (the claim page of the app or mini-program).
+    pub claim_page_url: String,
+    /// This worker's public origin, for links it prints.
+    pub public_base_url: String,
     pub core_base_url: String,
     pub core_timeout_ms: i64,
     pub retry: RetryPolicy,
@@ -64,6 +75,13 @@ impl Config {
             staff_jwt_secret: secret(env, "STAFF_JWT_SECRET")?,
             core_signing_secrets,
             edge_signing_secret: secret(env, "EDGE_SIGNING_SECRET")?,
+            poster_signing_secret: secret(env, "POSTER_SIGNING_SECRET")?,
+            claim_page_url: var(env, "CLAIM_PAGE_URL")
+                .unwrap_or_else(|| "https://m.pharmedge.dev/claim".into()),
+            public_base_url: var(env, "PUBLIC_BASE_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:8787".into())
+                .trim_end_matches('/')
+                .to_owned(),
             core_base_url: var(env, "CORE_BASE_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:8790".into())
                 .trim_end_matches('/')

@@ -18,6 +18,8 @@ mod objects;
 mod routes;
 
 #[cfg(target_arch = "wasm32")]
+pub use objects::campaign::{directory::DirectoryObject, stock::StockObject, CampaignObject};
+#[cfg(target_arch = "wasm32")]
 pub use objects::member::MemberObject;
 
 #[cfg(target_arch = "wasm32")]
@@ -25,7 +27,7 @@ pub use objects::member::MemberObject;
 pub async fn fetch(
     req: worker::Request,
     env: worker::Env,
-    _ctx: worker::Context,
+    ctx: worker::Context,
 ) -> worker::Result<worker::Response> {
-    Ok(routes::dispatch(req, env).await)
+    Ok(routes::dispatch(req, env, ctx).await)
 }

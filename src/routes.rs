@@ -1,7 +1,9 @@
 //! The whole route table: method + path -> handler. 404 and 405 come from here.
 
 use crate::config::Config;
-use crate::features::{checkins, core_events, health, me, points, Ctx};
+use crate::features::{
+    admin_campaigns, campaigns, checkins, core_events, coupons, health, me, points, Ctx,
+};
 use crate::http::error::ApiError;
 use crate::http::request::business_now;
 use crate::http::response::problem;
@@ -13,55 +15,40 @@ use worker::{Env, Request, Response};
 type Reply = Pin<Box<dyn Future<Output = Result<Response, ApiError>>>>;
 type Handler = fn(Ctx) -> Reply;
 
+/// Method, path, handler. `{name}` segments are path parameters.
+#[rustfmt::skip]
 static ROUTES: &[Route<Handler>] = &[
-    Route {
-        method: "GET",
-        pattern: "/healthz",
-        handler: |c| Box::pin(health::get(c)),
-    },
-    Route {
-        method: "GET",
-        pattern: "/v1/me",
-        handler: |c| Box::pin(me::get(c)),
-    },
-    Route {
-        method: "POST",
-        pattern: "/v1/checkins",
-        handler: |c| Box::pin(checkins::create(c)),
-    },
-    Route {
-        method: "GET",
-        pattern: "/v1/checkins",
-        handler: |c| Box::pin(checkins::month(c)),
-    },
-    Route {
-        method: "POST",
-        pattern: "/v1/checkins/makeup",
-        handler: |c| Box::pin(checkins::makeup(c)),
-    },
-    Route {
-        method: "GET",
-        pattern: "/v1/points/ledger",
-        handler: |c| Box::pin(points::ledger(c)),
-    },
-    Route {
-        method: "POST",
-        pattern: "/v1/core/events",
-        handler: |c| Box::pin(core_events::receive(c)),
-    },
+    Route { method: "GET",   pattern: "/healthz",                                 handler: |c| Box::pin(health::get(c)) },
+    Route { method: "GET",   pattern: "/v1/me",                                   handler: |c| Box::pin(me::get(c)) },
+    Route { method: "POST",  pattern: "/v1/checkins",                             handler: |c| Box::pin(checkins::create(c)) },
+    Route { method: "GET",   pattern: "/v1/checkins",                             handler: |c| Box::pin(checkins::month(c)) },
+    Route { method: "POST",  pattern: "/v1/checkins/makeup",                      handler: |c| Box::pin(checkins::makeup(c)) },
+    Route { method: "GET",   pattern: "/v1/points/ledger",                        handler: |c| Box::pin(points::ledger(c)) },
+    Route { method: "GET",   pattern: "/v1/campaigns",                            handler: |c| Box::pin(campaigns::list(c)) },
+    Route { method: "GET",   pattern: "/v1/campaigns/{id}",                       handler: |c| Box::pin(campaigns::get(c)) },
+    Route { method: "POST",  pattern: "/v1/campaigns/{id}/claims",                handler: |c| Box::pin(campaigns::claim(c)) },
+    Route { method: "GET",   pattern: "/v1/coupons",                              handler: |c| Box::pin(coupons::list(c)) },
+    Route { method: "GET",   pattern: "/s/{campaign}/{store}",                    handler: |c| Box::pin(campaigns::poster_link(c)) },
+    Route { method: "POST",  pattern: "/v1/admin/campaigns",                      handler: |c| Box::pin(admin_campaigns::create(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::get(c)) },
+    Route { method: "PATCH", pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::update(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}/posters/{store}", handler: |c| Box::pin(admin_campaigns::poster(c)) },
+    Route { method: "POST",  pattern: "/v1/core/events",                          handler: |c| Box::pin(core_events::receive(c)) },
 ];
 
-pub async fn dispatch(req: Request, env: Env) -> Response {
+pub async fn dispatch(req: Request, env: Env, worker_ctx: worker::Context) -> Response {
     let method = req.inner().method();
     let path = req.path();
     let result = match resolve(ROUTES, &method, &path) {
-        Match::Found(handler, _params) => match Config::get(&env) {
+        Match::Found(handler, params) => match Config::get(&env) {
             Ok(config) => match business_now(&req, config.allow_test_clock) {
                 Ok(now) => {
                     handler(Ctx {
                         req,
                         env,
                         config,
+                        params,
+                        worker_ctx,
                         now,
                     })
                     .await

@@ -39,14 +39,14 @@ build_worker() {
   echo "    wasm: ${raw} bytes raw, ${gz} bytes gzip -9 (limit 3 MiB gzip on the free plan)"
 }
 
-# .dev.vars with random secrets, created once (never committed).
+# .dev.vars with random secrets (never committed): created once, and any secret a newer
+# version needs is appended.
 ensure_dev_vars() {
-  if [ ! -f .dev.vars ]; then
-    {
-      for name in MEMBER_JWT_SECRET STAFF_JWT_SECRET CORE_SIGNING_SECRET EDGE_SIGNING_SECRET; do
-        echo "$name=$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')"
-      done
-    } > .dev.vars
-    echo "==> created .dev.vars with random dev secrets"
-  fi
+  touch .dev.vars
+  for name in MEMBER_JWT_SECRET STAFF_JWT_SECRET CORE_SIGNING_SECRET EDGE_SIGNING_SECRET POSTER_SIGNING_SECRET; do
+    if ! grep -q "^$name=" .dev.vars; then
+      echo "$name=$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
+      echo "==> added a random $name to .dev.vars"
+    fi
+  done
 }

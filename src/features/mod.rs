@@ -1,13 +1,17 @@
 //! One file per capability: each handler authenticates, parses, asks the owner object and
 //! maps the answer.
 
+pub mod admin_campaigns;
+pub mod campaigns;
 pub mod checkins;
 pub mod core_events;
+pub mod coupons;
 pub mod health;
 pub mod me;
 pub mod points;
 
 use crate::config::Config;
+use crate::http::router::Params;
 use chrono::{DateTime, Utc};
 use std::rc::Rc;
 use worker::{Env, Request};
@@ -17,6 +21,9 @@ pub struct Ctx {
     pub req: Request,
     pub env: Env,
     pub config: Rc<Config>,
+    pub params: Params,
+    /// For work that may finish after the response (statistics).
+    pub worker_ctx: worker::Context,
     /// The business clock (wall time unless the test clock is enabled).
     pub now: DateTime<Utc>,
 }

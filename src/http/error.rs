@@ -51,6 +51,30 @@ pub enum ApiError {
     MakeupLimit {
         limit: u32,
     },
+    /// A request with the same Idempotency-Key is still being processed.
+    RequestInProgress,
+    CampaignNotFound,
+    CampaignExists,
+    InvalidCampaign {
+        detail: String,
+    },
+    NonCompliantReward {
+        detail: String,
+    },
+    InvalidTransition {
+        detail: String,
+    },
+    CampaignNotStarted,
+    CampaignEnded,
+    CampaignPaused,
+    SoldOut,
+    ClaimLimitReached {
+        limit: String,
+    },
+    NotEligible {
+        reason: String,
+    },
+    InvalidPosterSignature,
     /// A dependency (a Durable Object, storage) failed; safe to retry.
     Unavailable,
     /// A bug. Internals are logged, never shown.
@@ -78,15 +102,28 @@ impl ApiError {
             ApiError::Unauthenticated
             | ApiError::InvalidToken { .. }
             | ApiError::InvalidSignature { .. } => 401,
-            ApiError::Forbidden { .. } => 403,
-            ApiError::NotFound => 404,
+            ApiError::Forbidden { .. }
+            | ApiError::NotEligible { .. }
+            | ApiError::InvalidPosterSignature => 403,
+            ApiError::NotFound | ApiError::CampaignNotFound => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::AlreadyCheckedIn { .. } | ApiError::InsufficientPoints { .. } => 409,
+            ApiError::AlreadyCheckedIn { .. }
+            | ApiError::InsufficientPoints { .. }
+            | ApiError::RequestInProgress
+            | ApiError::CampaignExists
+            | ApiError::InvalidTransition { .. }
+            | ApiError::CampaignNotStarted
+            | ApiError::CampaignEnded
+            | ApiError::CampaignPaused
+            | ApiError::SoldOut
+            | ApiError::ClaimLimitReached { .. } => 409,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::IdempotencyKeyReused
             | ApiError::UnknownEvent { .. }
-            | ApiError::MakeupNotAllowed { .. } => 422,
+            | ApiError::MakeupNotAllowed { .. }
+            | ApiError::InvalidCampaign { .. }
+            | ApiError::NonCompliantReward { .. } => 422,
             ApiError::RateLimited { .. } | ApiError::MakeupLimit { .. } => 429,
             ApiError::Internal => 500,
             ApiError::Unavailable => 503,
@@ -123,6 +160,19 @@ impl ApiError {
             ApiError::MakeupNotAllowed { .. } => "Make-up check-in not allowed",
             ApiError::InsufficientPoints { .. } => "Not enough points",
             ApiError::MakeupLimit { .. } => "Make-up check-ins used up this month",
+            ApiError::RequestInProgress => "A request with this Idempotency-Key is in progress",
+            ApiError::CampaignNotFound => "No such campaign",
+            ApiError::CampaignExists => "A campaign with this id exists",
+            ApiError::InvalidCampaign { .. } => "The campaign configuration is invalid",
+            ApiError::NonCompliantReward { .. } => "The reward is not compliant",
+            ApiError::InvalidTransition { .. } => "That status change is not allowed",
+            ApiError::CampaignNotStarted => "The campaign has not started",
+            ApiError::CampaignEnded => "The campaign has ended",
+            ApiError::CampaignPaused => "The campaign is paused",
+            ApiError::SoldOut => "Sold out",
+            ApiError::ClaimLimitReached { .. } => "Claim limit reached",
+            ApiError::NotEligible { .. } => "Not eligible for this campaign",
+            ApiError::InvalidPosterSignature => "The poster link is not valid",
             ApiError::Unavailable => "Temporarily unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -135,7 +185,10 @@ impl ApiError {
             | ApiError::Forbidden { detail }
             | ApiError::InvalidSignature { detail }
             | ApiError::UnknownEvent { detail }
-            | ApiError::MakeupNotAllowed { detail, .. } => detail.clone(),
+            | ApiError::MakeupNotAllowed { detail, .. }
+            | ApiError::InvalidCampaign { detail }
+            | ApiError::NonCompliantReward { detail }
+            | ApiError::InvalidTransition { detail } => detail.clone(),
             ApiError::Unauthenticated => "send Authorization: Bearer <token>".into(),
             ApiError::NotFound => "no such resource".into(),
             ApiError::MethodNotAllowed { allow } => format!("allowed: {}", allow.join(", ")),
@@ -150,6 +203,16 @@ impl ApiError {
                 format!("balance {balance}, required {required}")
             }
             ApiError::MakeupLimit { limit } => format!("at most {limit} per month"),
+            ApiError::RequestInProgress => "retry in a moment for the first answer".into(),
+            ApiError::CampaignNotFound => "no campaign with this id".into(),
+            ApiError::CampaignExists => "campaign ids are unique".into(),
+            ApiError::CampaignNotStarted => "claims open at starts_at".into(),
+            ApiError::CampaignEnded => "claims closed at ends_at".into(),
+            ApiError::CampaignPaused => "claims are paused by the operator".into(),
+            ApiError::SoldOut => "no coupons left".into(),
+            ApiError::ClaimLimitReached { limit } => format!("limit reached: {limit}"),
+            ApiError::NotEligible { reason } => format!("not eligible: {reason}"),
+            ApiError::InvalidPosterSignature => "the store poster signature does not match".into(),
             ApiError::Unavailable => "please retry shortly".into(),
             ApiError::Internal => "something went wrong on our side".into(),
         }
@@ -178,7 +241,9 @@ impl ApiError {
                 headers.push(("Retry-After", retry_after_s.to_string()))
             }
             ApiError::MakeupLimit { .. } => headers.push(("Retry-After", "86400".into())),
-            ApiError::Unavailable => headers.push(("Retry-After", "1".into())),
+            ApiError::Unavailable | ApiError::RequestInProgress => {
+                headers.push(("Retry-After", "1".into()))
+            }
             ApiError::Unauthenticated | ApiError::InvalidToken { .. } => {
                 headers.push(("WWW-Authenticate", "Bearer".into()))
             }

@@ -121,3 +121,43 @@ pub fn business_now(req: &Request, allow_test_clock: bool) -> Result<DateTime<Ut
     }
     Ok(wall_now())
 }
+
+/// The optional `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    match header(req, "Idempotency-Key") {
+        None => Ok(None),
+        Some(key)
+            if (1..=255).contains(&key.len())
+                && key.bytes().all(|b| (0x21..=0x7e).contains(&b)) =>
+        {
+            Ok(Some(key))
+        }
+        Some(_) => Err(ApiError::invalid(
+            "Idempotency-Key: 1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
+/// Fingerprint of a request body, to tell a replay from a reuse of its Idempotency-Key.
+pub fn body_hash(scope: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(scope.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A path parameter that must be an id.
+pub fn path_id<T>(
+    raw: Option<&str>,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, crate::domain::ids::InvalidId>,
+) -> Result<T, ApiError> {
+    parse(raw.unwrap_or_default())
+        .map_err(|_| ApiError::invalid(format!("{name}: must match [A-Za-z0-9_-]{{1,64}}")))
+}

@@ -4,7 +4,7 @@
 use crate::http::error::ApiError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,4 +58,21 @@ pub fn reply<R: Serialize>(result: Result<R, ApiError>) -> worker::Result<Respon
         Err(error) => Envelope::Err(error),
     };
     Response::from_json(&envelope)
+}
+
+/// Calls the object named `name` in the namespace bound as `binding`.
+pub async fn call_object<C: Serialize, R: DeserializeOwned>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    command: &C,
+) -> Result<R, ApiError> {
+    let stub = env
+        .durable_object(binding)
+        .and_then(|namespace| namespace.get_by_name(name))
+        .map_err(|err| {
+            worker::console_error!("{binding} object unavailable: {err}");
+            ApiError::Unavailable
+        })?;
+    call(&stub, command).await
 }

@@ -6,6 +6,7 @@ import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
+import http from "node:http";
 import assert from "node:assert/strict";
 import YAML from "yaml";
 import Ajv2020 from "ajv/dist/2020.js";
@@ -21,6 +22,7 @@ export const SECRETS = {
   STAFF_JWT_SECRET: "e2e-staff-secret-0123456789abcdefg",
   CORE_SIGNING_SECRET: "e2e-core-secret-0123456789abcdefgh",
   EDGE_SIGNING_SECRET: "e2e-edge-secret-0123456789abcdefgh",
+  POSTER_SIGNING_SECRET: "e2e-poster-secret-0123456789abcdef",
 };
 
 // --- OpenAPI validation
@@ -84,6 +86,40 @@ export function coreSignature(body, secret = SECRETS.CORE_SIGNING_SECRET, t = no
   return `t=${t},v1=${crypto.createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
 }
 
+// --- HTTP to the runtime
+
+/**
+ * One fresh connection per request (no keep-alive: a reused socket that the runtime closes
+ * under load shows up as ECONNRESET, a client artefact), at most MAX_IN_FLIGHT at a time: one
+ * local workerd runs every object on two cores, and past about a thousand simultaneous
+ * transactions on distinct objects its SQLite answers SQLITE_NOMEM, which production (one
+ * machine per object) never sees; and with thousands queued at once it starves its oldest
+ * requests until their connections are reset. The rest queue in the client; hundreds still
+ * interleave on the same shard or member object.
+ */
+const MAX_IN_FLIGHT = 100;
+const agent = new http.Agent({ keepAlive: false, maxSockets: MAX_IN_FLIGHT });
+
+function send(url, method, headers, payload) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("end", () =>
+        resolve({
+          status: response.statusCode,
+          headers: new Headers(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v])),
+          text: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+    if (payload !== undefined) request.write(payload);
+    request.end();
+  });
+}
+
 // --- the world: stub + edge
 
 /** Fast retries and the test clock; everything else as in wrangler.toml. */
@@ -100,24 +136,41 @@ export async function startWorld({ vars = {} } = {}) {
   const stub = await startCoreStub({ secret: SECRETS.EDGE_SIGNING_SECRET });
   let edge = await startEdge({ persistDir, stubUrl: stub.url, vars });
   const statuses = [];
+  let socketRetries = 0;
 
   async function api(method, path, { token, body, raw, headers = {}, now } = {}) {
-    const init = { method, headers: { ...headers } };
-    if (token) init.headers.authorization = `Bearer ${token}`;
-    if (now) init.headers["x-test-now"] = now;
-    if (raw !== undefined) init.body = raw;
+    const requestHeaders = { ...headers };
+    if (token) requestHeaders.authorization = `Bearer ${token}`;
+    if (now) requestHeaders["x-test-now"] = now;
+    let payload;
+    if (raw !== undefined) payload = raw;
     else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      init.headers["content-type"] ??= "application/json";
+      payload = JSON.stringify(body);
+      requestHeaders["content-type"] ??= "application/json";
     }
-    const res = await fetch(edge.url + path, init);
-    const text = await res.text();
+    const res = await sendWithRetry(edge.url + path, method, requestHeaders, payload);
     const contentType = res.headers.get("content-type") ?? "";
     let json = null;
-    if (contentType.includes("json")) json = JSON.parse(text);
+    if (contentType.includes("json")) json = JSON.parse(res.text);
     statuses.push({ method, path, status: res.status });
     if (contentType.includes("json")) validateResponse(method, path.split("?")[0], res.status, contentType, json);
-    return { status: res.status, headers: res.headers, json, text };
+    return { ...res, json };
+  }
+
+  // A request that dies at the socket may or may not have been processed: as a real client
+  // must, retry only what is safe to repeat (GETs, and writes carrying an Idempotency-Key),
+  // and count every retry so a run shows how often it happened.
+  async function sendWithRetry(url, method, headers, payload) {
+    const safe = method === "GET" || headers["idempotency-key"] !== undefined;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send(url, method, headers, payload);
+      } catch (error) {
+        if (!safe || attempt >= 4 || !["ECONNRESET", "EPIPE"].includes(error.code)) throw error;
+        socketRetries += 1;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
   }
 
   async function coreEvent(event, { signature, now } = {}) {
@@ -152,6 +205,7 @@ export async function startWorld({ vars = {} } = {}) {
       edge = await startEdge({ persistDir, stubUrl: stub.url, vars });
     },
     assertNo5xx() {
+      if (socketRetries) console.log(`# retried ${socketRetries} keyed/GET requests after a socket reset by the local runtime`);
       const failures = statuses.filter((s) => s.status >= 500);
       assert.deepEqual(failures, [], "no request may produce a 5xx");
     },
@@ -162,7 +216,7 @@ export async function startWorld({ vars = {} } = {}) {
   };
 }
 
-/** `n` copies of a request fired at once. */
+/** `n` requests fired together (the agent above caps how many are on the wire at once). */
 export function concurrently(n, makeRequest) {
   return Promise.all(Array.from({ length: n }, (_, i) => makeRequest(i)));
 }

@@ -1,4 +1,4 @@
-//! The worker's side of the member object: find the member's object and call it.
+//! The worker's side of the member object.
 
 use super::protocol::MemberCommand;
 use crate::config::MEMBER_OBJECT;
@@ -13,12 +13,5 @@ pub async fn call<R: DeserializeOwned>(
     member_id: &MemberId,
     command: &MemberCommand,
 ) -> Result<R, ApiError> {
-    let stub = env
-        .durable_object(MEMBER_OBJECT)
-        .and_then(|namespace| namespace.get_by_name(member_id.as_str()))
-        .map_err(|err| {
-            worker::console_error!("member object unavailable: {err}");
-            ApiError::Unavailable
-        })?;
-    rpc::call(&stub, command).await
+    rpc::call_object(env, MEMBER_OBJECT, member_id.as_str(), command).await
 }

@@ -5,12 +5,19 @@ pub mod client;
 mod ops;
 pub mod protocol;
 mod repo;
+pub mod wallet;
 
 use crate::config::Config;
+use crate::domain::campaign::{self, StockRefusal};
+use crate::domain::ids::StoreId;
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
+use crate::objects::campaign::client as campaign_client;
+use crate::objects::campaign::protocol::{CampaignCommand, ClaimTerms, TakeReply};
 use crate::objects::{outbox, rpc, sql};
-use protocol::MemberCommand;
+use protocol::{MemberCommand, MemberContext};
 use repo::Repo;
+use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 #[durable_object]
@@ -22,6 +29,21 @@ pub struct MemberObject {
 impl MemberObject {
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
+        if let MemberCommand::Claim {
+            member,
+            terms,
+            store_id,
+            idempotency_key,
+            body_hash,
+            now,
+        } = command
+        {
+            let reply = self
+                .claim(member, terms, store_id, idempotency_key, body_hash, now)
+                .await;
+            outbox::ensure_alarm(&self.state.storage()).await?;
+            return reply;
+        }
         let config = Config::get(&self.env).map_err(|err| {
             worker::console_error!("configuration: {err}");
             ApiError::Internal
@@ -62,12 +84,127 @@ impl MemberObject {
                     &event,
                     now.0,
                 )),
+                MemberCommand::Coupons {
+                    member,
+                    now,
+                    status,
+                } => to_json(ops::coupons(&repo, &member, now.0, status)),
+                // Handled before the transaction: it spans a call to a stock shard.
+                MemberCommand::Claim { .. } => Err(ApiError::Internal),
             };
             value
         })?;
         // Rows queued by the transaction are drained by the alarm.
         outbox::ensure_alarm(&storage).await?;
         Ok(reply)
+    }
+}
+
+impl MemberObject {
+    /// A coupon claim crosses two owners: the member's limits here, the units in a stock
+    /// shard. Reserve here (counted against the limits), take a unit, then issue or abandon.
+    /// Neither transaction spans the await, so concurrent claims interleave safely: each
+    /// sees the others' reservations.
+    async fn claim(
+        &self,
+        member: MemberContext,
+        terms: ClaimTerms,
+        store_id: Option<StoreId>,
+        idempotency_key: Option<String>,
+        body_hash: String,
+        now: Instant,
+    ) -> Result<serde_json::Value, ApiError> {
+        let config = Config::get(&self.env).map_err(|_| ApiError::Internal)?;
+        let storage = self.state.storage();
+        let repo = Rc::new(Repo { sql: storage.sql() });
+        let terms = Rc::new(terms);
+        let member = Rc::new(member);
+        let reserved = {
+            let (repo, terms, member, config) =
+                (repo.clone(), terms.clone(), member.clone(), config.clone());
+            sql::atomically(&storage, move || {
+                ops::prepare(&repo, &member, now.0)?;
+                wallet::reserve(
+                    &repo,
+                    &config.rules,
+                    &member,
+                    &terms.config,
+                    idempotency_key.as_deref(),
+                    &body_hash,
+                    now.0,
+                )
+            })?
+        };
+        let claim_id = match reserved {
+            wallet::Reserved::Replay(response) => return Ok(response),
+            wallet::Reserved::Go { claim_id } => claim_id,
+        };
+        let mut outcome = Err(ApiError::SoldOut);
+        for shard in campaign::shard_order(&member.member_id, terms.shard_count) {
+            if campaign_client::known_dry(&terms.config.id, shard) {
+                continue;
+            }
+            match campaign_client::take(&self.env, &terms.config.id, shard, &claim_id, now).await {
+                Ok(TakeReply::Taken { .. }) => {
+                    outcome = Ok(());
+                    break;
+                }
+                // A dry shard sends the claim on to the next one.
+                Ok(TakeReply::Refused {
+                    refusal: StockRefusal::SoldOut,
+                }) => {
+                    campaign_client::mark_dry(&terms.config.id, shard);
+                    continue;
+                }
+                Ok(TakeReply::Refused { refusal }) => {
+                    outcome = Err(refusal_error(refusal));
+                    break;
+                }
+                Err(error) => {
+                    outcome = Err(error);
+                    break;
+                }
+            }
+        }
+        if matches!(outcome, Err(ApiError::SoldOut)) {
+            // Counted once per claim (a claim may have asked several dry shards), after the answer.
+            let (env, id) = (self.env.clone(), terms.config.id.clone());
+            self.state.wait_until(async move {
+                let command = CampaignCommand::Rejected {
+                    reason: "sold_out".into(),
+                };
+                let _: Result<serde_json::Value, ApiError> =
+                    campaign_client::call(&env, &id, &command).await;
+            });
+        }
+        sql::atomically(&storage, move || match outcome {
+            Ok(()) => wallet::issue(
+                &repo,
+                &config.rules,
+                &member,
+                &terms.config,
+                &claim_id,
+                store_id.as_ref(),
+                now.0,
+            ),
+            Err(error) => {
+                wallet::abandon(&repo, &claim_id)?;
+                Ok(serde_json::json!({ "refused": error }))
+            }
+        })
+        .and_then(|value| match value.get("refused") {
+            Some(error) => Err(serde_json::from_value(error.clone()).unwrap_or(ApiError::Internal)),
+            None => Ok(value),
+        })
+    }
+}
+
+fn refusal_error(refusal: StockRefusal) -> ApiError {
+    match refusal {
+        StockRefusal::CampaignNotStarted => ApiError::CampaignNotStarted,
+        StockRefusal::CampaignEnded => ApiError::CampaignEnded,
+        StockRefusal::CampaignPaused => ApiError::CampaignPaused,
+        StockRefusal::SoldOut => ApiError::SoldOut,
     }
 }
 

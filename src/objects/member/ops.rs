@@ -18,7 +18,7 @@ fn date_key(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-fn prepare(repo: &Repo, member: &MemberContext, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub fn prepare(repo: &Repo, member: &MemberContext, now: DateTime<Utc>) -> Result<(), ApiError> {
     let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
     repo.ensure_profile(
         member.member_id.as_str(),
@@ -357,7 +357,9 @@ pub fn summary(
             streak: checkin::current_streak(today, &days),
             checked_in_today: days.first() == Some(&today),
         },
-        coupons: CouponSummary { available: 0 },
+        coupons: CouponSummary {
+            available: super::wallet::available_count(repo, now)?,
+        },
     })
 }
 
@@ -431,6 +433,9 @@ fn order_paid(
         earned,
     )?;
     grant(repo, rules, member_id, Source::Order, order_id, earned, now)?;
+    if let Some(coupon_id) = &paid.coupon_id {
+        super::wallet::redeem(repo, coupon_id, order_id, now)?;
+    }
     // A refund that arrived before the payment is applied now.
     if let Some(early) = known.filter(|order| order.refunded_fen > 0) {
         apply_refund(
@@ -487,4 +492,21 @@ fn apply_refund(
         repo.debit(EntryKind::Clawback, Source::Refund, entry_id, claw, now)?;
     }
     repo.record_refund(order_id, refunded_total, clawed_before + claw)
+}
+
+pub fn coupons(
+    repo: &Repo,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+    status: Option<crate::domain::coupon::CouponStatus>,
+) -> Result<CouponsReply, ApiError> {
+    let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
+    repo.ensure_profile(
+        member.member_id.as_str(),
+        registered_ms,
+        now.timestamp_millis(),
+    )?;
+    Ok(CouponsReply {
+        coupons: super::wallet::list(repo, status, now)?,
+    })
 }

@@ -1,10 +1,12 @@
 //! Commands the worker sends to a member's object, and the replies it gets back. Replies are
 //! exactly the JSON bodies of the member endpoints.
 
+use crate::domain::coupon::CouponStatus;
 use crate::domain::events::{MemberRegistered, MemberVerified, OrderPaid, OrderRefunded};
-use crate::domain::ids::MemberId;
+use crate::domain::ids::{MemberId, StoreId};
 use crate::domain::tier::TierStatus;
 use crate::domain::time::{BusinessDate, Instant};
+use crate::objects::campaign::protocol::ClaimTerms;
 use serde::{Deserialize, Serialize};
 
 /// Who the member is, as their token says.
@@ -62,6 +64,24 @@ pub enum MemberCommand {
         event: MemberEvent,
         now: Instant,
     },
+    Claim {
+        member: MemberContext,
+        terms: ClaimTerms,
+        store_id: Option<StoreId>,
+        idempotency_key: Option<String>,
+        body_hash: String,
+        now: Instant,
+    },
+    Coupons {
+        member: MemberContext,
+        now: Instant,
+        status: Option<CouponStatus>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponsReply {
+    pub coupons: Vec<super::wallet::CouponView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -54,6 +54,8 @@ pub const SCHEMA: &[&str] = &[
     )",
     "CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)",
     outbox::SCHEMA,
+    super::wallet::SCHEMA[0],
+    super::wallet::SCHEMA[1],
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,0 +1,100 @@
+//! The marketing API: create, read with live stats and audit trail, change, poster links.
+
+use super::campaigns::poster_url;
+use super::Ctx;
+use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT};
+use crate::domain::campaign::{CampaignConfig, ConfigRefusal};
+use crate::domain::ids::{CampaignId, StoreId};
+use crate::domain::time::Instant;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::jwt::{Role, StaffClaims};
+use crate::http::request::{body_hash, idempotency_key, json_body, path_id};
+use crate::http::response::json;
+use crate::objects::campaign::client;
+use crate::objects::campaign::directory::DirectoryCommand;
+use crate::objects::campaign::protocol::{
+    AdminCampaign, CampaignCommand, CampaignPatch, ClaimTerms,
+};
+use crate::objects::rpc::call_object;
+use serde_json::json;
+use worker::Response;
+
+const ROLES: &[Role] = &[Role::Marketing, Role::Admin];
+
+fn operator(ctx: &Ctx) -> Result<StaffClaims, ApiError> {
+    auth::staff(&ctx.req, &ctx.config, ROLES)
+}
+
+fn campaign_id(ctx: &Ctx) -> Result<CampaignId, ApiError> {
+    path_id(ctx.params.get("id"), "id", CampaignId::parse)
+}
+
+pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let staff = operator(&ctx)?;
+    let key = idempotency_key(&ctx.req)?;
+    let (config, raw): (CampaignConfig, _) = json_body(&mut ctx.req).await?;
+    config.validate().map_err(|refusal| match refusal {
+        ConfigRefusal::Invalid(detail) => ApiError::InvalidCampaign { detail },
+        ConfigRefusal::NonCompliant(detail) => ApiError::NonCompliantReward { detail },
+    })?;
+    let hash = body_hash("campaigns", &raw);
+    if let Some(key) = &key {
+        let reserve = DirectoryCommand::ReserveKey {
+            key: key.clone(),
+            body_hash: hash.clone(),
+            campaign_id: config.id.clone(),
+        };
+        let _: serde_json::Value =
+            call_object(&ctx.env, DIRECTORY_OBJECT, DIRECTORY_NAME, &reserve).await?;
+    }
+    let id = config.id.clone();
+    let command = CampaignCommand::Create {
+        config: Box::new(config),
+        actor: staff.sub.to_string(),
+        idempotency_key: key,
+        body_hash: hash,
+        now: Instant(ctx.now),
+    };
+    let campaign: AdminCampaign = client::call(&ctx.env, &id, &command).await?;
+    json(201, &campaign)
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    operator(&ctx)?;
+    let id = campaign_id(&ctx)?;
+    let campaign: AdminCampaign = client::call(
+        &ctx.env,
+        &id,
+        &CampaignCommand::Admin {
+            now: Instant(ctx.now),
+        },
+    )
+    .await?;
+    json(200, &campaign)
+}
+
+pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let staff = operator(&ctx)?;
+    let id = campaign_id(&ctx)?;
+    let (patch, _): (CampaignPatch, _) = json_body(&mut ctx.req).await?;
+    let command = CampaignCommand::Patch {
+        patch,
+        actor: staff.sub.to_string(),
+        now: Instant(ctx.now),
+    };
+    let campaign: AdminCampaign = client::call(&ctx.env, &id, &command).await?;
+    json(200, &campaign)
+}
+
+pub async fn poster(ctx: Ctx) -> Result<Response, ApiError> {
+    operator(&ctx)?;
+    let id = campaign_id(&ctx)?;
+    let store = path_id(ctx.params.get("store"), "store", StoreId::parse)?;
+    let _: std::rc::Rc<ClaimTerms> = client::terms(&ctx.env, &id).await?;
+    let (url, sig) = poster_url(&ctx.config, &id, &store);
+    json(
+        200,
+        &json!({ "campaign_id": id, "store_id": store, "sig": sig, "url": url }),
+    )
+}

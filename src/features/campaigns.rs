@@ -1,0 +1,207 @@
+//! Public campaign rules, coupon claims, and store-poster links (扫码领券).
+
+use super::checkins::member_context;
+use super::Ctx;
+use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT};
+use crate::domain::campaign::CampaignKind;
+use crate::domain::ids::{CampaignId, StoreId};
+use crate::domain::time::Instant;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::request::{
+    body_bytes, body_hash, header, idempotency_key, parse_json, path_id, query,
+};
+use crate::http::response::json;
+use crate::http::signature::verify_poster_signature;
+use crate::objects::campaign::client;
+use crate::objects::campaign::directory::DirectoryCommand;
+use crate::objects::campaign::protocol::{CampaignCommand, PublicCampaign};
+use crate::objects::member::client as member_client;
+use crate::objects::member::protocol::MemberCommand;
+use crate::objects::rpc::call_object;
+use serde::Deserialize;
+use serde_json::json;
+use worker::{Headers, Response};
+
+fn campaign_id(ctx: &Ctx) -> Result<CampaignId, ApiError> {
+    path_id(ctx.params.get("id"), "id", CampaignId::parse)
+}
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    auth::member(&ctx.req, &ctx.config)?;
+    let now = Instant(ctx.now);
+    let ids: Vec<String> = call_object(
+        &ctx.env,
+        DIRECTORY_OBJECT,
+        DIRECTORY_NAME,
+        &DirectoryCommand::Listed { now },
+    )
+    .await?;
+    let mut campaigns = Vec::with_capacity(ids.len());
+    for id in ids.iter().filter_map(|id| CampaignId::parse(id).ok()) {
+        let campaign: PublicCampaign =
+            client::call(&ctx.env, &id, &CampaignCommand::Public { now }).await?;
+        campaigns.push(campaign);
+    }
+    json(200, &json!({ "campaigns": campaigns }))
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    auth::member(&ctx.req, &ctx.config)?;
+    let id = campaign_id(&ctx)?;
+    let campaign: PublicCampaign = client::call(
+        &ctx.env,
+        &id,
+        &CampaignCommand::Public {
+            now: Instant(ctx.now),
+        },
+    )
+    .await?;
+    json(200, &campaign)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ClaimBody {
+    #[serde(default)]
+    store_id: Option<StoreId>,
+    #[serde(default)]
+    poster_sig: Option<String>,
+}
+
+/// Counts a refusal decided outside the stock shards, after the response is sent.
+fn count_rejection(ctx: &Ctx, id: &CampaignId, error: &ApiError) {
+    let reason = match error {
+        ApiError::NotEligible { reason } => format!("not_eligible:{reason}"),
+        ApiError::ClaimLimitReached { .. } | ApiError::InvalidPosterSignature => error.code(),
+        _ => return,
+    };
+    let (env, id) = (ctx.env.clone(), id.clone());
+    ctx.worker_ctx.wait_until(async move {
+        let _: Result<serde_json::Value, ApiError> =
+            client::call(&env, &id, &CampaignCommand::Rejected { reason }).await;
+    });
+}
+
+pub async fn claim(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let id = campaign_id(&ctx)?;
+    let key = idempotency_key(&ctx.req)?;
+    let raw = body_bytes(&mut ctx.req).await?;
+    let body: ClaimBody = if raw.iter().all(u8::is_ascii_whitespace) {
+        ClaimBody::default()
+    } else {
+        if !header(&ctx.req, "Content-Type")
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+        {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        parse_json(&raw)?
+    };
+    let terms = client::terms(&ctx.env, &id).await?;
+    let result = claim_with_terms(&ctx, claims, &id, key, body, &raw, &terms).await;
+    if let Err(error) = &result {
+        count_rejection(&ctx, &id, error);
+    }
+    json(201, &result?)
+}
+
+async fn claim_with_terms(
+    ctx: &Ctx,
+    claims: crate::http::jwt::MemberClaims,
+    id: &CampaignId,
+    key: Option<String>,
+    body: ClaimBody,
+    raw: &[u8],
+    terms: &crate::objects::campaign::protocol::ClaimTerms,
+) -> Result<serde_json::Value, ApiError> {
+    // A store is only ever attributed through a signed poster link; a store poster campaign
+    // can only be claimed through one.
+    let poster_needed = terms.config.kind == CampaignKind::StorePoster || body.store_id.is_some();
+    if poster_needed {
+        let (Some(store_id), Some(signature)) = (&body.store_id, &body.poster_sig) else {
+            return Err(ApiError::InvalidPosterSignature);
+        };
+        if !verify_poster_signature(
+            ctx.config.poster_signing_secret.as_bytes(),
+            id.as_str(),
+            store_id.as_str(),
+            signature,
+        ) {
+            return Err(ApiError::InvalidPosterSignature);
+        }
+    }
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::Claim {
+        member,
+        terms: terms.clone(),
+        store_id: body.store_id,
+        idempotency_key: key,
+        body_hash: body_hash(id.as_str(), raw),
+        now: Instant(ctx.now),
+    };
+    member_client::call(&ctx.env, &member_id, &command).await
+}
+
+/// GET /s/{campaign}/{store}?sig= : the store poster's QR link. Checks the signature, then
+/// sends the member to the claim page with what it needs to claim with attribution.
+pub async fn poster_link(ctx: Ctx) -> Result<Response, ApiError> {
+    let id = path_id(ctx.params.get("campaign"), "campaign", CampaignId::parse)
+        .map_err(|_| ApiError::InvalidPosterSignature)?;
+    let store = path_id(ctx.params.get("store"), "store", StoreId::parse)
+        .map_err(|_| ApiError::InvalidPosterSignature)?;
+    let signature = query(&ctx.req, "sig")?.unwrap_or_default();
+    if !verify_poster_signature(
+        ctx.config.poster_signing_secret.as_bytes(),
+        id.as_str(),
+        store.as_str(),
+        &signature,
+    ) {
+        return Err(ApiError::InvalidPosterSignature);
+    }
+    let mut target =
+        worker::Url::parse(&ctx.config.claim_page_url).map_err(|_| ApiError::Internal)?;
+    target
+        .query_pairs_mut()
+        .append_pair("campaign", id.as_str())
+        .append_pair("store", store.as_str())
+        .append_pair("sig", &signature);
+    redirect(target.as_str())
+}
+
+pub fn redirect(location: &str) -> Result<Response, ApiError> {
+    let headers = Headers::new();
+    headers
+        .set("Location", location)
+        .map_err(|_| ApiError::Internal)?;
+    headers
+        .set("Cache-Control", "no-store")
+        .map_err(|_| ApiError::Internal)?;
+    Ok(Response::builder()
+        .with_status(302)
+        .with_headers(headers)
+        .empty())
+}
+
+/// For the marketing API: the signed poster link of a store.
+pub fn poster_url(
+    env_config: &crate::config::Config,
+    id: &CampaignId,
+    store: &StoreId,
+) -> (String, String) {
+    let signature = crate::http::signature::poster_signature(
+        env_config.poster_signing_secret.as_bytes(),
+        id.as_str(),
+        store.as_str(),
+    );
+    (
+        format!(
+            "{}/s/{id}/{store}?sig={signature}",
+            env_config.public_base_url
+        ),
+        signature,
+    )
+}

@@ -1,0 +1,32 @@
+//! The member's coupon wallet.
+
+use super::checkins::member_context;
+use super::Ctx;
+use crate::domain::coupon::CouponStatus;
+use crate::domain::time::Instant;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::request::query;
+use crate::http::response::json;
+use crate::objects::member::client;
+use crate::objects::member::protocol::{CouponsReply, MemberCommand};
+use worker::Response;
+
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let status = match query(&ctx.req, "status")? {
+        None => None,
+        Some(raw) => Some(CouponStatus::parse(&raw).ok_or_else(|| {
+            ApiError::invalid("status: one of available, locked, redeemed, expired")
+        })?),
+    };
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::Coupons {
+        member,
+        now: Instant(ctx.now),
+        status,
+    };
+    let reply: CouponsReply = client::call(&ctx.env, &member_id, &command).await?;
+    json(200, &reply)
+}

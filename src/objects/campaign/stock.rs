@@ -1,0 +1,187 @@
+//! A campaign's stock shard: the only place its units are counted. A claim takes one unit in
+//! one synchronous transaction, so the sum issued can never exceed the stock, whatever the
+//! interleaving. Taking is idempotent per claim id.
+
+use super::protocol::{ShardState, ShardStats, StockCommand, TakeReply};
+use crate::domain::campaign::{self, SetStatus, StockRefusal};
+use crate::domain::time::from_unix_millis;
+use crate::http::error::ApiError;
+use crate::objects::rpc;
+use crate::objects::sql::{atomically, create_schema, internal};
+use serde::Deserialize;
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS shard (
+        k INTEGER PRIMARY KEY CHECK (k = 1),
+        campaign_id TEXT NOT NULL,
+        set_status TEXT NOT NULL,
+        starts_ms INTEGER NOT NULL,
+        ends_ms INTEGER NOT NULL,
+        total INTEGER NOT NULL,
+        remaining INTEGER NOT NULL CHECK (remaining >= 0)
+    )",
+    "CREATE TABLE IF NOT EXISTS taken (claim_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+];
+
+#[derive(Deserialize)]
+struct ShardRow {
+    set_status: String,
+    starts_ms: i64,
+    ends_ms: i64,
+    total: i64,
+    remaining: i64,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    reason: String,
+    n: i64,
+}
+
+fn set_status_of(raw: &str) -> SetStatus {
+    match raw {
+        "paused" => SetStatus::Paused,
+        "ended" => SetStatus::Ended,
+        _ => SetStatus::Active,
+    }
+}
+
+fn set_status_str(status: SetStatus) -> &'static str {
+    match status {
+        SetStatus::Active => "active",
+        SetStatus::Paused => "paused",
+        SetStatus::Ended => "ended",
+    }
+}
+
+fn shard(sql: &SqlStorage) -> Result<Option<ShardRow>, ApiError> {
+    let rows: Vec<ShardRow> = sql
+        .exec(
+            "SELECT set_status, starts_ms, ends_ms, total, remaining FROM shard WHERE k = 1",
+            None,
+        )
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("shard"))?;
+    Ok(rows.into_iter().next())
+}
+
+fn sync(sql: &SqlStorage, state: &ShardState) -> Result<ShardStats, ApiError> {
+    let previous_total = shard(sql)?.map_or(0, |row| row.total);
+    let total = state.total.max(previous_total);
+    sql.exec(
+        "INSERT INTO shard (k, campaign_id, set_status, starts_ms, ends_ms, total, remaining) VALUES (1, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (k) DO UPDATE SET set_status = excluded.set_status, starts_ms = excluded.starts_ms,
+           ends_ms = excluded.ends_ms, remaining = remaining + (excluded.total - total), total = excluded.total",
+        vec![
+            state.campaign_id.as_str().into(),
+            set_status_str(state.set_status).into(),
+            state.starts_at.0.timestamp_millis().into(),
+            state.ends_at.0.timestamp_millis().into(),
+            total.into(),
+            total.into(),
+        ],
+    )
+    .map_err(internal("shard sync"))?;
+    stats(sql)
+}
+
+fn take(sql: &SqlStorage, claim_id: &str, now_ms: i64) -> Result<TakeReply, ApiError> {
+    let row = shard(sql)?.ok_or(ApiError::Unavailable)?;
+    let already: Vec<serde_json::Value> = sql
+        .exec(
+            "SELECT claim_id FROM taken WHERE claim_id = ?",
+            vec![claim_id.into()],
+        )
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("taken"))?;
+    if !already.is_empty() {
+        return Ok(TakeReply::Taken {
+            remaining: row.remaining,
+        });
+    }
+    let at = |ms| from_unix_millis(ms).unwrap_or_default();
+    let status = campaign::status_at(
+        set_status_of(&row.set_status),
+        at(row.starts_ms),
+        at(row.ends_ms),
+        at(now_ms),
+    );
+    if let Err(refusal) = campaign::take_one(status, row.remaining) {
+        if refusal == StockRefusal::SoldOut {
+            // A sold-out answer may send the claim on to another shard; the member's object
+            // counts the claim's final refusal once.
+            return Ok(TakeReply::Refused { refusal });
+        }
+        sql.exec(
+            "INSERT INTO rejected (reason, n) VALUES (?, 1) ON CONFLICT (reason) DO UPDATE SET n = n + 1",
+            vec![refusal.reason().into()],
+        )
+        .map_err(internal("rejected"))?;
+        return Ok(TakeReply::Refused { refusal });
+    }
+    sql.exec(
+        "UPDATE shard SET remaining = remaining - 1 WHERE k = 1",
+        None,
+    )
+    .map_err(internal("take"))?;
+    sql.exec(
+        "INSERT INTO taken (claim_id, at_ms) VALUES (?, ?)",
+        vec![claim_id.into(), now_ms.into()],
+    )
+    .map_err(internal("taken insert"))?;
+    Ok(TakeReply::Taken {
+        remaining: row.remaining - 1,
+    })
+}
+
+fn stats(sql: &SqlStorage) -> Result<ShardStats, ApiError> {
+    let Some(row) = shard(sql)? else {
+        return Ok(ShardStats::default());
+    };
+    let rejected: Vec<Count> = sql
+        .exec("SELECT reason, n FROM rejected", None)
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("rejected"))?;
+    Ok(ShardStats {
+        total: row.total,
+        remaining: row.remaining,
+        issued: row.total - row.remaining,
+        rejected: rejected
+            .into_iter()
+            .map(|count| (count.reason, count.n))
+            .collect(),
+    })
+}
+
+#[durable_object]
+pub struct StockObject {
+    state: State,
+}
+
+impl DurableObject for StockObject {
+    fn new(state: State, _env: Env) -> Self {
+        create_schema(&state.storage(), SCHEMA);
+        Self { state }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        let command: Result<StockCommand, ApiError> = rpc::command(req).await;
+        let storage = self.state.storage();
+        let sql = storage.sql();
+        let reply = command.and_then(|command| {
+            atomically(&storage, move || {
+                let value = match command {
+                    StockCommand::Sync { state } => serde_json::to_value(sync(&sql, &state)?),
+                    StockCommand::Take { claim_id, now } => {
+                        serde_json::to_value(take(&sql, &claim_id, now.0.timestamp_millis())?)
+                    }
+                    StockCommand::Stats => serde_json::to_value(stats(&sql)?),
+                };
+                value.map_err(|_| ApiError::Internal)
+            })
+        });
+        rpc::reply(reply)
+    }
+}

@@ -1,0 +1,399 @@
+//! The member's coupons and claims: the wallet rows, claim reservations and idempotency
+//! records. Synchronous: called inside the member object's transactions.
+
+use super::protocol::MemberContext;
+use super::repo::Repo;
+use crate::domain::campaign::{self, CampaignConfig, MemberFacts};
+use crate::domain::coupon::{self, CouponStatus, CouponTerms, Transition};
+use crate::domain::events::OutboundEvent;
+use crate::domain::ids::StoreId;
+use crate::domain::rules::Rules;
+use crate::domain::tier::{self, Tier};
+use crate::domain::time::{from_unix_millis, Instant};
+use crate::http::error::ApiError;
+use crate::objects::outbox;
+use crate::objects::sql::internal;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+pub const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS coupons (
+        coupon_id TEXT PRIMARY KEY,
+        campaign_id TEXT NOT NULL,
+        claim_id TEXT NOT NULL UNIQUE,
+        terms TEXT NOT NULL,
+        status TEXT NOT NULL,
+        claimed_ms INTEGER NOT NULL,
+        valid_from_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        store_id TEXT,
+        locked_order TEXT,
+        redeemed_order TEXT,
+        updated_ms INTEGER NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS claims (
+        claim_id TEXT PRIMARY KEY,
+        campaign_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        claim_date TEXT NOT NULL,
+        state TEXT NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        body_hash TEXT NOT NULL,
+        response TEXT,
+        created_ms INTEGER NOT NULL
+    )",
+];
+
+/// A coupon as the member sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponView {
+    pub coupon_id: String,
+    pub campaign_id: String,
+    #[serde(rename = "type")]
+    pub coupon_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_fen: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percent: Option<i64>,
+    pub min_spend_fen: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_discount_fen: Option<i64>,
+    pub status: String,
+    pub claimed_at: Instant,
+    pub valid_from: Instant,
+    pub expires_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CouponRow {
+    coupon_id: String,
+    campaign_id: String,
+    terms: String,
+    status: String,
+    claimed_ms: i64,
+    valid_from_ms: i64,
+    expires_ms: i64,
+    store_id: Option<String>,
+    locked_order: Option<String>,
+    redeemed_order: Option<String>,
+}
+
+impl CouponRow {
+    fn view(&self) -> Result<CouponView, ApiError> {
+        let terms: CouponTerms =
+            serde_json::from_str(&self.terms).map_err(|_| ApiError::Internal)?;
+        let (coupon_type, value_fen, percent, max_discount_fen) = match terms {
+            CouponTerms::Fixed { value_fen } => ("fixed", Some(value_fen), None, None),
+            CouponTerms::Threshold { value_fen, .. } => ("threshold", Some(value_fen), None, None),
+            CouponTerms::Percent {
+                percent,
+                max_discount_fen,
+                ..
+            } => ("percent", None, Some(percent), Some(max_discount_fen)),
+        };
+        let instant = |ms| Instant(from_unix_millis(ms).unwrap_or_default());
+        Ok(CouponView {
+            coupon_id: self.coupon_id.clone(),
+            campaign_id: self.campaign_id.clone(),
+            coupon_type: coupon_type.into(),
+            value_fen,
+            percent,
+            min_spend_fen: terms.min_spend_fen(),
+            max_discount_fen,
+            status: self.status.clone(),
+            claimed_at: instant(self.claimed_ms),
+            valid_from: instant(self.valid_from_ms),
+            expires_at: instant(self.expires_ms),
+            store_id: self.store_id.clone(),
+        })
+    }
+}
+
+const COUPON_COLUMNS: &str =
+    "coupon_id, campaign_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, locked_order, redeemed_order";
+
+/// Available coupons whose time is up become expired.
+pub fn expire_coupons(repo: &Repo, now: DateTime<Utc>) -> Result<(), ApiError> {
+    repo.sql
+        .exec(
+            "UPDATE coupons SET status = 'expired', updated_ms = ? WHERE status = 'available' AND expires_ms <= ?",
+            vec![now.timestamp_millis().into(), now.timestamp_millis().into()],
+        )
+        .map_err(internal("expire coupons"))?;
+    Ok(())
+}
+
+pub fn list(
+    repo: &Repo,
+    status: Option<CouponStatus>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CouponView>, ApiError> {
+    expire_coupons(repo, now)?;
+    let rows: Vec<CouponRow> = repo
+        .sql
+        .exec(
+            &format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE (? IS NULL OR status = ?) ORDER BY claimed_ms DESC, coupon_id LIMIT 500"),
+            vec![status.map(CouponStatus::as_str).into(), status.map(CouponStatus::as_str).into()],
+        )
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("coupons"))?;
+    rows.iter().map(CouponRow::view).collect()
+}
+
+pub fn available_count(repo: &Repo, now: DateTime<Utc>) -> Result<i64, ApiError> {
+    Ok(list(repo, Some(CouponStatus::Available), now)?.len() as i64)
+}
+
+fn coupon(repo: &Repo, coupon_id: &str) -> Result<Option<CouponRow>, ApiError> {
+    let rows: Vec<CouponRow> = repo
+        .sql
+        .exec(
+            &format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE coupon_id = ?"),
+            vec![coupon_id.into()],
+        )
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("coupon"))?;
+    Ok(rows.into_iter().next())
+}
+
+/// The core says an order was paid with this coupon: redeemed, once.
+pub fn redeem(
+    repo: &Repo,
+    coupon_id: &str,
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(row) = coupon(repo, coupon_id)? else {
+        worker::console_warn!("order paid with a coupon this member does not hold");
+        return Ok(());
+    };
+    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
+    match coupon::redeem(
+        status,
+        row.locked_order.as_deref(),
+        order_id,
+        row.redeemed_order.as_deref(),
+    ) {
+        Transition::Apply => {
+            repo.sql
+                .exec(
+                    "UPDATE coupons SET status = 'redeemed', redeemed_order = ?, locked_order = NULL, updated_ms = ? WHERE coupon_id = ?",
+                    vec![order_id.into(), now.timestamp_millis().into(), coupon_id.into()],
+                )
+                .map_err(internal("redeem"))?;
+        }
+        Transition::AlreadyDone => {}
+        Transition::Refused => {
+            worker::console_warn!("coupon redeem refused in state {}", row.status)
+        }
+    }
+    Ok(())
+}
+
+// --- claims
+
+const STALE_RESERVATION_MS: i64 = 120_000;
+
+/// What the first phase of a claim decided.
+pub enum Reserved {
+    /// The same Idempotency-Key and body again: the first answer.
+    Replay(serde_json::Value),
+    /// A unit may now be taken for this claim id.
+    Go { claim_id: String },
+}
+
+#[derive(Deserialize)]
+struct ClaimRow {
+    state: String,
+    body_hash: String,
+    response: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Counts {
+    total: i64,
+    today: i64,
+    max_seq: Option<i64>,
+}
+
+fn member_facts(repo: &Repo, rules: &Rules, now: DateTime<Utc>) -> Result<MemberFacts, ApiError> {
+    let profile = repo.profile()?.ok_or(ApiError::Internal)?;
+    let orders = repo.paid_orders()?;
+    let spends: Vec<tier::Spend> = orders
+        .iter()
+        .filter_map(|order| {
+            Some(tier::Spend {
+                paid_at: from_unix_millis(order.paid_ms?)?,
+                counted_fen: (order.own_fen? - order.refunded_fen).max(0),
+            })
+        })
+        .collect();
+    Ok(MemberFacts {
+        registered_at: profile.registered_at(),
+        has_paid_order: !orders.is_empty(),
+        tier: Tier::for_spend(
+            tier::spend_in_window(&spends, now, &rules.tiers),
+            &rules.tiers,
+        ),
+    })
+}
+
+/// Phase 1, in the member's transaction: replay, eligibility, per-member limits, then a
+/// reservation that counts against the limits while the unit is being taken.
+pub fn reserve(
+    repo: &Repo,
+    rules: &Rules,
+    member: &MemberContext,
+    config: &CampaignConfig,
+    idempotency_key: Option<&str>,
+    body_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Reserved, ApiError> {
+    if let Some(key) = idempotency_key {
+        let known: Vec<ClaimRow> = repo
+            .sql
+            .exec(
+                "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
+                vec![key.into()],
+            )
+            .and_then(|cursor| cursor.to_array())
+            .map_err(internal("claim key"))?;
+        if let Some(row) = known.first() {
+            if row.body_hash != body_hash {
+                return Err(ApiError::IdempotencyKeyReused);
+            }
+            return match (row.state.as_str(), &row.response) {
+                ("issued", Some(response)) => Ok(Reserved::Replay(
+                    serde_json::from_str(response).map_err(|_| ApiError::Internal)?,
+                )),
+                _ => Err(ApiError::RequestInProgress),
+            };
+        }
+    }
+    // A reservation left by an object that died mid-claim stops counting after two minutes;
+    // its claim id may then be reused, and taking it again is idempotent at the shard.
+    repo.sql
+        .exec(
+            "DELETE FROM claims WHERE state = 'pending' AND created_ms < ?",
+            vec![(now.timestamp_millis() - STALE_RESERVATION_MS).into()],
+        )
+        .map_err(internal("stale claims"))?;
+    let facts = member_facts(repo, rules, now)?;
+    campaign::eligibility(&config.audience, &facts, now).map_err(|reason| {
+        ApiError::NotEligible {
+            reason: reason.into(),
+        }
+    })?;
+    let today = rules.zone.date_of(now).format("%Y-%m-%d").to_string();
+    let counts: Vec<Counts> = repo
+        .sql
+        .exec(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(claim_date = ?), 0) AS today, MAX(seq) AS max_seq FROM claims WHERE campaign_id = ?",
+            vec![today.as_str().into(), config.id.as_str().into()],
+        )
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("claim counts"))?;
+    let counts = counts.first().ok_or(ApiError::Internal)?;
+    campaign::within_limits(&config.limits, counts.total as u32, counts.today as u32).map_err(
+        |limit| ApiError::ClaimLimitReached {
+            limit: limit.into(),
+        },
+    )?;
+    let seq = counts.max_seq.unwrap_or(0) + 1;
+    let claim_id = format!("{}.{}.{seq}", config.id, member.member_id);
+    repo.sql
+        .exec(
+            "INSERT INTO claims (claim_id, campaign_id, seq, claim_date, state, idempotency_key, body_hash, created_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            vec![
+                claim_id.as_str().into(),
+                config.id.as_str().into(),
+                seq.into(),
+                today.into(),
+                idempotency_key.into(),
+                body_hash.into(),
+                now.timestamp_millis().into(),
+            ],
+        )
+        .map_err(internal("claim reserve"))?;
+    Ok(Reserved::Go { claim_id })
+}
+
+/// Phase 3 when a unit was taken: the coupon lands in the wallet and is reported to the core.
+pub fn issue(
+    repo: &Repo,
+    rules: &Rules,
+    member: &MemberContext,
+    config: &CampaignConfig,
+    claim_id: &str,
+    store_id: Option<&StoreId>,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, ApiError> {
+    let digest = Sha256::digest(claim_id.as_bytes());
+    let coupon_id = format!(
+        "cpn_{}",
+        digest
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    let expires = config.coupon_expiry(now, &rules.zone);
+    let terms = serde_json::to_string(&config.coupon.terms).map_err(|_| ApiError::Internal)?;
+    repo.sql
+        .exec(
+            "INSERT INTO coupons (coupon_id, campaign_id, claim_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, updated_ms)
+             VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?)",
+            vec![
+                coupon_id.as_str().into(),
+                config.id.as_str().into(),
+                claim_id.into(),
+                terms.into(),
+                now.timestamp_millis().into(),
+                now.timestamp_millis().into(),
+                expires.timestamp_millis().into(),
+                store_id.map(StoreId::as_str).into(),
+                now.timestamp_millis().into(),
+            ],
+        )
+        .map_err(internal("coupon issue"))?;
+    let view = coupon(repo, &coupon_id)?
+        .ok_or(ApiError::Internal)?
+        .view()?;
+    let response = json!({ "coupon": view });
+    repo.sql
+        .exec(
+            "UPDATE claims SET state = 'issued', response = ? WHERE claim_id = ?",
+            vec![response.to_string().into(), claim_id.into()],
+        )
+        .map_err(internal("claim issued"))?;
+    let event = OutboundEvent::new(
+        format!("cpn-{coupon_id}"),
+        "coupon.claimed",
+        Instant(now),
+        json!({
+            "member_id": member.member_id,
+            "coupon_id": coupon_id,
+            "campaign_id": config.id,
+            "store_id": store_id,
+            "claimed_at": Instant(now),
+            "expires_at": Instant(expires),
+        }),
+    );
+    outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())?;
+    Ok(response)
+}
+
+/// Phase 3 when no unit was taken: the reservation goes, the limits are free again.
+pub fn abandon(repo: &Repo, claim_id: &str) -> Result<(), ApiError> {
+    repo.sql
+        .exec(
+            "DELETE FROM claims WHERE claim_id = ? AND state = 'pending'",
+            vec![claim_id.into()],
+        )
+        .map_err(internal("claim abandon"))?;
+    Ok(())
+}
