@@ -43,7 +43,7 @@ function checkins(tokens, counts) {
 }
 
 const stub = await startCoreStub({ secret: secrets.EDGE_SIGNING_SECRET });
-const edge = await startEdge({ persistDir: tempDir("edge"), vars: { ...secrets, CORE_BASE_URL: stub.url } });
+const edge = await startEdge({ persistDir: tempDir("edge"), vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true });
 const noop = await startNoop({ persistDir: tempDir("noop") });
 const expiry = Math.floor(Date.now() / 1000) + 3600;
 const manyMembers = Array.from({ length: 10_000 }, (_, i) => jwt({ sub: `bench-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
@@ -64,6 +64,41 @@ await scenario("POST /v1/checkins, 10,000 members (new object each)", "no-op DO:
 await scenario("no-op DO: one warm object", null, `${noop.url}/do/one`);
 await scenario("POST /v1/checkins, 100 members (warm objects)", "no-op DO: one warm object", `${edge.url}/v1/checkins`, checkins(fewMembers, warmCounts));
 
+// --- flash sale: one hot campaign, unsharded and over 8 shards; stock well below the claims.
+const marketing = jwt({ sub: "bench-marketing", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
+const FLASH_STOCK = 500;
+async function flashCampaign(id, shards) {
+  const now = Date.now();
+  const response = await fetch(`${edge.url}/v1/admin/campaigns`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${marketing}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      id, name: id, kind: "flash_sale", stock: FLASH_STOCK, shards,
+      starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 3_600_000).toISOString(),
+      coupon: { type: "fixed", value_fen: 990, valid_days: 7 }, limits: { per_member: 1 }, rules_text: "bench",
+    }),
+  });
+  if (response.status !== 201) throw new Error(`campaign ${id}: ${response.status} ${await response.text()}`);
+}
+const flash = {};
+for (const [id, shards] of [["bench-flash-1", 1], ["bench-flash-8", 8]]) {
+  await flashCampaign(id, shards);
+  const claimants = Array.from({ length: 10_000 }, (_, i) => jwt({ sub: `${id}-m${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
+  const counts = {};
+  let next = 0;
+  await scenario(`POST claims, hot campaign, ${shards} shard${shards > 1 ? "s" : ""} (stock ${FLASH_STOCK})`, "no-op DO: new object per request", `${edge.url}/v1/campaigns/${id}/claims`, [
+    {
+      method: "POST",
+      setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${claimants[next++ % claimants.length]}` } }),
+      onResponse: (status) => {
+        counts[status] = (counts[status] ?? 0) + 1;
+      },
+    },
+  ]);
+  const stats = await (await fetch(`${edge.url}/v1/admin/campaigns/${id}`, { headers: { authorization: `Bearer ${marketing}` } })).json();
+  flash[id] = { counts, issued: stats.stats.issued, overIssued: Math.max(0, (counts[201] ?? 0) - FLASH_STOCK, stats.stats.issued - FLASH_STOCK) };
+}
+
 console.log(`\n${cpus().length} cores; ${connections} connections; ${seconds} s per scenario; autocannon on the same machine\n`);
 console.log("| scenario | req/s | p50 ms | p99 ms | errors + non-2xx | vs baseline |");
 console.log("|---|---:|---:|---:|---:|---:|");
@@ -73,6 +108,9 @@ for (const { title, baseline, result } of rows) {
   console.log(`| ${title} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.errors + result.non2xx} | ${ratio} |`);
 }
 console.log(`\ncheck-in answers, 10,000 members: ${JSON.stringify(coldCounts)}; 100 members: ${JSON.stringify(warmCounts)} (201 first of the day, 200 repeat)`);
+for (const [id, result] of Object.entries(flash)) {
+  console.log(`${id}: answers ${JSON.stringify(result.counts)}; issued ${result.issued} of ${FLASH_STOCK}; over-issued ${result.overIssued}`);
+}
 console.log(`core stub received ${stub.stats().unique} unique deliveries (${stub.stats().attempts} attempts)`);
 
 await edge.mf.dispose();

@@ -2,7 +2,7 @@
 // wrangler.toml declares. Shared by the end-to-end tests and the benchmark.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import { Miniflare, Log, LogLevel } from "miniflare";
 import { parse as parseToml } from "smol-toml";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -12,7 +12,7 @@ export function wranglerConfig() {
 }
 
 /** vars: extra/overriding string bindings (secrets included). */
-export async function startEdge({ persistDir, vars = {}, port = 0 }) {
+export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false }) {
   const config = wranglerConfig();
   const durableObjects = Object.fromEntries(
     config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }]),
@@ -34,6 +34,7 @@ export async function startEdge({ persistDir, vars = {}, port = 0 }) {
     cf: false,
     host: "127.0.0.1",
     port,
+    ...(logWarnings ? { log: new Log(LogLevel.WARN) } : {}),
   });
   const url = await mf.ready;
   return { mf, url: url.toString().replace(/\/$/, "") };
