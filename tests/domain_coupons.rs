@@ -1,6 +1,8 @@
 //! Coupon discounts: every template against Rx, mixed and boundary carts, plus a property
 //! test (any cart: 0 <= discount <= eligible subtotal); coupon lifecycle transitions.
 
+mod common;
+
 use pharmedge::domain::coupon::*;
 use pharmedge::domain::order_lines::{DrugClass, OrderLine};
 
@@ -126,13 +128,8 @@ fn any_cart_gets_between_zero_and_its_eligible_subtotal() {
         DrugClass::Other,
         DrugClass::Special,
     ];
-    let mut seed: u64 = 42;
-    let mut next = |bound: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % bound
-    };
+    let mut rng = common::Lcg::new(42);
+    let mut next = |bound: u64| rng.below(bound);
     for _ in 0..20_000 {
         let terms = match next(3) {
             0 => CouponTerms::Fixed {

@@ -1,6 +1,8 @@
 //! Points: order points by product class, Rx and insurance earn nothing, tier multiplier,
 //! oldest-first spending, expiry, debt, refund clawback.
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use pharmedge::domain::order_lines::{DrugClass, OrderLine};
 use pharmedge::domain::points::*;
@@ -82,13 +84,8 @@ fn order_points_never_exceed_what_the_own_payment_could_earn() {
         DrugClass::Device,
         DrugClass::Other,
     ];
-    let mut seed: u64 = 0x5eed;
-    let mut next = |bound: u64| {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (seed >> 33) % bound
-    };
+    let mut rng = common::Lcg::new(0x5eed);
+    let mut next = |bound: u64| rng.below(bound);
     for _ in 0..5_000 {
         let lines: Vec<OrderLine> = (0..1 + next(6))
             .map(|_| {

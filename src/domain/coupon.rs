@@ -64,6 +64,19 @@ impl CouponTerms {
         }
     }
 
+    /// The published fields: (type, value_fen, percent, max_discount_fen).
+    pub fn parts(&self) -> (&'static str, Option<i64>, Option<i64>, Option<i64>) {
+        match *self {
+            CouponTerms::Fixed { value_fen } => ("fixed", Some(value_fen), None, None),
+            CouponTerms::Threshold { value_fen, .. } => ("threshold", Some(value_fen), None, None),
+            CouponTerms::Percent {
+                percent,
+                max_discount_fen,
+                ..
+            } => ("percent", None, Some(percent), Some(max_discount_fen)),
+        }
+    }
+
     /// The discount on `lines`: 0 <= discount <= eligible subtotal, always.
     pub fn discount(&self, lines: &[OrderLine]) -> Result<Discount, NotApplicable> {
         let eligible = eligible_subtotal(lines);

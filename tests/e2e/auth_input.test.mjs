@@ -1,16 +1,9 @@
 // Authentication and bad input: every variant gets a clear 4xx problem with a stable code.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startWorld, memberToken, staffToken, jwt, nowSecs, SECRETS } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, jwt, nowSecs, SECRETS } from "./harness.mjs";
 
-let world;
-before(async () => {
-  world = await startWorld();
-});
-after(async () => {
-  world?.assertNo5xx();
-  await world?.close();
-});
+const world = useWorld();
 
 test("no token is 401 unauthenticated; every bad token is 401 invalid_token", async () => {
   const none = await world.api("GET", "/v1/me");

@@ -1,18 +1,11 @@
 // Campaigns, claims and flash sales against the real runtime: stock never over-issued,
 // per-member limits exact across shards, pause/end effective on the next claim, day limits
 // turning at 16:00Z, store posters, idempotent replays, redemption once.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startWorld, memberToken, staffToken, concurrently, countBy, validateSchema } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema } from "./harness.mjs";
 
-let world;
-before(async () => {
-  world = await startWorld();
-});
-after(async () => {
-  world?.assertNo5xx();
-  await world?.close();
-});
+const world = useWorld();
 
 const marketing = staffToken("mkt-1", "marketing");
 const NOW = "2026-06-03T12:30:00Z"; // inside every default window below

@@ -1,16 +1,9 @@
 // Check-in, streaks, make-ups and points expiry against the real runtime.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startWorld, memberToken, concurrently, countBy } from "./harness.mjs";
+import { useWorld, memberToken, concurrently, countBy } from "./harness.mjs";
 
-let world;
-before(async () => {
-  world = await startWorld();
-});
-after(async () => {
-  world?.assertNo5xx();
-  await world?.close();
-});
+const world = useWorld();
 
 const checkin = (token, now) => world.api("POST", "/v1/checkins", { token, now });
 const ledger = async (token, now) => (await world.api("GET", "/v1/points/ledger?limit=200", { token, now })).json.entries;

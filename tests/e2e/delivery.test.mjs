@@ -1,17 +1,10 @@
 // The outbox: events reach the core exactly once (by idempotency key) through outages, a
 // hanging core and restarts of the runtime; state survives restarts.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startWorld, memberToken, concurrently, validateSchema } from "./harness.mjs";
+import { useWorld, memberToken, concurrently, validateSchema } from "./harness.mjs";
 
-let world;
-before(async () => {
-  world = await startWorld();
-});
-after(async () => {
-  world?.assertNo5xx();
-  await world?.close();
-});
+const world = useWorld();
 
 const checkinEvents = (prefix) => world.stub.deliveries("checkin.recorded").filter((d) => d.body.data.member_id.startsWith(prefix));
 

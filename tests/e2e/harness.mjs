@@ -8,6 +8,7 @@ import { join } from "node:path";
 import crypto from "node:crypto";
 import http from "node:http";
 import assert from "node:assert/strict";
+import { before, after } from "node:test";
 import YAML from "yaml";
 import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
@@ -214,6 +215,22 @@ export async function startWorld({ vars = {} } = {}) {
       await stub.close();
     },
   };
+}
+
+/**
+ * Starts a world before the file's tests and, after them, checks that nothing answered 5xx and
+ * stops it. Returns a stand-in that forwards to the running world.
+ */
+export function useWorld(options) {
+  let current;
+  before(async () => {
+    current = await startWorld(options);
+  });
+  after(async () => {
+    current?.assertNo5xx();
+    await current?.close();
+  });
+  return new Proxy({}, { get: (_, key) => current[key] });
 }
 
 /** `n` requests fired together (the agent above caps how many are on the wire at once). */

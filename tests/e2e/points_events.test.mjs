@@ -1,17 +1,10 @@
 // Core events: signature, dedupe by event id, order points by class, tier spend, gold x2,
 // refunds clawing points back (into debt when already spent).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startWorld, memberToken, coreSignature, concurrently, countBy, nowSecs, SECRETS } from "./harness.mjs";
+import { useWorld, memberToken, coreSignature, concurrently, countBy, nowSecs, SECRETS } from "./harness.mjs";
 
-let world;
-before(async () => {
-  world = await startWorld();
-});
-after(async () => {
-  world?.assertNo5xx();
-  await world?.close();
-});
+const world = useWorld();
 
 const line = (drug_class, qty, unit_price_fen) => ({ sku: `sku-${drug_class}`, name: "测试药品", qty, unit_price_fen, drug_class });
 const paid = (id, member_id, order_id, amount_fen, lines, extra = {}) => ({

@@ -3,7 +3,6 @@
 use crate::domain::campaign::{
     Audience, CampaignConfig, CampaignKind, Limits, SetStatus, Status, StockRefusal,
 };
-use crate::domain::coupon::CouponTerms;
 use crate::domain::ids::CampaignId;
 use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
@@ -123,15 +122,7 @@ pub struct PublicCoupon {
 
 impl PublicCoupon {
     pub fn from_config(config: &CampaignConfig) -> Self {
-        let (coupon_type, value_fen, percent, max_discount_fen) = match config.coupon.terms {
-            CouponTerms::Fixed { value_fen } => ("fixed", Some(value_fen), None, None),
-            CouponTerms::Threshold { value_fen, .. } => ("threshold", Some(value_fen), None, None),
-            CouponTerms::Percent {
-                percent,
-                max_discount_fen,
-                ..
-            } => ("percent", None, Some(percent), Some(max_discount_fen)),
-        };
+        let (coupon_type, value_fen, percent, max_discount_fen) = config.coupon.terms.parts();
         PublicCoupon {
             coupon_type: coupon_type.to_owned(),
             value_fen,

@@ -39,6 +39,38 @@ fn emit(
     outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())
 }
 
+/// Reports a check-in (or a make-up, with its cost) to the core; the id makes it once per day.
+#[allow(clippy::too_many_arguments)]
+fn record_checkin(
+    repo: &Repo,
+    member_id: &str,
+    date: &str,
+    streak: u32,
+    points_awarded: i64,
+    bonus_points: i64,
+    makeup_cost: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let mut data = json!({
+        "member_id": member_id,
+        "date": date,
+        "streak": streak,
+        "points_awarded": points_awarded,
+        "bonus_points": bonus_points,
+        "makeup": makeup_cost.is_some(),
+    });
+    if let Some(cost) = makeup_cost {
+        data["cost_points"] = json!(cost);
+    }
+    emit(
+        repo,
+        format!("chk-{member_id}-{date}"),
+        "checkin.recorded",
+        now,
+        data,
+    )
+}
+
 /// Grants an award and reports it to the core, once per source + source id.
 fn grant(
     repo: &Repo,
@@ -113,19 +145,15 @@ pub fn checkin(
         award.points_awarded + award.bonus_points,
         now,
     )?;
-    emit(
+    record_checkin(
         repo,
-        format!("chk-{member_id}-{key}"),
-        "checkin.recorded",
+        member_id,
+        &key,
+        award.streak,
+        award.points_awarded,
+        award.bonus_points,
+        None,
         now,
-        json!({
-            "member_id": member_id,
-            "date": key,
-            "streak": award.streak,
-            "points_awarded": award.points_awarded,
-            "bonus_points": award.bonus_points,
-            "makeup": false,
-        }),
     )?;
     Ok(CheckinReply {
         date: BusinessDate(today),
@@ -201,21 +229,7 @@ pub fn makeup(
     );
     repo.insert_checkin(&key, streak_on_day, 0, 0, true, now.timestamp_millis())?;
     let days = repo.days_desc()?;
-    emit(
-        repo,
-        format!("chk-{member_id}-{key}"),
-        "checkin.recorded",
-        now,
-        json!({
-            "member_id": member_id,
-            "date": key,
-            "streak": streak_on_day,
-            "points_awarded": 0,
-            "bonus_points": 0,
-            "makeup": true,
-            "cost_points": cost,
-        }),
-    )?;
+    record_checkin(repo, member_id, &key, streak_on_day, 0, 0, Some(cost), now)?;
     Ok(MakeupReply {
         date: BusinessDate(date),
         cost_points: cost,
@@ -304,7 +318,7 @@ pub fn ledger(
     })
 }
 
-fn spends(repo: &Repo, excluding: Option<&str>) -> Result<Vec<Spend>, ApiError> {
+pub fn spends(repo: &Repo, excluding: Option<&str>) -> Result<Vec<Spend>, ApiError> {
     Ok(repo
         .paid_orders()?
         .into_iter()

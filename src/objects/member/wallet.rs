@@ -86,15 +86,7 @@ impl CouponRow {
     fn view(&self) -> Result<CouponView, ApiError> {
         let terms: CouponTerms =
             serde_json::from_str(&self.terms).map_err(|_| ApiError::Internal)?;
-        let (coupon_type, value_fen, percent, max_discount_fen) = match terms {
-            CouponTerms::Fixed { value_fen } => ("fixed", Some(value_fen), None, None),
-            CouponTerms::Threshold { value_fen, .. } => ("threshold", Some(value_fen), None, None),
-            CouponTerms::Percent {
-                percent,
-                max_discount_fen,
-                ..
-            } => ("percent", None, Some(percent), Some(max_discount_fen)),
-        };
+        let (coupon_type, value_fen, percent, max_discount_fen) = terms.parts();
         let instant = |ms| Instant(from_unix_millis(ms).unwrap_or_default());
         Ok(CouponView {
             coupon_id: self.coupon_id.clone(),
@@ -222,19 +214,10 @@ struct Counts {
 
 fn member_facts(repo: &Repo, rules: &Rules, now: DateTime<Utc>) -> Result<MemberFacts, ApiError> {
     let profile = repo.profile()?.ok_or(ApiError::Internal)?;
-    let orders = repo.paid_orders()?;
-    let spends: Vec<tier::Spend> = orders
-        .iter()
-        .filter_map(|order| {
-            Some(tier::Spend {
-                paid_at: from_unix_millis(order.paid_ms?)?,
-                counted_fen: (order.own_fen? - order.refunded_fen).max(0),
-            })
-        })
-        .collect();
+    let spends = super::ops::spends(repo, None)?;
     Ok(MemberFacts {
         registered_at: profile.registered_at(),
-        has_paid_order: !orders.is_empty(),
+        has_paid_order: !spends.is_empty(),
         tier: Tier::for_spend(
             tier::spend_in_window(&spends, now, &rules.tiers),
             &rules.tiers,
