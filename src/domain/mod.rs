@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod events;
 pub mod ids;
 pub mod order_lines;
+pub mod pickup;
 pub mod points;
 pub mod rules;
 pub mod tier;

@@ -1,0 +1,166 @@
+//! In-store pickup codes (到店自提/核销), pure.
+//!
+//! - The **QR text** rotates every 30 s: `PE1.<order_id>.<step>.<mac>`, where the MAC is
+//!   HMAC-SHA256 with a server secret over order, member, store and time step, so a code cannot
+//!   be forged, moved to another order or member, or replayed after it goes stale.
+//! - The **short code** a clerk can type is an RFC 6238 TOTP (HMAC-SHA256, 30 s steps,
+//!   6 digits) from a per-order secret, typed together with the order id.
+//!
+//! Both accept the current and the previous step only.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub const STEP_SECS: i64 = 30;
+pub const SHORT_CODE_DIGITS: u32 = 6;
+const QR_PREFIX: &str = "PE1";
+/// Bytes of MAC kept in the QR text (128 bits).
+const QR_MAC_BYTES: usize = 16;
+
+/// The 30-second time step of a unix time.
+pub fn step_of(unix_secs: i64) -> i64 {
+    unix_secs.div_euclid(STEP_SECS)
+}
+
+/// RFC 6238 TOTP with HMAC-SHA256: dynamic truncation (RFC 4226 §5.3) of the MAC of the
+/// big-endian step counter, modulo 10^digits.
+pub fn totp(secret: &[u8], step: i64, digits: u32) -> u32 {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(&step.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = usize::from(digest[digest.len() - 1] & 0x0f);
+    let binary = (u32::from(digest[offset] & 0x7f) << 24)
+        | (u32::from(digest[offset + 1]) << 16)
+        | (u32::from(digest[offset + 2]) << 8)
+        | u32::from(digest[offset + 3]);
+    binary % 10_u32.pow(digits)
+}
+
+/// The short code as typed: zero-padded to its digits.
+pub fn short_code(secret: &[u8], step: i64) -> String {
+    format!(
+        "{:0width$}",
+        totp(secret, step, SHORT_CODE_DIGITS),
+        width = SHORT_CODE_DIGITS as usize
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeRefusal {
+    /// 422 invalid_code: malformed, forged, or for another order.
+    Invalid,
+    /// 410 code_expired: genuine but older than the previous step.
+    Expired,
+}
+
+/// Checks a typed short code against the current and previous step, in constant time per
+/// candidate. A 6-digit code alone is guessable, so callers must throttle attempts.
+pub fn verify_short_code(secret: &[u8], typed: &str, now_step: i64) -> Result<(), CodeRefusal> {
+    if typed.len() != SHORT_CODE_DIGITS as usize || !typed.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CodeRefusal::Invalid);
+    }
+    let mut matched = false;
+    for step in [now_step, now_step - 1] {
+        matched |= constant_time_eq(short_code(secret, step).as_bytes(), typed.as_bytes());
+    }
+    if matched {
+        Ok(())
+    } else {
+        Err(CodeRefusal::Invalid)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What a pickup QR code binds together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding<'a> {
+    pub order_id: &'a str,
+    pub member_id: &'a str,
+    pub store_id: &'a str,
+}
+
+fn qr_mac(secret: &[u8], binding: &Binding<'_>, step: i64) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
+    for part in [
+        "pickup.v1",
+        binding.order_id,
+        binding.member_id,
+        binding.store_id,
+        &step.to_string(),
+    ] {
+        mac.update(part.as_bytes());
+        mac.update(b"\n");
+    }
+    mac
+}
+
+/// The text encoded in the QR code for `step`.
+pub fn qr_text(secret: &[u8], binding: &Binding<'_>, step: i64) -> String {
+    let digest = qr_mac(secret, binding, step).finalize().into_bytes();
+    let mac = URL_SAFE_NO_PAD.encode(&digest[..QR_MAC_BYTES]);
+    format!("{QR_PREFIX}.{}.{step}.{mac}", binding.order_id)
+}
+
+/// The order id and step a QR text claims, before anything is trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedQr {
+    pub order_id: String,
+    pub step: i64,
+    mac: Vec<u8>,
+}
+
+pub fn parse_qr(text: &str) -> Result<ScannedQr, CodeRefusal> {
+    let mut parts = text.trim().split('.');
+    let (Some(QR_PREFIX), Some(order_id), Some(step), Some(mac), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(CodeRefusal::Invalid);
+    };
+    if !super::ids::is_valid_id(order_id) {
+        return Err(CodeRefusal::Invalid);
+    }
+    let step: i64 = step.parse().map_err(|_| CodeRefusal::Invalid)?;
+    let mac = URL_SAFE_NO_PAD
+        .decode(mac)
+        .map_err(|_| CodeRefusal::Invalid)?;
+    if mac.len() != QR_MAC_BYTES {
+        return Err(CodeRefusal::Invalid);
+    }
+    Ok(ScannedQr {
+        order_id: order_id.to_owned(),
+        step,
+        mac,
+    })
+}
+
+/// Verifies a scanned QR against the order it names: the MAC first (a forgery is invalid
+/// whatever its step), then the step (current or previous; older is expired, newer invalid).
+pub fn verify_qr(
+    secret: &[u8],
+    scanned: &ScannedQr,
+    binding: &Binding<'_>,
+    now_step: i64,
+) -> Result<(), CodeRefusal> {
+    if scanned.order_id != binding.order_id {
+        return Err(CodeRefusal::Invalid);
+    }
+    qr_mac(secret, binding, scanned.step)
+        .verify_truncated_left(&scanned.mac)
+        .map_err(|_| CodeRefusal::Invalid)?;
+    match now_step - scanned.step {
+        0 | 1 => Ok(()),
+        delta if delta > 1 => Err(CodeRefusal::Expired),
+        _ => Err(CodeRefusal::Invalid),
+    }
+}
