@@ -7,6 +7,7 @@ pub mod coupon;
 pub mod delivery;
 pub mod events;
 pub mod ids;
+pub mod order;
 pub mod order_lines;
 pub mod pickup;
 pub mod points;
