@@ -167,9 +167,9 @@ export async function startWorld({ vars = {} } = {}) {
       try {
         return await send(url, method, headers, payload);
       } catch (error) {
-        if (!safe || attempt >= 4 || !["ECONNRESET", "EPIPE"].includes(error.code)) throw error;
+        if (!safe || attempt >= 8 || !["ECONNRESET", "EPIPE"].includes(error.code)) throw error;
         socketRetries += 1;
-        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
   }
