@@ -3,18 +3,9 @@
 
 mod common;
 
+use common::line;
 use pharmedge::domain::coupon::*;
 use pharmedge::domain::order_lines::{DrugClass, OrderLine};
-
-fn line(class: DrugClass, qty: i64, unit_price_fen: i64) -> OrderLine {
-    OrderLine {
-        sku: "s".into(),
-        name: "n".into(),
-        qty,
-        unit_price_fen,
-        drug_class: class,
-    }
-}
 
 const FIXED_990: CouponTerms = CouponTerms::Fixed { value_fen: 990 };
 const MAN_199_JIAN_20: CouponTerms = CouponTerms::Threshold {
@@ -129,35 +120,26 @@ fn any_cart_gets_between_zero_and_its_eligible_subtotal() {
         DrugClass::Special,
     ];
     let mut rng = common::Lcg::new(42);
-    let mut next = |bound: u64| rng.below(bound);
     for _ in 0..20_000 {
-        let terms = match next(3) {
+        let terms = match rng.below(3) {
             0 => CouponTerms::Fixed {
-                value_fen: 1 + next(100_000) as i64,
+                value_fen: 1 + rng.below(100_000) as i64,
             },
             1 => {
-                let value_fen = 1 + next(50_000) as i64;
+                let value_fen = 1 + rng.below(50_000) as i64;
                 CouponTerms::Threshold {
                     value_fen,
-                    min_spend_fen: value_fen + 1 + next(100_000) as i64,
+                    min_spend_fen: value_fen + 1 + rng.below(100_000) as i64,
                 }
             }
             _ => CouponTerms::Percent {
-                percent: 1 + next(99) as i64,
-                max_discount_fen: 1 + next(100_000) as i64,
-                min_spend_fen: next(50_000) as i64,
+                percent: 1 + rng.below(99) as i64,
+                max_discount_fen: 1 + rng.below(100_000) as i64,
+                min_spend_fen: rng.below(50_000) as i64,
             },
         };
         assert!(terms.validate().is_ok());
-        let lines: Vec<OrderLine> = (0..1 + next(8))
-            .map(|_| {
-                line(
-                    classes[next(7) as usize],
-                    1 + next(10) as i64,
-                    next(100_000) as i64,
-                )
-            })
-            .collect();
+        let lines = rng.cart(&classes);
         let eligible = eligible_subtotal(&lines);
         match terms.discount(&lines) {
             Ok(discount) => {

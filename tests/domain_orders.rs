@@ -1,18 +1,11 @@
 //! Orders: compliance before totals, and totals in integer fen with the coupon's discount.
 
+mod common;
+
+use common::line;
 use pharmedge::domain::coupon::{CouponTerms, NotApplicable};
 use pharmedge::domain::order::*;
-use pharmedge::domain::order_lines::{DrugClass, OrderLine};
-
-fn line(class: DrugClass, qty: i64, unit_price_fen: i64) -> OrderLine {
-    OrderLine {
-        sku: "s".into(),
-        name: "n".into(),
-        qty,
-        unit_price_fen,
-        drug_class: class,
-    }
-}
+use pharmedge::domain::order_lines::DrugClass;
 
 #[test]
 fn special_drugs_are_refused_before_anything_else() {

@@ -2,6 +2,18 @@
 
 use pharmedge::domain::pickup::*;
 
+const QR_SECRET: &[u8] = b"qr-secret-0123456789abcdef0123456";
+
+/// A QR secret, an order of member m-1 at store st-1, and a time step.
+fn qr_fixture() -> (&'static [u8], Binding<'static>, i64) {
+    let binding = Binding {
+        order_id: "o-1",
+        member_id: "m-1",
+        store_id: "st-1",
+    };
+    (QR_SECRET, binding, step_of(1_800_000_000))
+}
+
 /// RFC 6238 Appendix B, HMAC-SHA256, 8 digits, with its 32-byte seed.
 #[test]
 fn totp_matches_the_rfc_6238_sha256_vectors() {
@@ -56,13 +68,7 @@ fn short_codes_are_valid_for_the_current_and_previous_step_only() {
 
 #[test]
 fn qr_codes_bind_order_member_store_and_time() {
-    let secret = b"qr-secret-0123456789abcdef0123456";
-    let binding = Binding {
-        order_id: "o-1",
-        member_id: "m-1",
-        store_id: "st-1",
-    };
-    let now = step_of(1_800_000_000);
+    let (secret, binding, now) = qr_fixture();
     let text = qr_text(secret, &binding, now);
     assert!(text.starts_with("PE1.o-1."));
     let scanned = parse_qr(&text).unwrap();
@@ -102,13 +108,7 @@ fn qr_codes_bind_order_member_store_and_time() {
 
 #[test]
 fn tampered_or_malformed_qr_texts_are_invalid() {
-    let secret = b"qr-secret-0123456789abcdef0123456";
-    let binding = Binding {
-        order_id: "o-1",
-        member_id: "m-1",
-        store_id: "st-1",
-    };
-    let now = step_of(1_800_000_000);
+    let (secret, binding, now) = qr_fixture();
     let text = qr_text(secret, &binding, now);
     // A newer step with the old MAC (trying to refresh a screenshot) is a forgery.
     let refreshed = text.replace(&format!(".{now}."), &format!(".{}.", now + 5));

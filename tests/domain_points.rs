@@ -4,20 +4,11 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
+use common::line;
 use pharmedge::domain::order_lines::{DrugClass, OrderLine};
 use pharmedge::domain::points::*;
 use pharmedge::domain::rules::Rules;
 use pharmedge::domain::time::parse_instant;
-
-fn line(class: DrugClass, qty: i64, unit_price_fen: i64) -> OrderLine {
-    OrderLine {
-        sku: "sku-1".into(),
-        name: "维生素C".into(),
-        qty,
-        unit_price_fen,
-        drug_class: class,
-    }
-}
 
 fn at(raw: &str) -> DateTime<Utc> {
     parse_instant(raw).unwrap()
@@ -85,20 +76,11 @@ fn order_points_never_exceed_what_the_own_payment_could_earn() {
         DrugClass::Other,
     ];
     let mut rng = common::Lcg::new(0x5eed);
-    let mut next = |bound: u64| rng.below(bound);
     for _ in 0..5_000 {
-        let lines: Vec<OrderLine> = (0..1 + next(6))
-            .map(|_| {
-                line(
-                    classes[next(6) as usize],
-                    1 + next(5) as i64,
-                    next(50_000) as i64,
-                )
-            })
-            .collect();
+        let lines = rng.cart(&classes);
         let subtotal: i64 = lines.iter().map(OrderLine::total_fen).sum();
-        let amount = next(subtotal as u64 + 1) as i64;
-        let insurance = next(amount as u64 + 1) as i64;
+        let amount = rng.below(subtotal as u64 + 1) as i64;
+        let insurance = rng.below(amount as u64 + 1) as i64;
         let points = order_points(&lines, amount, insurance, 1, &rules);
         // The best rate is 2 points per 3000 fen = 1 per 1500 fen.
         assert!(points >= 0);

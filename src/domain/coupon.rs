@@ -25,6 +25,20 @@ pub enum CouponTerms {
     },
 }
 
+/// A coupon's terms as members see them, on a campaign's rules and on each coupon in a wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsView {
+    #[serde(rename = "type")]
+    pub coupon_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_fen: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<i64>,
+    pub min_spend_fen: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_discount_fen: Option<i64>,
+}
+
 /// Lines a coupon may discount.
 pub fn discountable(class: DrugClass) -> bool {
     !matches!(class, DrugClass::Rx | DrugClass::Special)
@@ -64,9 +78,9 @@ impl CouponTerms {
         }
     }
 
-    /// The published fields: (type, value_fen, percent, max_discount_fen).
-    pub fn parts(&self) -> (&'static str, Option<i64>, Option<i64>, Option<i64>) {
-        match *self {
+    /// The terms as published to members: `{type, value_fen|percent, min_spend_fen, max_discount_fen}`.
+    pub fn view(&self) -> TermsView {
+        let (coupon_type, value_fen, percent, max_discount_fen) = match *self {
             CouponTerms::Fixed { value_fen } => ("fixed", Some(value_fen), None, None),
             CouponTerms::Threshold { value_fen, .. } => ("threshold", Some(value_fen), None, None),
             CouponTerms::Percent {
@@ -74,6 +88,13 @@ impl CouponTerms {
                 max_discount_fen,
                 ..
             } => ("percent", None, Some(percent), Some(max_discount_fen)),
+        };
+        TermsView {
+            coupon_type: coupon_type.to_owned(),
+            value_fen,
+            percent,
+            min_spend_fen: self.min_spend_fen(),
+            max_discount_fen,
         }
     }
 

@@ -96,6 +96,16 @@ pub fn settle_debt(amount: i64, debt: i64) -> (i64, i64) {
     (amount - settled, settled)
 }
 
+impl PointsRules {
+    /// Order points multiplier of a tier: gold earns `gold_multiplier` times, others once.
+    pub fn multiplier_for(&self, tier: super::tier::Tier) -> i64 {
+        match tier {
+            super::tier::Tier::Gold => self.gold_multiplier,
+            _ => 1,
+        }
+    }
+}
+
 fn earn(rate: EarnRate, base_fen: i64) -> i64 {
     base_fen / rate.per_fen * rate.points
 }

@@ -17,7 +17,7 @@ use crate::objects::campaign::client;
 use crate::objects::campaign::directory::DirectoryCommand;
 use crate::objects::campaign::protocol::{CampaignCommand, PublicCampaign};
 use crate::objects::member::client as member_client;
-use crate::objects::member::protocol::MemberCommand;
+use crate::objects::member::protocol::{ClaimRequest, MemberCommand};
 use crate::objects::rpc::call_object;
 use serde::Deserialize;
 use serde_json::json;
@@ -135,14 +135,14 @@ async fn claim_with_terms(
     }
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Claim {
+    let command = MemberCommand::Claim(ClaimRequest {
         member,
         terms: terms.clone(),
         store_id: body.store_id,
         idempotency_key: key,
         body_hash: body_hash(id.as_str(), raw),
         now: Instant(ctx.now),
-    };
+    });
     member_client::call(&ctx.env, &member_id, &command).await
 }
 

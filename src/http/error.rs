@@ -256,3 +256,15 @@ impl ApiError {
         }
     }
 }
+
+impl From<crate::domain::campaign::StockRefusal> for ApiError {
+    fn from(refusal: crate::domain::campaign::StockRefusal) -> Self {
+        use crate::domain::campaign::StockRefusal;
+        match refusal {
+            StockRefusal::CampaignNotStarted => ApiError::CampaignNotStarted,
+            StockRefusal::CampaignEnded => ApiError::CampaignEnded,
+            StockRefusal::CampaignPaused => ApiError::CampaignPaused,
+            StockRefusal::SoldOut => ApiError::SoldOut,
+        }
+    }
+}

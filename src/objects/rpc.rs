@@ -4,7 +4,7 @@
 use crate::http::error::ApiError;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, SqlStorage, Storage, Stub};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,4 +75,20 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
             ApiError::Unavailable
         })?;
     call(&stub, command).await
+}
+
+/// Serves an object whose every command is one synchronous transaction: reads the command,
+/// runs `run` inside `transactionSync`, answers.
+pub async fn serve_atomically<C: DeserializeOwned + 'static>(
+    storage: Storage,
+    req: Request,
+    run: fn(&SqlStorage, C) -> Result<serde_json::Value, ApiError>,
+) -> worker::Result<Response> {
+    let command: Result<C, ApiError> = command(req).await;
+    let sql = storage.sql();
+    reply(
+        command.and_then(|command| {
+            crate::objects::sql::atomically(&storage, move || run(&sql, command))
+        }),
+    )
 }

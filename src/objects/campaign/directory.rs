@@ -5,7 +5,7 @@ use crate::domain::ids::CampaignId;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::rpc;
-use crate::objects::sql::{atomically, create_schema, internal};
+use crate::objects::sql::{create_schema, internal};
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
@@ -117,9 +117,6 @@ impl DurableObject for DirectoryObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let command: Result<DirectoryCommand, ApiError> = rpc::command(req).await;
-        let storage = self.state.storage();
-        let sql = storage.sql();
-        rpc::reply(command.and_then(|command| atomically(&storage, move || run(&sql, command))))
+        rpc::serve_atomically(self.state.storage(), req, run).await
     }
 }

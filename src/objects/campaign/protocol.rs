@@ -3,6 +3,7 @@
 use crate::domain::campaign::{
     Audience, CampaignConfig, CampaignKind, Limits, SetStatus, Status, StockRefusal,
 };
+use crate::domain::coupon::TermsView;
 use crate::domain::ids::CampaignId;
 use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
@@ -102,33 +103,21 @@ pub struct StockView {
     pub remaining: i64,
 }
 
-/// The coupon terms as published: `{type, value_fen|percent, min_spend_fen, max_discount_fen}`.
+/// The coupon terms as published, with their validity.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublicCoupon {
-    #[serde(rename = "type")]
-    pub coupon_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_fen: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<i64>,
-    pub min_spend_fen: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_discount_fen: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(flatten)]
+    pub terms: TermsView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_days: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<Instant>,
 }
 
 impl PublicCoupon {
     pub fn from_config(config: &CampaignConfig) -> Self {
-        let (coupon_type, value_fen, percent, max_discount_fen) = config.coupon.terms.parts();
         PublicCoupon {
-            coupon_type: coupon_type.to_owned(),
-            value_fen,
-            percent,
-            min_spend_fen: config.coupon.terms.min_spend_fen(),
-            max_discount_fen,
+            terms: config.coupon.terms.view(),
             valid_days: config.coupon.valid_days,
             valid_until: config.coupon.valid_until,
         }

@@ -7,7 +7,7 @@ use crate::domain::campaign::{self, SetStatus, StockRefusal};
 use crate::domain::time::from_unix_millis;
 use crate::http::error::ApiError;
 use crate::objects::rpc;
-use crate::objects::sql::{atomically, create_schema, internal};
+use crate::objects::sql::{create_schema, internal};
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
@@ -155,6 +155,17 @@ fn stats(sql: &SqlStorage) -> Result<ShardStats, ApiError> {
     })
 }
 
+fn run(sql: &SqlStorage, command: StockCommand) -> Result<serde_json::Value, ApiError> {
+    let value = match command {
+        StockCommand::Sync { state } => serde_json::to_value(sync(sql, &state)?),
+        StockCommand::Take { claim_id, now } => {
+            serde_json::to_value(take(sql, &claim_id, now.0.timestamp_millis())?)
+        }
+        StockCommand::Stats => serde_json::to_value(stats(sql)?),
+    };
+    value.map_err(|_| ApiError::Internal)
+}
+
 #[durable_object]
 pub struct StockObject {
     state: State,
@@ -167,21 +178,6 @@ impl DurableObject for StockObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let command: Result<StockCommand, ApiError> = rpc::command(req).await;
-        let storage = self.state.storage();
-        let sql = storage.sql();
-        let reply = command.and_then(|command| {
-            atomically(&storage, move || {
-                let value = match command {
-                    StockCommand::Sync { state } => serde_json::to_value(sync(&sql, &state)?),
-                    StockCommand::Take { claim_id, now } => {
-                        serde_json::to_value(take(&sql, &claim_id, now.0.timestamp_millis())?)
-                    }
-                    StockCommand::Stats => serde_json::to_value(stats(&sql)?),
-                };
-                value.map_err(|_| ApiError::Internal)
-            })
-        });
-        rpc::reply(reply)
+        rpc::serve_atomically(self.state.storage(), req, run).await
     }
 }

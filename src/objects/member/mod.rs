@@ -9,13 +9,11 @@ pub mod wallet;
 
 use crate::config::Config;
 use crate::domain::campaign::{self, StockRefusal};
-use crate::domain::ids::StoreId;
-use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::campaign::client as campaign_client;
-use crate::objects::campaign::protocol::{CampaignCommand, ClaimTerms, TakeReply};
+use crate::objects::campaign::protocol::{CampaignCommand, TakeReply};
 use crate::objects::{outbox, rpc, sql};
-use protocol::{MemberCommand, MemberContext};
+use protocol::{ClaimRequest, MemberCommand};
 use repo::Repo;
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -29,18 +27,8 @@ pub struct MemberObject {
 impl MemberObject {
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
-        if let MemberCommand::Claim {
-            member,
-            terms,
-            store_id,
-            idempotency_key,
-            body_hash,
-            now,
-        } = command
-        {
-            let reply = self
-                .claim(member, terms, store_id, idempotency_key, body_hash, now)
-                .await;
+        if let MemberCommand::Claim(request) = command {
+            let reply = self.claim(request).await;
             outbox::ensure_alarm(&self.state.storage()).await?;
             return reply;
         }
@@ -90,7 +78,7 @@ impl MemberObject {
                     status,
                 } => to_json(ops::coupons(&repo, &member, now.0, status)),
                 // Handled before the transaction: it spans a call to a stock shard.
-                MemberCommand::Claim { .. } => Err(ApiError::Internal),
+                MemberCommand::Claim(_) => Err(ApiError::Internal),
             };
             value
         })?;
@@ -105,15 +93,15 @@ impl MemberObject {
     /// shard. Reserve here (counted against the limits), take a unit, then issue or abandon.
     /// Neither transaction spans the await, so concurrent claims interleave safely: each
     /// sees the others' reservations.
-    async fn claim(
-        &self,
-        member: MemberContext,
-        terms: ClaimTerms,
-        store_id: Option<StoreId>,
-        idempotency_key: Option<String>,
-        body_hash: String,
-        now: Instant,
-    ) -> Result<serde_json::Value, ApiError> {
+    async fn claim(&self, request: ClaimRequest) -> Result<serde_json::Value, ApiError> {
+        let ClaimRequest {
+            member,
+            terms,
+            store_id,
+            idempotency_key,
+            body_hash,
+            now,
+        } = request;
         let config = Config::get(&self.env).map_err(|_| ApiError::Internal)?;
         let storage = self.state.storage();
         let repo = Rc::new(Repo { sql: storage.sql() });
@@ -157,7 +145,7 @@ impl MemberObject {
                     continue;
                 }
                 Ok(TakeReply::Refused { refusal }) => {
-                    outcome = Err(refusal_error(refusal));
+                    outcome = Err(refusal.into());
                     break;
                 }
                 Err(error) => {
@@ -196,15 +184,6 @@ impl MemberObject {
             Some(error) => Err(serde_json::from_value(error.clone()).unwrap_or(ApiError::Internal)),
             None => Ok(value),
         })
-    }
-}
-
-fn refusal_error(refusal: StockRefusal) -> ApiError {
-    match refusal {
-        StockRefusal::CampaignNotStarted => ApiError::CampaignNotStarted,
-        StockRefusal::CampaignEnded => ApiError::CampaignEnded,
-        StockRefusal::CampaignPaused => ApiError::CampaignPaused,
-        StockRefusal::SoldOut => ApiError::SoldOut,
     }
 }
 

@@ -284,13 +284,7 @@ pub fn ledger(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<LedgerReply, ApiError> {
-    let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
-    repo.ensure_profile(
-        member.member_id.as_str(),
-        registered_ms,
-        now.timestamp_millis(),
-    )?;
-    repo.expire_due(now)?;
+    prepare(repo, member, now)?;
     // One extra row tells whether there is a next page.
     let mut rows = repo.ledger_page(before_id, limit + 1)?;
     let more = rows.len() as i64 > limit;
@@ -427,10 +421,9 @@ fn order_paid(
     // The tier multiplier is the member's tier before this order.
     let spend_before =
         tier::spend_in_window(&spends(repo, Some(order_id))?, paid.paid_at.0, &rules.tiers);
-    let multiplier = match Tier::for_spend(spend_before, &rules.tiers) {
-        Tier::Gold => rules.points.gold_multiplier,
-        _ => 1,
-    };
+    let multiplier = rules
+        .points
+        .multiplier_for(Tier::for_spend(spend_before, &rules.tiers));
     let earned = points::order_points(
         &paid.lines,
         paid.amount_fen,
@@ -514,12 +507,7 @@ pub fn coupons(
     now: DateTime<Utc>,
     status: Option<crate::domain::coupon::CouponStatus>,
 ) -> Result<CouponsReply, ApiError> {
-    let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
-    repo.ensure_profile(
-        member.member_id.as_str(),
-        registered_ms,
-        now.timestamp_millis(),
-    )?;
+    prepare(repo, member, now)?;
     Ok(CouponsReply {
         coupons: super::wallet::list(repo, status, now)?,
     })

@@ -64,19 +64,23 @@ pub enum MemberCommand {
         event: MemberEvent,
         now: Instant,
     },
-    Claim {
-        member: MemberContext,
-        terms: ClaimTerms,
-        store_id: Option<StoreId>,
-        idempotency_key: Option<String>,
-        body_hash: String,
-        now: Instant,
-    },
+    Claim(ClaimRequest),
     Coupons {
         member: MemberContext,
         now: Instant,
         status: Option<CouponStatus>,
     },
+}
+
+/// A coupon claim, as the worker hands it to the member's object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    pub member: MemberContext,
+    pub terms: ClaimTerms,
+    pub store_id: Option<StoreId>,
+    pub idempotency_key: Option<String>,
+    pub body_hash: String,
+    pub now: Instant,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

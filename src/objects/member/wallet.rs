@@ -4,7 +4,7 @@
 use super::protocol::MemberContext;
 use super::repo::Repo;
 use crate::domain::campaign::{self, CampaignConfig, MemberFacts};
-use crate::domain::coupon::{self, CouponStatus, CouponTerms, Transition};
+use crate::domain::coupon::{self, CouponStatus, CouponTerms, TermsView, Transition};
 use crate::domain::events::OutboundEvent;
 use crate::domain::ids::StoreId;
 use crate::domain::rules::Rules;
@@ -51,15 +51,8 @@ pub const SCHEMA: &[&str] = &[
 pub struct CouponView {
     pub coupon_id: String,
     pub campaign_id: String,
-    #[serde(rename = "type")]
-    pub coupon_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_fen: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percent: Option<i64>,
-    pub min_spend_fen: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_discount_fen: Option<i64>,
+    #[serde(flatten)]
+    pub terms: TermsView,
     pub status: String,
     pub claimed_at: Instant,
     pub valid_from: Instant,
@@ -86,16 +79,11 @@ impl CouponRow {
     fn view(&self) -> Result<CouponView, ApiError> {
         let terms: CouponTerms =
             serde_json::from_str(&self.terms).map_err(|_| ApiError::Internal)?;
-        let (coupon_type, value_fen, percent, max_discount_fen) = terms.parts();
         let instant = |ms| Instant(from_unix_millis(ms).unwrap_or_default());
         Ok(CouponView {
             coupon_id: self.coupon_id.clone(),
             campaign_id: self.campaign_id.clone(),
-            coupon_type: coupon_type.into(),
-            value_fen,
-            percent,
-            min_spend_fen: terms.min_spend_fen(),
-            max_discount_fen,
+            terms: terms.view(),
             status: self.status.clone(),
             claimed_at: instant(self.claimed_ms),
             valid_from: instant(self.valid_from_ms),
