@@ -12,7 +12,7 @@ import { startCoreStub } from "./core-stub.mjs";
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 32);
 const secrets = Object.fromEntries(
-  ["MEMBER_JWT_SECRET", "STAFF_JWT_SECRET", "CORE_SIGNING_SECRET", "EDGE_SIGNING_SECRET", "POSTER_SIGNING_SECRET"].map((name) => [name, crypto.randomBytes(24).toString("hex")]),
+  ["MEMBER_JWT_SECRET", "STAFF_JWT_SECRET", "CORE_SIGNING_SECRET", "EDGE_SIGNING_SECRET", "POSTER_SIGNING_SECRET", "PICKUP_SIGNING_SECRET"].map((name) => [name, crypto.randomBytes(24).toString("hex")]),
 );
 const b64 = (v) => Buffer.from(v).toString("base64url");
 const jwt = (claims, secret) => {

@@ -11,6 +11,11 @@ pub const MEMBER_OBJECT: &str = "MEMBER";
 pub const CAMPAIGN_OBJECT: &str = "CAMPAIGN";
 pub const STOCK_OBJECT: &str = "STOCK";
 pub const DIRECTORY_OBJECT: &str = "DIRECTORY";
+pub const ORDER_OBJECT: &str = "ORDER";
+pub const STORE_OBJECT: &str = "STORE";
+pub const DEAD_LETTERS_OBJECT: &str = "DEAD_LETTERS";
+/// The dead-letter registry is a single object.
+pub const DEAD_LETTERS_NAME: &str = "outbox";
 /// The directory is a single object.
 pub const DIRECTORY_NAME: &str = "campaigns";
 
@@ -21,6 +26,8 @@ pub struct Config {
     /// Current and (during a rotation) previous core signing secrets.
     pub core_signing_secrets: Vec<String>,
     pub edge_signing_secret: String,
+    /// Signs pickup QR codes (bound to order, member, store and time step).
+    pub pickup_signing_secret: String,
     /// Signs store-poster links (扫码领券).
     pub poster_signing_secret: String,
     /// Where a tapped store poster lands (the claim page of the app or mini-program).
@@ -76,6 +83,7 @@ impl Config {
             core_signing_secrets,
             edge_signing_secret: secret(env, "EDGE_SIGNING_SECRET")?,
             poster_signing_secret: secret(env, "POSTER_SIGNING_SECRET")?,
+            pickup_signing_secret: secret(env, "PICKUP_SIGNING_SECRET")?,
             claim_page_url: var(env, "CLAIM_PAGE_URL")
                 .unwrap_or_else(|| "https://m.pharmedge.dev/claim".into()),
             public_base_url: var(env, "PUBLIC_BASE_URL")

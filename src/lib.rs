@@ -21,6 +21,8 @@ mod routes;
 pub use objects::campaign::{directory::DirectoryObject, stock::StockObject, CampaignObject};
 #[cfg(target_arch = "wasm32")]
 pub use objects::member::MemberObject;
+#[cfg(target_arch = "wasm32")]
+pub use objects::{dead_letters::DeadLetterObject, order::OrderObject, store::StoreObject};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

@@ -2,7 +2,8 @@
 
 use crate::config::Config;
 use crate::features::{
-    admin_campaigns, campaigns, checkins, core_events, coupons, health, me, points, Ctx,
+    admin_campaigns, campaigns, checkins, core_events, coupons, health, me, orders, outbox_admin,
+    pickups, points, Ctx,
 };
 use crate::http::error::ApiError;
 use crate::http::request::business_now;
@@ -29,10 +30,18 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "POST",  pattern: "/v1/campaigns/{id}/claims",                handler: |c| Box::pin(campaigns::claim(c)) },
     Route { method: "GET",   pattern: "/v1/coupons",                              handler: |c| Box::pin(coupons::list(c)) },
     Route { method: "GET",   pattern: "/s/{campaign}/{store}",                    handler: |c| Box::pin(campaigns::poster_link(c)) },
+    Route { method: "POST",  pattern: "/v1/orders",                               handler: |c| Box::pin(orders::place(c)) },
+    Route { method: "GET",   pattern: "/v1/orders/{id}",                          handler: |c| Box::pin(orders::get(c)) },
+    Route { method: "GET",   pattern: "/v1/pickups/{order_id}/code",              handler: |c| Box::pin(pickups::code(c)) },
+    Route { method: "GET",   pattern: "/v1/pickups/{order_id}/qr.svg",            handler: |c| Box::pin(pickups::qr_svg(c)) },
+    Route { method: "POST",  pattern: "/v1/store/pickups/verify",                 handler: |c| Box::pin(pickups::verify(c)) },
+    Route { method: "GET",   pattern: "/v1/store/pickups",                        handler: |c| Box::pin(pickups::waiting(c)) },
     Route { method: "POST",  pattern: "/v1/admin/campaigns",                      handler: |c| Box::pin(admin_campaigns::create(c)) },
     Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::get(c)) },
     Route { method: "PATCH", pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::update(c)) },
     Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}/posters/{store}", handler: |c| Box::pin(admin_campaigns::poster(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/outbox/dead",                    handler: |c| Box::pin(outbox_admin::dead(c)) },
+    Route { method: "POST",  pattern: "/v1/admin/outbox/dead/{id}/replay",        handler: |c| Box::pin(outbox_admin::replay(c)) },
     Route { method: "POST",  pattern: "/v1/core/events",                          handler: |c| Box::pin(core_events::receive(c)) },
 ];
 

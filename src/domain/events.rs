@@ -150,7 +150,12 @@ impl CoreEvent {
                 amount("amount_fen", refunded.amount_fen)?;
                 CoreEvent::OrderRefunded(refunded)
             }
-            "order.ready_for_pickup" => CoreEvent::OrderReadyForPickup(data(value)?),
+            "order.ready_for_pickup" => {
+                let ready: OrderReady = data(value)?;
+                super::order_lines::validate_lines(&ready.lines)
+                    .map_err(|detail| EventError::Invalid(format!("data.{detail}")))?;
+                CoreEvent::OrderReadyForPickup(ready)
+            }
             "order.cancelled" => CoreEvent::OrderCancelled(data(value)?),
             other => return Err(EventError::UnknownType(other.to_owned())),
         };

@@ -12,5 +12,6 @@ pub mod order_lines;
 pub mod pickup;
 pub mod points;
 pub mod rules;
+pub mod throttle;
 pub mod tier;
 pub mod time;

@@ -20,7 +20,7 @@ pub enum OrderRefusal {
     CouponNotApplicable(NotApplicable),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     pub subtotal_fen: i64,
     pub discount_fen: i64,
@@ -60,4 +60,87 @@ pub fn price(
         discount_fen,
         payable_fen: subtotal_fen - discount_fen,
     })
+}
+
+/// How the member gets the goods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fulfilment {
+    Pickup,
+    Delivery,
+}
+
+/// Where an order is in its life. `accepted` is stored at the edge; `forwarded` once the core
+/// acknowledged it; the rest come from the core's events and the store's verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Accepted,
+    Forwarded,
+    Confirmed,
+    Rejected,
+    ReadyForPickup,
+    PickedUp,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Accepted => "accepted",
+            OrderStatus::Forwarded => "forwarded",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::Rejected => "rejected",
+            OrderStatus::ReadyForPickup => "ready_for_pickup",
+            OrderStatus::PickedUp => "picked_up",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<OrderStatus> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+    }
+
+    /// Nothing moves an order out of these.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Rejected | OrderStatus::PickedUp | OrderStatus::Cancelled
+        )
+    }
+}
+
+/// What can happen to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderHappening {
+    /// The core answered 2xx to the order's delivery.
+    Forwarded,
+    Confirmed,
+    Rejected,
+    ReadyForPickup,
+    Cancelled,
+    PickedUp,
+}
+
+/// The status after `happening`, or `None` when it changes nothing: a late or repeated
+/// event, or one that a final status no longer admits (a cancelled order is never picked up,
+/// a picked-up order is never cancelled at the edge).
+pub fn next_status(current: OrderStatus, happening: OrderHappening) -> Option<OrderStatus> {
+    use OrderHappening as H;
+    use OrderStatus as S;
+    let before_ready = matches!(current, S::Accepted | S::Forwarded | S::Confirmed);
+    match happening {
+        H::Forwarded if current == S::Accepted => Some(S::Forwarded),
+        H::Confirmed if matches!(current, S::Accepted | S::Forwarded) => Some(S::Confirmed),
+        H::Rejected if before_ready => Some(S::Rejected),
+        H::ReadyForPickup if before_ready => Some(S::ReadyForPickup),
+        H::Cancelled if before_ready || current == S::ReadyForPickup => Some(S::Cancelled),
+        H::PickedUp if current == S::ReadyForPickup => Some(S::PickedUp),
+        _ => None,
+    }
+}
+
+/// Moving into this status gives a locked coupon back to the member.
+pub fn releases_coupon(status: OrderStatus) -> bool {
+    matches!(status, OrderStatus::Rejected | OrderStatus::Cancelled)
 }

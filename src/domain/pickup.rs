@@ -4,7 +4,7 @@
 //!   HMAC-SHA256 with a server secret over order, member, store and time step, so a code cannot
 //!   be forged, moved to another order or member, or replayed after it goes stale.
 //! - The **short code** a clerk can type is an RFC 6238 TOTP (HMAC-SHA256, 30 s steps,
-//!   6 digits) from a per-order secret, typed together with the order id.
+//!   6 digits) from a per-order secret (`order_totp_secret`), typed with the order id.
 //!
 //! Both accept the current and the previous step only.
 
@@ -38,6 +38,15 @@ pub fn totp(secret: &[u8], step: i64, digits: u32) -> u32 {
         | (u32::from(digest[offset + 2]) << 8)
         | u32::from(digest[offset + 3]);
     binary % 10_u32.pow(digits)
+}
+
+/// The per-order TOTP secret: HMAC-SHA256 of the order id under the server's pickup secret.
+/// Unique per order, never stored or shown, and the same after a restart.
+pub fn order_totp_secret(server_secret: &[u8], order_id: &str) -> Vec<u8> {
+    let mut mac = HmacSha256::new_from_slice(server_secret).expect("HMAC takes keys of any length");
+    mac.update(b"pickup.totp.v1\n");
+    mac.update(order_id.as_bytes());
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// The short code as typed: zero-padded to its digits.
@@ -163,4 +172,95 @@ pub fn verify_qr(
         delta if delta > 1 => Err(CodeRefusal::Expired),
         _ => Err(CodeRefusal::Invalid),
     }
+}
+
+/// Why a verification at the counter is refused. Each maps to its own stable code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyRefusal {
+    InvalidCode,
+    CodeExpired,
+    WrongStore,
+    AlreadyPickedUp {
+        verified_at_ms: i64,
+        verified_by: String,
+    },
+    NotReady {
+        status: &'static str,
+    },
+    PickupExpired,
+    PharmacistRequired,
+}
+
+/// What the order knows when a code is presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupFacts<'a> {
+    pub status: super::order::OrderStatus,
+    pub store_id: &'a str,
+    pub has_rx: bool,
+    pub deadline_ms: Option<i64>,
+    /// When and by whom it was picked up, if it was.
+    pub verified: Option<(i64, &'a str)>,
+}
+
+/// Who is at the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verifier<'a> {
+    pub store_id: &'a str,
+    pub is_pharmacist: bool,
+}
+
+/// Decides a verification, in the order a clerk needs the answers: an inauthentic code says
+/// nothing about the order; an authentic one first says whether this is the right counter,
+/// then whether the goods already left, can leave, or may leave with this clerk. A stale but
+/// authentic QR is refused after the order's own state, so a clerk rescanning a finished
+/// pickup learns when and by whom it was done.
+pub fn decide_verification(
+    code: Result<(), CodeRefusal>,
+    facts: &PickupFacts<'_>,
+    verifier: Verifier<'_>,
+    now_ms: i64,
+) -> Result<(), VerifyRefusal> {
+    use super::order::OrderStatus;
+    if code == Err(CodeRefusal::Invalid) {
+        return Err(VerifyRefusal::InvalidCode);
+    }
+    if facts.store_id != verifier.store_id {
+        return Err(VerifyRefusal::WrongStore);
+    }
+    if let Some((verified_at_ms, verified_by)) = facts.verified {
+        return Err(VerifyRefusal::AlreadyPickedUp {
+            verified_at_ms,
+            verified_by: verified_by.to_owned(),
+        });
+    }
+    if facts.status != OrderStatus::ReadyForPickup {
+        return Err(VerifyRefusal::NotReady {
+            status: facts.status.as_str(),
+        });
+    }
+    if facts.deadline_ms.is_some_and(|deadline| now_ms >= deadline) {
+        return Err(VerifyRefusal::PickupExpired);
+    }
+    if code == Err(CodeRefusal::Expired) {
+        return Err(VerifyRefusal::CodeExpired);
+    }
+    if facts.has_rx && !verifier.is_pharmacist {
+        return Err(VerifyRefusal::PharmacistRequired);
+    }
+    Ok(())
+}
+
+/// Renders `text` as a QR code in SVG (error correction M, quiet zone of 4 modules).
+pub fn qr_svg(text: &str) -> Option<String> {
+    use qrcode::render::svg;
+    use qrcode::{EcLevel, QrCode};
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
+    Some(
+        code.render::<svg::Color<'_>>()
+            .min_dimensions(264, 264)
+            .quiet_zone(true)
+            .dark_color(svg::Color("#000000"))
+            .light_color(svg::Color("#ffffff"))
+            .build(),
+    )
 }

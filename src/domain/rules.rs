@@ -1,6 +1,7 @@
 //! The configurable business rules, typed and validated once from wrangler vars.
 //! Defaults are the ones in DESIGN.md (seed 002/004 figures).
 
+use super::throttle::FailureWindow;
 use super::time::BusinessZone;
 use std::fmt;
 
@@ -45,6 +46,20 @@ pub struct Rules {
     pub checkin: CheckinRules,
     pub points: PointsRules,
     pub tiers: TierRules,
+    pub pickup: PickupRules,
+}
+
+/// In-store pickup: how long a ready order waits, and how many wrong codes are tolerated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PickupRules {
+    pub deadline_days: i64,
+    /// Wrong short codes typed for one order before its short code is locked (the QR code
+    /// still works).
+    pub per_order: FailureWindow,
+    /// Wrong codes from one staff member.
+    pub per_staff: FailureWindow,
+    /// Wrong codes at one store, whoever typed them.
+    pub per_store: FailureWindow,
 }
 
 impl Default for Rules {
@@ -79,6 +94,21 @@ impl Default for Rules {
                 silver_fen: 99_900,
                 gold_fen: 299_900,
                 window_days: 365,
+            },
+            pickup: PickupRules {
+                deadline_days: 7,
+                per_order: FailureWindow {
+                    max_failures: 5,
+                    window_ms: 30 * 60_000,
+                },
+                per_staff: FailureWindow {
+                    max_failures: 10,
+                    window_ms: 10 * 60_000,
+                },
+                per_store: FailureWindow {
+                    max_failures: 50,
+                    window_ms: 10 * 60_000,
+                },
             },
         }
     }
@@ -197,8 +227,32 @@ impl Rules {
             )?;
             tiers.gold_fen = int("TIER_THRESHOLDS_FEN", gold, tiers.silver_fen + 1, i64::MAX)?;
         }
+        let pickup = &mut rules.pickup;
+        if let Some(raw) = lookup("PICKUP_DEADLINE_DAYS") {
+            pickup.deadline_days = int("PICKUP_DEADLINE_DAYS", &raw, 1, 365)?;
+        }
+        for (var, window) in [
+            ("PICKUP_FAILURES_PER_ORDER", &mut pickup.per_order),
+            ("PICKUP_FAILURES_PER_STAFF", &mut pickup.per_staff),
+            ("PICKUP_FAILURES_PER_STORE", &mut pickup.per_store),
+        ] {
+            if let Some(raw) = lookup(var) {
+                *window = failure_window(var, &raw)?;
+            }
+        }
         Ok(rules)
     }
+}
+
+/// `<failures>/<minutes>`, e.g. `10/10`.
+fn failure_window(var: &'static str, raw: &str) -> Result<FailureWindow, ConfigError> {
+    let (failures, minutes) = raw
+        .split_once('/')
+        .ok_or_else(|| bad(var, "expected <failures>/<minutes>"))?;
+    Ok(FailureWindow {
+        max_failures: int(var, failures, 1, 100_000)? as u32,
+        window_ms: int(var, minutes, 1, 24 * 60)? * 60_000,
+    })
 }
 
 #[cfg(test)]

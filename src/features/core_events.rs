@@ -11,6 +11,8 @@ use crate::http::request::{body_bytes, header, parse_json};
 use crate::http::response::json;
 use crate::objects::member::client;
 use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent};
+use crate::objects::order::client as order_client;
+use crate::objects::order::protocol::{OrderCommand, OrderEvent};
 use worker::Response;
 
 pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
@@ -40,16 +42,17 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         CoreEvent::MemberVerified(data) => (data.member_id.clone(), MemberEvent::Verified(data)),
         CoreEvent::OrderPaid(data) => (data.member_id.clone(), MemberEvent::Paid(data)),
         CoreEvent::OrderRefunded(data) => (data.member_id.clone(), MemberEvent::Refunded(data)),
-        CoreEvent::OrderConfirmed(_)
-        | CoreEvent::OrderRejected(_)
-        | CoreEvent::OrderReadyForPickup(_)
-        | CoreEvent::OrderCancelled(_) => {
-            return Err(ApiError::UnknownEvent {
-                detail: format!(
-                    "{} is not handled by this edge version",
-                    envelope.event_type
-                ),
-            })
+        CoreEvent::OrderConfirmed(data) => {
+            return order_event(&ctx, envelope.id, OrderEvent::Confirmed(data)).await
+        }
+        CoreEvent::OrderRejected(data) => {
+            return order_event(&ctx, envelope.id, OrderEvent::Rejected(data)).await
+        }
+        CoreEvent::OrderReadyForPickup(data) => {
+            return order_event(&ctx, envelope.id, OrderEvent::ReadyForPickup(data)).await
+        }
+        CoreEvent::OrderCancelled(data) => {
+            return order_event(&ctx, envelope.id, OrderEvent::Cancelled(data)).await
         }
     };
     let command = MemberCommand::Event {
@@ -59,5 +62,22 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
     };
     let reply: EventReply = client::call(&ctx.env, &member_id, &command).await?;
+    json(200, &reply)
+}
+
+/// Order lifecycle events go to the order's own object, which dedupes them by id.
+async fn order_event(ctx: &Ctx, event_id: String, event: OrderEvent) -> Result<Response, ApiError> {
+    let order_id = match &event {
+        OrderEvent::Confirmed(change)
+        | OrderEvent::Rejected(change)
+        | OrderEvent::Cancelled(change) => change.order_id.clone(),
+        OrderEvent::ReadyForPickup(ready) => ready.order_id.clone(),
+    };
+    let command = OrderCommand::Event {
+        event_id,
+        event,
+        now: Instant(ctx.now),
+    };
+    let reply: EventReply = order_client::call(&ctx.env, order_id.as_str(), &command).await?;
     json(200, &reply)
 }

@@ -8,6 +8,9 @@ pub mod core_events;
 pub mod coupons;
 pub mod health;
 pub mod me;
+pub mod orders;
+pub mod outbox_admin;
+pub mod pickups;
 pub mod points;
 
 use crate::config::Config;

@@ -75,6 +75,29 @@ pub enum ApiError {
         reason: String,
     },
     InvalidPosterSignature,
+    OrderNotFound,
+    RestrictedDrug {
+        detail: String,
+    },
+    PrescriptionRequired,
+    CouponUnavailable {
+        detail: String,
+    },
+    CouponNotApplicable {
+        detail: String,
+    },
+    InvalidCode,
+    CodeExpired,
+    WrongStore,
+    AlreadyPickedUp {
+        verified_at: String,
+        verified_by: String,
+    },
+    NotReady {
+        order_status: String,
+    },
+    PharmacistRequired,
+    PickupExpired,
     /// A dependency (a Durable Object, storage) failed; safe to retry.
     Unavailable,
     /// A bug. Internals are logged, never shown.
@@ -104,8 +127,10 @@ impl ApiError {
             | ApiError::InvalidSignature { .. } => 401,
             ApiError::Forbidden { .. }
             | ApiError::NotEligible { .. }
-            | ApiError::InvalidPosterSignature => 403,
-            ApiError::NotFound | ApiError::CampaignNotFound => 404,
+            | ApiError::InvalidPosterSignature
+            | ApiError::WrongStore
+            | ApiError::PharmacistRequired => 403,
+            ApiError::NotFound | ApiError::CampaignNotFound | ApiError::OrderNotFound => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::AlreadyCheckedIn { .. }
             | ApiError::InsufficientPoints { .. }
@@ -116,14 +141,22 @@ impl ApiError {
             | ApiError::CampaignEnded
             | ApiError::CampaignPaused
             | ApiError::SoldOut
-            | ApiError::ClaimLimitReached { .. } => 409,
+            | ApiError::ClaimLimitReached { .. }
+            | ApiError::CouponUnavailable { .. }
+            | ApiError::AlreadyPickedUp { .. }
+            | ApiError::NotReady { .. } => 409,
+            ApiError::CodeExpired | ApiError::PickupExpired => 410,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::IdempotencyKeyReused
             | ApiError::UnknownEvent { .. }
             | ApiError::MakeupNotAllowed { .. }
             | ApiError::InvalidCampaign { .. }
-            | ApiError::NonCompliantReward { .. } => 422,
+            | ApiError::NonCompliantReward { .. }
+            | ApiError::RestrictedDrug { .. }
+            | ApiError::PrescriptionRequired
+            | ApiError::CouponNotApplicable { .. }
+            | ApiError::InvalidCode => 422,
             ApiError::RateLimited { .. } | ApiError::MakeupLimit { .. } => 429,
             ApiError::Internal => 500,
             ApiError::Unavailable => 503,
@@ -173,6 +206,18 @@ impl ApiError {
             ApiError::ClaimLimitReached { .. } => "Claim limit reached",
             ApiError::NotEligible { .. } => "Not eligible for this campaign",
             ApiError::InvalidPosterSignature => "The poster link is not valid",
+            ApiError::OrderNotFound => "No such order",
+            ApiError::RestrictedDrug { .. } => "This drug cannot be sold online",
+            ApiError::PrescriptionRequired => "A prescription is required",
+            ApiError::CouponUnavailable { .. } => "The coupon cannot be used",
+            ApiError::CouponNotApplicable { .. } => "The coupon does not apply to this order",
+            ApiError::InvalidCode => "The pickup code is not valid",
+            ApiError::CodeExpired => "The pickup code has expired",
+            ApiError::WrongStore => "The order is for another store",
+            ApiError::AlreadyPickedUp { .. } => "Already picked up",
+            ApiError::NotReady { .. } => "The order is not ready for pickup",
+            ApiError::PharmacistRequired => "A pharmacist must hand over this order",
+            ApiError::PickupExpired => "The pickup deadline has passed",
             ApiError::Unavailable => "Temporarily unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -188,7 +233,10 @@ impl ApiError {
             | ApiError::MakeupNotAllowed { detail, .. }
             | ApiError::InvalidCampaign { detail }
             | ApiError::NonCompliantReward { detail }
-            | ApiError::InvalidTransition { detail } => detail.clone(),
+            | ApiError::InvalidTransition { detail }
+            | ApiError::RestrictedDrug { detail }
+            | ApiError::CouponUnavailable { detail }
+            | ApiError::CouponNotApplicable { detail } => detail.clone(),
             ApiError::Unauthenticated => "send Authorization: Bearer <token>".into(),
             ApiError::NotFound => "no such resource".into(),
             ApiError::MethodNotAllowed { allow } => format!("allowed: {}", allow.join(", ")),
@@ -213,6 +261,20 @@ impl ApiError {
             ApiError::ClaimLimitReached { limit } => format!("limit reached: {limit}"),
             ApiError::NotEligible { reason } => format!("not eligible: {reason}"),
             ApiError::InvalidPosterSignature => "the store poster signature does not match".into(),
+            ApiError::OrderNotFound => "no order with this id for this member".into(),
+            ApiError::PrescriptionRequired => {
+                "prescription drugs need a prescription_id from an approved prescription".into()
+            }
+            ApiError::InvalidCode => "the code is malformed, forged or for another order".into(),
+            ApiError::CodeExpired => "ask the member to refresh the code".into(),
+            ApiError::WrongStore => "this order is to be picked up at another store".into(),
+            ApiError::AlreadyPickedUp {
+                verified_at,
+                verified_by,
+            } => format!("picked up at {verified_at}, verified by {verified_by}"),
+            ApiError::NotReady { order_status } => format!("the order is {order_status}"),
+            ApiError::PharmacistRequired => "the order has prescription drugs".into(),
+            ApiError::PickupExpired => "the order was not picked up in time".into(),
             ApiError::Unavailable => "please retry shortly".into(),
             ApiError::Internal => "something went wrong on our side".into(),
         }
@@ -265,6 +327,57 @@ impl From<crate::domain::campaign::StockRefusal> for ApiError {
             StockRefusal::CampaignEnded => ApiError::CampaignEnded,
             StockRefusal::CampaignPaused => ApiError::CampaignPaused,
             StockRefusal::SoldOut => ApiError::SoldOut,
+        }
+    }
+}
+
+impl From<crate::domain::order::OrderRefusal> for ApiError {
+    fn from(refusal: crate::domain::order::OrderRefusal) -> Self {
+        use crate::domain::coupon::NotApplicable;
+        use crate::domain::order::OrderRefusal;
+        match refusal {
+            OrderRefusal::Invalid(detail) => ApiError::invalid(detail),
+            OrderRefusal::RestrictedDrug { line } => ApiError::RestrictedDrug {
+                detail: format!("lines[{line}] is a special-management drug, not sold online"),
+            },
+            OrderRefusal::PrescriptionRequired => ApiError::PrescriptionRequired,
+            OrderRefusal::CouponNotApplicable(NotApplicable::NoEligibleLines) => {
+                ApiError::CouponNotApplicable {
+                    detail: "no line of this order may be discounted".into(),
+                }
+            }
+            OrderRefusal::CouponNotApplicable(NotApplicable::BelowMinimumSpend {
+                eligible_fen,
+                min_spend_fen,
+            }) => ApiError::CouponNotApplicable {
+                detail: format!(
+                    "eligible lines total {eligible_fen} fen, the coupon needs {min_spend_fen}"
+                ),
+            },
+        }
+    }
+}
+
+impl From<crate::domain::pickup::VerifyRefusal> for ApiError {
+    fn from(refusal: crate::domain::pickup::VerifyRefusal) -> Self {
+        use crate::domain::pickup::VerifyRefusal;
+        use crate::domain::time::{from_unix_millis, rfc3339};
+        match refusal {
+            VerifyRefusal::InvalidCode => ApiError::InvalidCode,
+            VerifyRefusal::CodeExpired => ApiError::CodeExpired,
+            VerifyRefusal::WrongStore => ApiError::WrongStore,
+            VerifyRefusal::AlreadyPickedUp {
+                verified_at_ms,
+                verified_by,
+            } => ApiError::AlreadyPickedUp {
+                verified_at: rfc3339(from_unix_millis(verified_at_ms).unwrap_or_default()),
+                verified_by,
+            },
+            VerifyRefusal::NotReady { status } => ApiError::NotReady {
+                order_status: status.into(),
+            },
+            VerifyRefusal::PickupExpired => ApiError::PickupExpired,
+            VerifyRefusal::PharmacistRequired => ApiError::PharmacistRequired,
         }
     }
 }

@@ -4,7 +4,7 @@ use super::error::ApiError;
 use serde::Serialize;
 use worker::{Headers, Response};
 
-fn with_type(body: String, status: u16, content_type: &str) -> Response {
+pub fn with_type(body: String, status: u16, content_type: &str) -> Response {
     let headers = Headers::new();
     let _ = headers.set("Content-Type", content_type);
     let _ = headers.set("Cache-Control", "no-store");

@@ -2,7 +2,10 @@
 //! result and its outbox rows in one synchronous SQLite transaction, then returns.
 
 pub mod campaign;
+pub mod dead_letters;
 pub mod member;
+pub mod order;
 pub mod outbox;
 pub mod rpc;
 pub mod sql;
+pub mod store;

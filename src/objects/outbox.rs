@@ -1,43 +1,96 @@
 //! The transactional outbox every object uses: rows are written in the same transaction as
 //! the state change they report, then drained by the object's alarm with exponential backoff.
-//! A delivery the core refuses for good, or that runs out of attempts, stays as `dead` for an
-//! operator to inspect and replay.
+//!
+//! A row goes either to the core system (`/orders`, `/events`, signed) or to another Durable
+//! Object (a command that must follow a change here, such as giving a coupon back when an
+//! order is cancelled). A delivery refused for good, or out of attempts, stays here as
+//! `dead` and is reported to the dead-letter registry, from where an operator replays it.
 
+use super::dead_letters::{self, DeadLetter};
+use super::rpc;
 use super::sql::internal;
 use crate::config::Config;
 use crate::core_link::{self, Target};
 use crate::domain::delivery::Outcome;
 use crate::domain::events::OutboundEvent;
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
-use serde::Deserialize;
-use worker::{SqlStorage, Storage};
+use serde::{Deserialize, Serialize};
+use worker::{Env, Request, Response, SqlStorage, Storage};
 
 pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     key TEXT PRIMARY KEY,
     target TEXT NOT NULL,
+    kind TEXT NOT NULL,
     body TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_ms INTEGER NOT NULL,
     created_ms INTEGER NOT NULL,
     first_attempt_ms INTEGER,
-    last_error TEXT
+    last_error TEXT,
+    reported INTEGER NOT NULL DEFAULT 0
 )";
 
+/// Where an object's replay requests arrive (see `serve_replay`).
+pub const REPLAY_PATH: &str = "/outbox/replay";
+
 const BATCH: i64 = 50;
+/// How soon a dead letter whose report to the registry failed is reported again.
+const REPORT_RETRY_MS: i64 = 5_000;
+
+/// Where a row goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Core(Target),
+    /// The object named `name` in the namespace bound as `binding`.
+    Object {
+        binding: String,
+        name: String,
+    },
+}
+
+impl Destination {
+    fn encode(&self) -> String {
+        match self {
+            Destination::Core(target) => target.as_str().to_owned(),
+            Destination::Object { binding, name } => format!("object:{binding}:{name}"),
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Destination> {
+        if let Some(rest) = raw.strip_prefix("object:") {
+            let (binding, name) = rest.split_once(':')?;
+            return Some(Destination::Object {
+                binding: binding.to_owned(),
+                name: name.to_owned(),
+            });
+        }
+        Target::parse(raw).map(Destination::Core)
+    }
+}
+
+/// Which object an outbox belongs to, so that its dead letters can be replayed.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub binding: &'static str,
+    /// The object's id (hex), from `state.id()`.
+    pub object_id: String,
+}
 
 /// Queues a delivery. The key is the idempotency key; queuing the same key twice is a no-op.
 pub fn enqueue(
     sql: &SqlStorage,
     key: &str,
-    target: Target,
+    destination: &Destination,
+    kind: &str,
     body: &str,
     now_ms: i64,
 ) -> Result<(), ApiError> {
     sql.exec(
-        "INSERT OR IGNORE INTO outbox (key, target, body, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?)",
-        vec![key.into(), target.as_str().into(), body.into(), now_ms.into(), now_ms.into()],
+        "INSERT OR IGNORE INTO outbox (key, target, kind, body, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+        vec![key.into(), destination.encode().into(), kind.into(), body.into(), now_ms.into(), now_ms.into()],
     )
     .map_err(internal("outbox enqueue"))?;
     Ok(())
@@ -45,7 +98,32 @@ pub fn enqueue(
 
 pub fn enqueue_event(sql: &SqlStorage, event: &OutboundEvent, now_ms: i64) -> Result<(), ApiError> {
     let body = serde_json::to_string(event).map_err(|_| ApiError::Internal)?;
-    enqueue(sql, &event.id, Target::Events, &body, now_ms)
+    enqueue(
+        sql,
+        &event.id,
+        &Destination::Core(Target::Events),
+        event.event_type,
+        &body,
+        now_ms,
+    )
+}
+
+/// Queues `command` for the object `name` bound as `binding`, e.g. a coupon release.
+pub fn enqueue_command<C: Serialize>(
+    sql: &SqlStorage,
+    key: &str,
+    binding: &str,
+    name: &str,
+    kind: &str,
+    command: &C,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
+    let destination = Destination::Object {
+        binding: binding.to_owned(),
+        name: name.to_owned(),
+    };
+    enqueue(sql, key, &destination, kind, &body, now_ms)
 }
 
 #[derive(Deserialize)]
@@ -61,12 +139,13 @@ struct Earliest {
     next_ms: Option<f64>,
 }
 
-/// Makes sure the alarm fires by the time the earliest pending delivery is due.
+/// Makes sure the alarm fires by the time the earliest pending delivery (or unreported dead
+/// letter) is due.
 pub async fn ensure_alarm(storage: &Storage) -> Result<(), ApiError> {
     let earliest: Vec<Earliest> = storage
         .sql()
         .exec(
-            "SELECT MIN(next_attempt_ms) AS next_ms FROM outbox WHERE state = 'pending'",
+            "SELECT MIN(next_attempt_ms) AS next_ms FROM outbox WHERE state = 'pending' OR (state = 'dead' AND reported = 0)",
             None,
         )
         .and_then(|cursor| cursor.to_array())
@@ -74,9 +153,14 @@ pub async fn ensure_alarm(storage: &Storage) -> Result<(), ApiError> {
     let Some(next_ms) = earliest.first().and_then(|row| row.next_ms) else {
         return Ok(());
     };
+    schedule_alarm(storage, next_ms as i64).await
+}
+
+/// Moves the object's alarm earlier to `at_ms` if it is not already due by then.
+pub async fn schedule_alarm(storage: &Storage, at_ms: i64) -> Result<(), ApiError> {
     let current = storage.get_alarm().await.map_err(internal("get alarm"))?;
-    if current.is_none_or(|scheduled| scheduled as f64 > next_ms) {
-        let at = chrono::DateTime::from_timestamp_millis(next_ms as i64).unwrap_or_default();
+    if current.is_none_or(|scheduled| scheduled > at_ms) {
+        let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
         storage.set_alarm(at).await.map_err(internal("set alarm"))?;
     }
     Ok(())
@@ -91,8 +175,37 @@ fn jitter_unit(key: &str, attempts: u32) -> f64 {
     (hash % 10_000) as f64 / 10_000.0
 }
 
-/// Delivers what is due (the alarm handler), then schedules the next alarm.
-pub async fn drain(storage: &Storage, config: &Config) -> Result<(), ApiError> {
+async fn attempt(env: &Env, config: &Config, delivery: &Due) -> Outcome {
+    match Destination::parse(&delivery.target) {
+        Some(Destination::Core(target)) => {
+            core_link::deliver(config, target, &delivery.key, &delivery.body).await
+        }
+        Some(Destination::Object { binding, name }) => {
+            let Ok(command) = serde_json::from_str::<serde_json::Value>(&delivery.body) else {
+                return Outcome::Permanent("unreadable command".into());
+            };
+            match rpc::call_object::<_, serde_json::Value>(env, &binding, &name, &command).await {
+                Ok(_) => Outcome::Delivered,
+                Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
+                    Outcome::Retry(format!("{binding} object answered {}", error.code()))
+                }
+                Err(error) => {
+                    Outcome::Permanent(format!("{binding} object refused: {}", error.code()))
+                }
+            }
+        }
+        None => Outcome::Permanent(format!("unknown target {:?}", delivery.target)),
+    }
+}
+
+/// Delivers what is due (the alarm handler), reports new dead letters, then schedules the
+/// next alarm. Returns the keys delivered in this run.
+pub async fn drain(
+    storage: &Storage,
+    env: &Env,
+    config: &Config,
+    origin: &Origin,
+) -> Result<Vec<String>, ApiError> {
     let sql = storage.sql();
     let now_ms = wall_now().timestamp_millis();
     let due: Vec<Due> = sql
@@ -102,15 +215,16 @@ pub async fn drain(storage: &Storage, config: &Config) -> Result<(), ApiError> {
         )
         .and_then(|cursor| cursor.to_array())
         .map_err(internal("outbox due"))?;
+    let mut delivered = Vec::new();
     for delivery in due {
-        let Some(target) = Target::parse(&delivery.target) else {
-            continue;
-        };
-        let outcome = core_link::deliver(config, target, &delivery.key, &delivery.body).await;
+        let outcome = attempt(env, config, &delivery).await;
         let attempts = delivery.attempts as u32 + 1;
         let attempted_ms = wall_now().timestamp_millis();
         let result = match outcome {
-            Outcome::Delivered => sql.exec("DELETE FROM outbox WHERE key = ?", vec![delivery.key.clone().into()]),
+            Outcome::Delivered => {
+                delivered.push(delivery.key.clone());
+                sql.exec("DELETE FROM outbox WHERE key = ?", vec![delivery.key.clone().into()])
+            }
             Outcome::Retry(error) if !config.retry.exhausted(attempts) => {
                 let next_ms = attempted_ms + config.retry.delay_ms(attempts, jitter_unit(&delivery.key, attempts));
                 sql.exec(
@@ -119,11 +233,99 @@ pub async fn drain(storage: &Storage, config: &Config) -> Result<(), ApiError> {
                 )
             }
             Outcome::Retry(error) | Outcome::Permanent(error) => sql.exec(
-                "UPDATE outbox SET state = 'dead', attempts = ?, last_error = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?) WHERE key = ?",
-                vec![i64::from(attempts).into(), error.into(), attempted_ms.into(), delivery.key.clone().into()],
+                "UPDATE outbox SET state = 'dead', reported = 0, next_attempt_ms = ?, attempts = ?, last_error = ?, first_attempt_ms = COALESCE(first_attempt_ms, ?) WHERE key = ?",
+                vec![attempted_ms.into(), i64::from(attempts).into(), error.into(), attempted_ms.into(), delivery.key.clone().into()],
             ),
         };
         result.map_err(internal("outbox update"))?;
     }
-    ensure_alarm(storage).await
+    report_dead(&sql, env, origin, now_ms).await?;
+    ensure_alarm(storage).await?;
+    Ok(delivered)
+}
+
+#[derive(Deserialize)]
+struct DeadRow {
+    key: String,
+    kind: String,
+    attempts: i64,
+    last_error: Option<String>,
+    first_attempt_ms: Option<i64>,
+}
+
+/// Tells the registry about dead rows it has not heard of; a failed report is tried again.
+async fn report_dead(
+    sql: &SqlStorage,
+    env: &Env,
+    origin: &Origin,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    let dead: Vec<DeadRow> = sql
+        .exec(
+            "SELECT key, kind, attempts, last_error, first_attempt_ms FROM outbox WHERE state = 'dead' AND reported = 0 AND next_attempt_ms <= ? LIMIT ?",
+            vec![now_ms.into(), BATCH.into()],
+        )
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("outbox dead"))?;
+    for row in dead {
+        let letter = DeadLetter {
+            id: dead_letters::letter_id(&origin.object_id, &row.key),
+            kind: row.kind,
+            attempts: row.attempts,
+            last_error: row.last_error.unwrap_or_default(),
+            first_attempt_at: Instant(
+                crate::domain::time::from_unix_millis(row.first_attempt_ms.unwrap_or(now_ms))
+                    .unwrap_or_default(),
+            ),
+            key: row.key.clone(),
+            origin_binding: origin.binding.to_owned(),
+            origin_id: origin.object_id.clone(),
+        };
+        let update = match dead_letters::record(env, letter).await {
+            Ok(()) => sql.exec(
+                "UPDATE outbox SET reported = 1 WHERE key = ? AND state = 'dead'",
+                vec![row.key.into()],
+            ),
+            Err(_) => sql.exec(
+                "UPDATE outbox SET next_attempt_ms = ? WHERE key = ? AND state = 'dead'",
+                vec![(now_ms + REPORT_RETRY_MS).into(), row.key.into()],
+            ),
+        };
+        update.map_err(internal("outbox reported"))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReplayCommand {
+    pub key: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReplayReply {
+    /// False when no dead row had this key (already replayed or never dead).
+    pub replayed: bool,
+}
+
+/// Inside an object, for requests on `REPLAY_PATH`: a dead row becomes pending again, with
+/// a fresh count of attempts, and the alarm is set to deliver it now.
+pub async fn serve_replay(storage: &Storage, req: Request) -> worker::Result<Response> {
+    let command: Result<ReplayCommand, ApiError> = rpc::command(req).await;
+    let result = async {
+        let command = command?;
+        let now_ms = wall_now().timestamp_millis();
+        let replayed = storage
+            .sql()
+            .exec(
+                "UPDATE outbox SET state = 'pending', attempts = 0, reported = 0, next_attempt_ms = ? WHERE key = ? AND state = 'dead'",
+                vec![now_ms.into(), command.key.into()],
+            )
+            .map_err(internal("outbox replay"))?
+            .rows_written()
+            > 0;
+        ensure_alarm(storage).await?;
+        Ok(ReplayReply { replayed })
+    }
+    .await;
+    rpc::reply(result)
 }

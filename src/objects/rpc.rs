@@ -18,6 +18,19 @@ pub async fn call<C: Serialize, R: DeserializeOwned>(
     stub: &Stub,
     command: &C,
 ) -> Result<R, ApiError> {
+    call_path(stub, RPC_PATH, command).await
+}
+
+/// The path of an object's own commands. Other paths are protocols every object with an
+/// outbox shares (see `outbox::REPLAY_PATH`).
+pub const RPC_PATH: &str = "/rpc";
+
+/// Like `call`, on another path of the object.
+pub async fn call_path<C: Serialize, R: DeserializeOwned>(
+    stub: &Stub,
+    path: &str,
+    command: &C,
+) -> Result<R, ApiError> {
     let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json");
@@ -25,8 +38,8 @@ pub async fn call<C: Serialize, R: DeserializeOwned>(
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_body(Some(body.into()));
-    let request =
-        Request::new_with_init("https://object/rpc", &init).map_err(|_| ApiError::Internal)?;
+    let request = Request::new_with_init(&format!("https://object{path}"), &init)
+        .map_err(|_| ApiError::Internal)?;
     let mut response = stub.fetch_with_request(request).await.map_err(|err| {
         worker::console_error!("object call failed: {err}");
         ApiError::Unavailable

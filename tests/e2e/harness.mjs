@@ -24,6 +24,7 @@ export const SECRETS = {
   CORE_SIGNING_SECRET: "e2e-core-secret-0123456789abcdefgh",
   EDGE_SIGNING_SECRET: "e2e-edge-secret-0123456789abcdefgh",
   POSTER_SIGNING_SECRET: "e2e-poster-secret-0123456789abcdef",
+  PICKUP_SIGNING_SECRET: "e2e-pickup-secret-0123456789abcdef",
 };
 
 // --- OpenAPI validation

@@ -7,7 +7,7 @@ pub mod protocol;
 mod repo;
 pub mod wallet;
 
-use crate::config::Config;
+use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::campaign::{self, StockRefusal};
 use crate::http::error::ApiError;
 use crate::objects::campaign::client as campaign_client;
@@ -77,6 +77,28 @@ impl MemberObject {
                     now,
                     status,
                 } => to_json(ops::coupons(&repo, &member, now.0, status)),
+                MemberCommand::LockCoupon {
+                    coupon_id,
+                    order_id,
+                    lines,
+                    prescription_id,
+                    now,
+                } => to_json(wallet::lock(
+                    &repo,
+                    &coupon_id,
+                    order_id.as_str(),
+                    &lines,
+                    prescription_id.as_deref(),
+                    now.0,
+                )),
+                MemberCommand::ReleaseCoupon {
+                    coupon_id,
+                    order_id,
+                    now,
+                } => to_json(
+                    wallet::release(&repo, &coupon_id, order_id.as_str(), now.0)
+                        .map(|released| serde_json::json!({ "released": released })),
+                ),
                 // Handled before the transaction: it spans a call to a stock shard.
                 MemberCommand::Claim(_) => Err(ApiError::Internal),
             };
@@ -200,13 +222,22 @@ impl DurableObject for MemberObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if req.path() == outbox::REPLAY_PATH {
+            return outbox::serve_replay(&self.state.storage(), req).await;
+        }
         rpc::reply(self.handle(req).await)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        let origin = outbox::Origin {
+            binding: MEMBER_OBJECT,
+            object_id: self.state.id().to_string(),
+        };
         match Config::get(&self.env) {
             Ok(config) => {
-                if let Err(err) = outbox::drain(&self.state.storage(), &config).await {
+                let drained =
+                    outbox::drain(&self.state.storage(), &self.env, &config, &origin).await;
+                if let Err(err) = drained {
                     worker::console_error!("outbox drain failed: {err:?}");
                 }
             }

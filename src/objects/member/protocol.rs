@@ -3,7 +3,8 @@
 
 use crate::domain::coupon::CouponStatus;
 use crate::domain::events::{MemberRegistered, MemberVerified, OrderPaid, OrderRefunded};
-use crate::domain::ids::{MemberId, StoreId};
+use crate::domain::ids::{MemberId, OrderId, StoreId};
+use crate::domain::order_lines::OrderLine;
 use crate::domain::tier::TierStatus;
 use crate::domain::time::{BusinessDate, Instant};
 use crate::objects::campaign::protocol::ClaimTerms;
@@ -69,6 +70,20 @@ pub enum MemberCommand {
         member: MemberContext,
         now: Instant,
         status: Option<CouponStatus>,
+    },
+    /// Locks a coupon to an order being placed; answers the order's `Totals`.
+    LockCoupon {
+        coupon_id: String,
+        order_id: OrderId,
+        lines: Vec<OrderLine>,
+        prescription_id: Option<String>,
+        now: Instant,
+    },
+    /// Gives a coupon locked by an order back (from the order's outbox).
+    ReleaseCoupon {
+        coupon_id: String,
+        order_id: OrderId,
+        now: Instant,
     },
 }
 

@@ -7,6 +7,8 @@ use crate::domain::campaign::{self, CampaignConfig, MemberFacts};
 use crate::domain::coupon::{self, CouponStatus, CouponTerms, TermsView, Transition};
 use crate::domain::events::OutboundEvent;
 use crate::domain::ids::StoreId;
+use crate::domain::order::{self, Totals};
+use crate::domain::order_lines::OrderLine;
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Tier};
 use crate::domain::time::{from_unix_millis, Instant};
@@ -367,4 +369,70 @@ pub fn abandon(repo: &Repo, claim_id: &str) -> Result<(), ApiError> {
         )
         .map_err(internal("claim abandon"))?;
     Ok(())
+}
+
+// --- coupons on orders
+
+/// Locks the coupon to an order and prices the order with it, in the member's transaction:
+/// the coupon must be this member's, usable now, and apply to the lines. Locking again for
+/// the same order answers the same totals (a retried placement).
+pub fn lock(
+    repo: &Repo,
+    coupon_id: &str,
+    order_id: &str,
+    lines: &[OrderLine],
+    prescription_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Totals, ApiError> {
+    expire_coupons(repo, now)?;
+    let unavailable = |detail: &str| ApiError::CouponUnavailable {
+        detail: detail.to_owned(),
+    };
+    let row =
+        coupon(repo, coupon_id)?.ok_or_else(|| unavailable("no such coupon in this wallet"))?;
+    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
+    let transition = coupon::lock(status, row.locked_order.as_deref(), order_id);
+    if transition == Transition::Refused {
+        return Err(unavailable(&format!("the coupon is {}", row.status)));
+    }
+    if now.timestamp_millis() < row.valid_from_ms {
+        return Err(unavailable("the coupon is not valid yet"));
+    }
+    let terms: CouponTerms = serde_json::from_str(&row.terms).map_err(|_| ApiError::Internal)?;
+    let totals = order::price(lines, prescription_id, Some(&terms))?;
+    if transition == Transition::Apply {
+        repo.sql
+            .exec(
+                "UPDATE coupons SET status = 'locked', locked_order = ?, updated_ms = ? WHERE coupon_id = ?",
+                vec![order_id.into(), now.timestamp_millis().into(), coupon_id.into()],
+            )
+            .map_err(internal("coupon lock"))?;
+    }
+    Ok(totals)
+}
+
+/// The order was rejected or cancelled (or never placed): its lock goes, once. A coupon
+/// redeemed meanwhile, or locked by another order, is left alone.
+pub fn release(
+    repo: &Repo,
+    coupon_id: &str,
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let Some(row) = coupon(repo, coupon_id)? else {
+        return Ok(false);
+    };
+    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
+    if coupon::release(status, row.locked_order.as_deref(), order_id) != Transition::Apply {
+        return Ok(false);
+    }
+    repo.sql
+        .exec(
+            "UPDATE coupons SET status = 'available', locked_order = NULL, updated_ms = ? WHERE coupon_id = ?",
+            vec![now.timestamp_millis().into(), coupon_id.into()],
+        )
+        .map_err(internal("coupon release"))?;
+    // Back in the wallet; if its time ran out while locked, it expires now.
+    expire_coupons(repo, now)?;
+    Ok(true)
 }

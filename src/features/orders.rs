@@ -1,0 +1,94 @@
+//! Orders placed at the edge (pickup or delivery): checked for compliance, priced with the
+//! member's coupon, stored and acknowledged with 202, then forwarded to the core.
+
+use super::Ctx;
+use crate::domain::ids::{is_valid_id, OrderId, StoreId};
+use crate::domain::order::{self, Fulfilment};
+use crate::domain::order_lines::OrderLine;
+use crate::domain::time::Instant;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::request::{body_hash, idempotency_key, json_body, path_id};
+use crate::http::response::json;
+use crate::objects::order::client;
+use crate::objects::order::protocol::{OrderCommand, OrderView, PlaceOrder};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use worker::Response;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlaceOrderBody {
+    store_id: StoreId,
+    fulfilment: Fulfilment,
+    lines: Vec<OrderLine>,
+    #[serde(default)]
+    coupon_id: Option<String>,
+    #[serde(default)]
+    prescription_id: Option<String>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The order's id. With an Idempotency-Key it is derived from the member and the key, so a
+/// retry reaches the same order object, which replays its first answer; without one it is
+/// random.
+fn order_id_for(member_id: &str, key: Option<&str>) -> Result<OrderId, ApiError> {
+    let suffix = match key {
+        Some(key) => hex(&Sha256::digest(format!("{member_id}\n{key}").as_bytes())[..16]),
+        None => {
+            let mut random = [0_u8; 16];
+            getrandom::fill(&mut random).map_err(|_| ApiError::Internal)?;
+            hex(&random)
+        }
+    };
+    OrderId::parse(&format!("ord_{suffix}")).map_err(|_| ApiError::Internal)
+}
+
+pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let key = idempotency_key(&ctx.req)?;
+    let (body, raw): (PlaceOrderBody, Vec<u8>) = json_body(&mut ctx.req).await?;
+    if body.coupon_id.as_deref().is_some_and(|id| !is_valid_id(id)) {
+        return Err(ApiError::invalid(
+            "coupon_id: must match [A-Za-z0-9_-]{1,64}",
+        ));
+    }
+    if body
+        .prescription_id
+        .as_deref()
+        .is_some_and(|id| !is_valid_id(id))
+    {
+        return Err(ApiError::invalid(
+            "prescription_id: must match [A-Za-z0-9_-]{1,64}",
+        ));
+    }
+    // Compliance before anything is stored or locked.
+    order::price(&body.lines, body.prescription_id.as_deref(), None)?;
+    let order_id = order_id_for(claims.sub.as_str(), key.as_deref())?;
+    let command = OrderCommand::Place(PlaceOrder {
+        order_id: order_id.clone(),
+        member_id: claims.sub,
+        store_id: body.store_id,
+        fulfilment: body.fulfilment,
+        lines: body.lines,
+        coupon_id: body.coupon_id,
+        prescription_id: body.prescription_id,
+        body_hash: body_hash("orders", &raw),
+        now: Instant(ctx.now),
+    });
+    let reply: serde_json::Value = client::call(&ctx.env, order_id.as_str(), &command).await?;
+    json(202, &reply)
+}
+
+pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let order_id = path_id(ctx.params.get("id"), "id", OrderId::parse)?;
+    let command = OrderCommand::Get {
+        member_id: claims.sub,
+    };
+    let view: OrderView = client::call(&ctx.env, order_id.as_str(), &command).await?;
+    json(200, &view)
+}

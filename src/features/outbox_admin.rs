@@ -1,0 +1,32 @@
+//! Operators' view of the deliveries that gave up, and their replay.
+
+use super::Ctx;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::jwt::Role;
+use crate::http::request::path_id;
+use crate::http::response::json;
+use crate::objects::dead_letters;
+use serde_json::json;
+use worker::Response;
+
+const LIST_LIMIT: i64 = 500;
+
+pub async fn dead(ctx: Ctx) -> Result<Response, ApiError> {
+    auth::staff(&ctx.req, &ctx.config, &[Role::Marketing, Role::Admin])?;
+    let deliveries = dead_letters::list(&ctx.env, LIST_LIMIT).await?;
+    json(200, &json!({ "deliveries": deliveries }))
+}
+
+pub async fn replay(ctx: Ctx) -> Result<Response, ApiError> {
+    auth::staff(&ctx.req, &ctx.config, &[Role::Marketing, Role::Admin])?;
+    let id = path_id(ctx.params.get("id"), "id", |raw| {
+        if crate::domain::ids::is_valid_id(raw) {
+            Ok(raw.to_owned())
+        } else {
+            Err(crate::domain::ids::InvalidId)
+        }
+    })?;
+    dead_letters::replay(&ctx.env, &id).await?;
+    json(202, &json!({ "id": id, "replayed": true }))
+}

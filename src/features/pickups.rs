@@ -1,0 +1,126 @@
+//! In-store pickup (到店自提/核销): the member's rotating code and QR, and the counter's
+//! verification and waiting list.
+
+use super::Ctx;
+use crate::config::STORE_OBJECT;
+use crate::domain::ids::OrderId;
+use crate::domain::pickup;
+use crate::domain::time::Instant;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::jwt::{Role, StaffClaims};
+use crate::http::request::{json_body, path_id, query};
+use crate::http::response::{json, with_type};
+use crate::objects::order::client;
+use crate::objects::order::protocol::{Counter, OrderCommand, PickupCodeReply, PresentedCode};
+use crate::objects::rpc::call_object;
+use crate::objects::store::{ListReply, StoreCommand};
+use serde::Deserialize;
+use worker::Response;
+
+async fn current_code(ctx: &Ctx) -> Result<PickupCodeReply, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let order_id = path_id(ctx.params.get("order_id"), "order_id", OrderId::parse)?;
+    let command = OrderCommand::PickupCode {
+        member_id: claims.sub,
+        now: Instant(ctx.now),
+    };
+    client::call(&ctx.env, order_id.as_str(), &command).await
+}
+
+pub async fn code(ctx: Ctx) -> Result<Response, ApiError> {
+    json(200, &current_code(&ctx).await?)
+}
+
+pub async fn qr_svg(ctx: Ctx) -> Result<Response, ApiError> {
+    let reply = current_code(&ctx).await?;
+    let svg = pickup::qr_svg(&reply.qr).ok_or(ApiError::Internal)?;
+    Ok(with_type(svg, 200, "image/svg+xml"))
+}
+
+/// `{code}` (a scanned QR) or `{order_id, short_code}` (typed at the counter).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    order_id: Option<OrderId>,
+    #[serde(default)]
+    short_code: Option<String>,
+}
+
+const MAX_CODE_LEN: usize = 512;
+
+fn presented(body: VerifyBody) -> Result<(OrderId, PresentedCode), ApiError> {
+    match body {
+        VerifyBody {
+            code: Some(text),
+            order_id: None,
+            short_code: None,
+        } => {
+            if text.len() > MAX_CODE_LEN {
+                return Err(ApiError::InvalidCode);
+            }
+            // A scan that is not one of our codes names no order.
+            let scanned = pickup::parse_qr(&text).map_err(|_| ApiError::InvalidCode)?;
+            let order_id = OrderId::parse(&scanned.order_id).map_err(|_| ApiError::InvalidCode)?;
+            Ok((order_id, PresentedCode::Qr(text)))
+        }
+        VerifyBody {
+            code: None,
+            order_id: Some(order_id),
+            short_code: Some(short_code),
+        } => {
+            if short_code.len() > MAX_CODE_LEN {
+                return Err(ApiError::InvalidCode);
+            }
+            Ok((order_id, PresentedCode::Short(short_code)))
+        }
+        _ => Err(ApiError::invalid(
+            "body: either {code} (a scanned QR) or {order_id, short_code}",
+        )),
+    }
+}
+
+fn counter_staff(ctx: &Ctx) -> Result<StaffClaims, ApiError> {
+    auth::staff(&ctx.req, &ctx.config, &[Role::Clerk, Role::Pharmacist])
+}
+
+pub async fn verify(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let staff = counter_staff(&ctx)?;
+    let store_id = staff.store.clone().ok_or(ApiError::Forbidden {
+        detail: "store staff only".into(),
+    })?;
+    let (body, _): (VerifyBody, Vec<u8>) = json_body(&mut ctx.req).await?;
+    let (order_id, code) = presented(body)?;
+    let command = StoreCommand::Verify {
+        order_id,
+        counter: Counter {
+            staff_id: staff.sub,
+            store_id: store_id.clone(),
+            is_pharmacist: staff.role == Role::Pharmacist,
+        },
+        code,
+        now: Instant(ctx.now),
+    };
+    let reply: serde_json::Value =
+        call_object(&ctx.env, STORE_OBJECT, store_id.as_str(), &command).await?;
+    json(200, &reply)
+}
+
+pub async fn waiting(ctx: Ctx) -> Result<Response, ApiError> {
+    let staff = counter_staff(&ctx)?;
+    let store_id = staff.store.ok_or(ApiError::Forbidden {
+        detail: "store staff only".into(),
+    })?;
+    match query(&ctx.req, "status")?.as_deref() {
+        None | Some("ready") => {}
+        Some(_) => return Err(ApiError::invalid("status: only ready is listed")),
+    }
+    let command = StoreCommand::List {
+        now: Instant(ctx.now),
+    };
+    let reply: ListReply = call_object(&ctx.env, STORE_OBJECT, store_id.as_str(), &command).await?;
+    json(200, &reply)
+}

@@ -1,0 +1,187 @@
+//! The dead-letter registry: one object that lists every delivery that gave up, whichever
+//! object's outbox it lives in, and replays it there on an operator's request. The rows
+//! themselves stay in their own outbox (the owner of the change); this is the index.
+
+use super::outbox::{ReplayCommand, ReplayReply, REPLAY_PATH};
+use super::rpc;
+use super::sql::{create_schema, internal};
+use crate::config::{DEAD_LETTERS_NAME, DEAD_LETTERS_OBJECT};
+use crate::domain::time::Instant;
+use crate::http::error::ApiError;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
+
+const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS dead_letters (
+    id TEXT PRIMARY KEY,
+    letter TEXT NOT NULL,
+    dead_ms INTEGER NOT NULL,
+    replaying INTEGER NOT NULL DEFAULT 0
+)"];
+
+/// One dead delivery, as the operator sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub id: String,
+    /// `order`, or the event type (`pickup.verified`), or the command kind.
+    pub kind: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub first_attempt_at: Instant,
+    /// The delivery's Idempotency-Key.
+    pub key: String,
+    pub origin_binding: String,
+    pub origin_id: String,
+}
+
+/// A stable id for a dead row: the same row dying again keeps its id.
+pub fn letter_id(origin_id: &str, key: &str) -> String {
+    let digest = Sha256::digest(format!("{origin_id}\n{key}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("dl_{hex}")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum DeadLetterCommand {
+    Record {
+        letter: DeadLetter,
+        now_ms: i64,
+    },
+    List {
+        limit: i64,
+    },
+    /// Marks a letter as being replayed and returns it.
+    BeginReplay {
+        id: String,
+    },
+    /// Forgets a replayed letter, unless it died again meanwhile.
+    EndReplay {
+        id: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct LetterRow {
+    letter: String,
+}
+
+fn letters(
+    sql: &SqlStorage,
+    query: &str,
+    bindings: Vec<worker::SqlStorageValue>,
+) -> Result<Vec<DeadLetter>, ApiError> {
+    let rows: Vec<LetterRow> = sql
+        .exec(query, bindings)
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal("dead letters"))?;
+    rows.iter()
+        .map(|row| serde_json::from_str(&row.letter).map_err(|_| ApiError::Internal))
+        .collect()
+}
+
+fn run(sql: &SqlStorage, command: DeadLetterCommand) -> Result<serde_json::Value, ApiError> {
+    match command {
+        DeadLetterCommand::Record { letter, now_ms } => {
+            let text = serde_json::to_string(&letter).map_err(|_| ApiError::Internal)?;
+            // A new death replaces the row and clears `replaying`, so an EndReplay racing
+            // with it cannot forget it.
+            sql.exec(
+                "INSERT OR REPLACE INTO dead_letters (id, letter, dead_ms, replaying) VALUES (?, ?, ?, 0)",
+                vec![letter.id.into(), text.into(), now_ms.into()],
+            )
+            .map_err(internal("dead letter record"))?;
+            Ok(serde_json::Value::Null)
+        }
+        DeadLetterCommand::List { limit } => {
+            let listed = letters(
+                sql,
+                "SELECT letter FROM dead_letters WHERE replaying = 0 ORDER BY dead_ms, id LIMIT ?",
+                vec![limit.into()],
+            )?;
+            serde_json::to_value(listed).map_err(|_| ApiError::Internal)
+        }
+        DeadLetterCommand::BeginReplay { id } => {
+            let found = letters(
+                sql,
+                "SELECT letter FROM dead_letters WHERE id = ?",
+                vec![id.as_str().into()],
+            )?;
+            let letter = found.into_iter().next().ok_or(ApiError::NotFound)?;
+            sql.exec(
+                "UPDATE dead_letters SET replaying = 1 WHERE id = ?",
+                vec![id.into()],
+            )
+            .map_err(internal("dead letter replay"))?;
+            serde_json::to_value(letter).map_err(|_| ApiError::Internal)
+        }
+        DeadLetterCommand::EndReplay { id } => {
+            sql.exec(
+                "DELETE FROM dead_letters WHERE id = ? AND replaying = 1",
+                vec![id.into()],
+            )
+            .map_err(internal("dead letter forget"))?;
+            Ok(serde_json::Value::Null)
+        }
+    }
+}
+
+async fn call<R: serde::de::DeserializeOwned>(
+    env: &Env,
+    command: &DeadLetterCommand,
+) -> Result<R, ApiError> {
+    rpc::call_object(env, DEAD_LETTERS_OBJECT, DEAD_LETTERS_NAME, command).await
+}
+
+/// From an outbox: a delivery died.
+pub async fn record(env: &Env, letter: DeadLetter) -> Result<(), ApiError> {
+    let now_ms = crate::http::request::wall_now().timestamp_millis();
+    call::<serde_json::Value>(env, &DeadLetterCommand::Record { letter, now_ms })
+        .await
+        .map(|_| ())
+}
+
+pub async fn list(env: &Env, limit: i64) -> Result<Vec<DeadLetter>, ApiError> {
+    call(env, &DeadLetterCommand::List { limit }).await
+}
+
+/// Sends the delivery back to its outbox for a fresh round of attempts. `NotFound` when
+/// the registry has no such letter.
+pub async fn replay(env: &Env, id: &str) -> Result<(), ApiError> {
+    let letter: DeadLetter =
+        call(env, &DeadLetterCommand::BeginReplay { id: id.to_owned() }).await?;
+    let unavailable = |err: worker::Error| {
+        worker::console_error!("dead letter origin unavailable: {err}");
+        ApiError::Unavailable
+    };
+    let namespace = env
+        .durable_object(&letter.origin_binding)
+        .map_err(unavailable)?;
+    let stub = namespace
+        .id_from_string(&letter.origin_id)
+        .and_then(|object_id| object_id.get_stub())
+        .map_err(unavailable)?;
+    let reply: ReplayReply =
+        rpc::call_path(&stub, REPLAY_PATH, &ReplayCommand { key: letter.key }).await?;
+    if !reply.replayed {
+        worker::console_warn!("dead letter {id} was no longer dead at its origin");
+    }
+    call::<serde_json::Value>(env, &DeadLetterCommand::EndReplay { id: id.to_owned() }).await?;
+    Ok(())
+}
+
+#[durable_object]
+pub struct DeadLetterObject {
+    state: State,
+}
+
+impl DurableObject for DeadLetterObject {
+    fn new(state: State, _env: Env) -> Self {
+        create_schema(&state.storage(), SCHEMA);
+        Self { state }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        rpc::serve_atomically(self.state.storage(), req, run).await
+    }
+}

@@ -1,0 +1,147 @@
+//! Commands the worker (and the store object) send to an order's object, and its replies.
+//! Replies are exactly the JSON bodies of the order and pickup endpoints.
+
+use crate::domain::events::{OrderReady, OrderStatusChange};
+use crate::domain::ids::{MemberId, OrderId, StaffId, StoreId};
+use crate::domain::order::Fulfilment;
+use crate::domain::order_lines::OrderLine;
+use crate::domain::time::Instant;
+use serde::{Deserialize, Serialize};
+
+/// An order as the member placed it, validated by the worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlaceOrder {
+    pub order_id: OrderId,
+    pub member_id: MemberId,
+    pub store_id: StoreId,
+    pub fulfilment: Fulfilment,
+    pub lines: Vec<OrderLine>,
+    pub coupon_id: Option<String>,
+    pub prescription_id: Option<String>,
+    /// Hash of the request body, for Idempotency-Key replays.
+    pub body_hash: String,
+    pub now: Instant,
+}
+
+/// A core event about an order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum OrderEvent {
+    #[serde(rename = "order.confirmed")]
+    Confirmed(OrderStatusChange),
+    #[serde(rename = "order.rejected")]
+    Rejected(OrderStatusChange),
+    #[serde(rename = "order.ready_for_pickup")]
+    ReadyForPickup(OrderReady),
+    #[serde(rename = "order.cancelled")]
+    Cancelled(OrderStatusChange),
+}
+
+/// A code shown at the counter: the scanned QR text, or the typed short code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresentedCode {
+    Qr(String),
+    Short(String),
+}
+
+/// The staff member verifying, as their token says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Counter {
+    pub staff_id: StaffId,
+    pub store_id: StoreId,
+    pub is_pharmacist: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum OrderCommand {
+    Place(PlaceOrder),
+    Get {
+        member_id: MemberId,
+    },
+    Event {
+        event_id: String,
+        event: OrderEvent,
+        now: Instant,
+    },
+    PickupCode {
+        member_id: MemberId,
+        now: Instant,
+    },
+    Verify {
+        counter: Counter,
+        code: PresentedCode,
+        now: Instant,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlacedReply {
+    pub order_id: OrderId,
+    pub status: String,
+    pub subtotal_fen: i64,
+    pub discount_fen: i64,
+    pub payable_fen: i64,
+    pub coupon_id: Option<String>,
+    pub placed_at: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PickupView {
+    pub ready_at: Option<Instant>,
+    pub pickup_deadline: Option<Instant>,
+    pub verified_at: Option<Instant>,
+    pub verified_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrderView {
+    pub order_id: String,
+    pub status: String,
+    pub store_id: Option<String>,
+    pub fulfilment: Option<Fulfilment>,
+    pub lines: Vec<OrderLine>,
+    pub coupon_id: Option<String>,
+    pub subtotal_fen: Option<i64>,
+    pub discount_fen: Option<i64>,
+    pub payable_fen: Option<i64>,
+    pub placed_at: Option<Instant>,
+    pub updated_at: Instant,
+    /// Why the core rejected or cancelled it, when it said.
+    pub reason: Option<String>,
+    pub pickup: Option<PickupView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PickupCodeReply {
+    pub order_id: String,
+    pub store_id: String,
+    /// The text to encode in the QR code.
+    pub qr: String,
+    pub short_code: String,
+    /// Seconds this code is still accepted (the current and the next 30 s step).
+    pub valid_for_s: i64,
+    /// Seconds until a new code is shown; the app refreshes then.
+    pub refresh_in_s: i64,
+    pub expires_at: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifiedReply {
+    pub order_id: String,
+    pub store_id: String,
+    pub lines: Vec<OrderLine>,
+    pub verified_at: Instant,
+    pub verified_by: String,
+}
+
+/// What a store object tells its ready list about an order (from the order's outbox).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaitingPickup {
+    pub order_id: String,
+    pub ready_at: Instant,
+    pub pickup_deadline: Instant,
+    pub line_count: usize,
+    pub has_rx: bool,
+}
