@@ -99,6 +99,113 @@ for (const [id, shards] of [["bench-flash-1", 1], ["bench-flash-8", 8]]) {
   flash[id] = { counts, issued: stats.stats.issued, overIssued: Math.max(0, (counts[201] ?? 0) - FLASH_STOCK, stats.stats.issued - FLASH_STOCK) };
 }
 
+// --- orders: accepted with the core up (a new order object each), then forwarded.
+const orderLines = [{ sku: "otc-1", name: "感冒灵", qty: 2, unit_price_fen: 1590, drug_class: "otc_b" }];
+const buyers = Array.from({ length: 1_000 }, (_, i) => jwt({ sub: `buyer-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
+const orderCounts = {};
+let nextBuyer = 0;
+await scenario("POST /v1/orders, core up (new order object each)", "no-op DO: new object per request", `${edge.url}/v1/orders`, [
+  {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ store_id: "bench-store", fulfilment: "delivery", lines: orderLines }),
+    setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${buyers[nextBuyer++ % buyers.length]}` } }),
+    onResponse: (status) => {
+      orderCounts[status] = (orderCounts[status] ?? 0) + 1;
+    },
+  },
+]);
+
+/** `count` calls of `work(i)`, `width` at a time. */
+async function pooled(count, width, work) {
+  let next = 0;
+  const results = new Array(count);
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await work(i);
+    }
+  }));
+  return results;
+}
+const coreSignature = (raw) => {
+  const t = Math.floor(Date.now() / 1000);
+  return `t=${t},v1=${crypto.createHmac("sha256", secrets.CORE_SIGNING_SECRET).update(`${t}.${raw}`).digest("hex")}`;
+};
+async function placeOrder(token, store) {
+  const response = await fetch(`${edge.url}/v1/orders`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ store_id: store, fulfilment: "pickup", lines: orderLines }),
+  });
+  if (response.status !== 202) throw new Error(`order: ${response.status} ${await response.text()}`);
+  return (await response.json()).order_id;
+}
+
+// --- pickup verification: 1,000 ready orders over 10 stores, each verified once.
+const PICKUPS = 1_000;
+const STORES = 10;
+const pickupMembers = Array.from({ length: PICKUPS }, (_, i) => ({ id: `pickup-${i}`, token: jwt({ sub: `pickup-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET) }));
+const pickupOrders = await pooled(PICKUPS, 32, async (i) => {
+  const store = `bench-store-${i % STORES}`;
+  const orderId = await placeOrder(pickupMembers[i].token, store);
+  const raw = JSON.stringify({
+    id: `bench-ready-${orderId}`, type: "order.ready_for_pickup", created_at: new Date().toISOString(),
+    data: { order_id: orderId, member_id: pickupMembers[i].id, store_id: store, lines: orderLines, ready_at: new Date().toISOString() },
+  });
+  const ready = await fetch(`${edge.url}/v1/core/events`, { method: "POST", headers: { "content-type": "application/json", "core-signature": coreSignature(raw) }, body: raw });
+  if (ready.status !== 200) throw new Error(`ready: ${ready.status} ${await ready.text()}`);
+  return { orderId, store, token: pickupMembers[i].token };
+});
+// Codes are fetched just before the run: each is accepted for at least 30 s.
+const pickupCodes = await pooled(PICKUPS, 32, async (i) => {
+  const { orderId, store, token } = pickupOrders[i];
+  const shown = await (await fetch(`${edge.url}/v1/pickups/${orderId}/code`, { headers: { authorization: `Bearer ${token}` } })).json();
+  return { qr: shown.qr, clerk: jwt({ sub: `clerk-${store}`, role: "clerk", store, exp: expiry }, secrets.STAFF_JWT_SECRET) };
+});
+const verifyCounts = {};
+let nextPickup = 0;
+const verifyResult = await new Promise((resolve, reject) => {
+  autocannon({
+    url: `${edge.url}/v1/store/pickups/verify`,
+    connections,
+    amount: PICKUPS,
+    requests: [
+      {
+        method: "POST",
+        setupRequest: (req) => {
+          const { qr, clerk } = pickupCodes[nextPickup++ % PICKUPS];
+          return { ...req, headers: { ...req.headers, "content-type": "application/json", authorization: `Bearer ${clerk}` }, body: JSON.stringify({ code: qr }) };
+        },
+        onResponse: (status) => {
+          verifyCounts[status] = (verifyCounts[status] ?? 0) + 1;
+        },
+      },
+    ],
+  }, (err, result) => (err ? reject(err) : resolve(result)));
+});
+rows.push({ title: `POST /v1/store/pickups/verify, ${PICKUPS} ready orders over ${STORES} stores, each once`, baseline: "no-op DO: one warm object", result: verifyResult });
+
+// --- a 1,000-order backlog built while the core answers 503, drained after it recovers.
+const BACKLOG = 1_000;
+stub.setMode("fail", 503);
+const backlogMembers = Array.from({ length: BACKLOG }, (_, i) => jwt({ sub: `backlog-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
+const deliveredBefore = stub.deliveries().filter((d) => d.path === "/orders").length;
+const backlogStart = Date.now();
+await pooled(BACKLOG, 32, (i) => placeOrder(backlogMembers[i], "bench-backlog"));
+const backlogPlacedMs = Date.now() - backlogStart;
+const outageMs = Date.now() - backlogStart;
+stub.setMode("ok");
+const recoveredAt = Date.now();
+let drainedMs = null;
+while (Date.now() - recoveredAt < 300_000) {
+  if (stub.deliveries().filter((d) => d.path === "/orders").length - deliveredBefore >= BACKLOG) {
+    drainedMs = Date.now() - recoveredAt;
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 100));
+}
+
 console.log(`\n${cpus().length} cores; ${connections} connections; ${seconds} s per scenario; autocannon on the same machine\n`);
 console.log("| scenario | req/s | p50 ms | p99 ms | errors + non-2xx | vs baseline |");
 console.log("|---|---:|---:|---:|---:|---:|");
@@ -111,6 +218,11 @@ console.log(`\ncheck-in answers, 10,000 members: ${JSON.stringify(coldCounts)}; 
 for (const [id, result] of Object.entries(flash)) {
   console.log(`${id}: answers ${JSON.stringify(result.counts)}; issued ${result.issued} of ${FLASH_STOCK}; over-issued ${result.overIssued}`);
 }
+console.log(`orders: answers ${JSON.stringify(orderCounts)}`);
+console.log(`pickup verifications: answers ${JSON.stringify(verifyCounts)} (each of ${PICKUPS} codes once: 200 expected for all)`);
+console.log(`backlog: ${BACKLOG} orders accepted in ${backlogPlacedMs} ms while the core answered 503 (outage ${outageMs} ms); ` +
+  (drainedMs === null ? "NOT drained within 300 s" : `all delivered ${drainedMs} ms after the core recovered`) +
+  " (outbox retries as in wrangler.toml: from 2 s, doubling, jittered)");
 console.log(`core stub received ${stub.stats().unique} unique deliveries (${stub.stats().attempts} attempts)`);
 
 await edge.mf.dispose();

@@ -89,3 +89,85 @@ fn invalid_lines_name_the_field() {
         other => panic!("{other:?}"),
     }
 }
+
+// --- the order's life
+
+use OrderHappening as H;
+use OrderStatus as S;
+
+const ALL: [OrderStatus; 7] = [
+    S::Accepted,
+    S::Forwarded,
+    S::Confirmed,
+    S::Rejected,
+    S::ReadyForPickup,
+    S::PickedUp,
+    S::Cancelled,
+];
+
+#[test]
+fn the_order_moves_forward_through_the_core_events() {
+    let mut status = S::Accepted;
+    for (happening, expected) in [
+        (H::Forwarded, S::Forwarded),
+        (H::Confirmed, S::Confirmed),
+        (H::ReadyForPickup, S::ReadyForPickup),
+        (H::PickedUp, S::PickedUp),
+    ] {
+        status = next_status(status, happening).expect("allowed");
+        assert_eq!(status, expected);
+    }
+}
+
+#[test]
+fn final_statuses_admit_nothing() {
+    for status in ALL.into_iter().filter(|s| s.is_final()) {
+        for happening in [
+            H::Forwarded,
+            H::Confirmed,
+            H::Rejected,
+            H::ReadyForPickup,
+            H::Cancelled,
+            H::PickedUp,
+        ] {
+            assert_eq!(
+                next_status(status, happening),
+                None,
+                "{status:?} {happening:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn late_and_repeated_events_change_nothing() {
+    // The core's confirmation may arrive after the delivery acknowledgement, or not at all.
+    assert_eq!(next_status(S::Confirmed, H::Forwarded), None);
+    assert_eq!(next_status(S::Confirmed, H::Confirmed), None);
+    assert_eq!(next_status(S::ReadyForPickup, H::Confirmed), None);
+    assert_eq!(next_status(S::ReadyForPickup, H::ReadyForPickup), None);
+    // A picked-up order is not cancelled at the edge; a ready one can still be.
+    assert_eq!(next_status(S::PickedUp, H::Cancelled), None);
+    assert_eq!(
+        next_status(S::ReadyForPickup, H::Cancelled),
+        Some(S::Cancelled)
+    );
+    // Only a ready order is picked up.
+    for status in [S::Accepted, S::Forwarded, S::Confirmed] {
+        assert_eq!(next_status(status, H::PickedUp), None);
+    }
+}
+
+#[test]
+fn only_rejection_and_cancellation_give_the_coupon_back() {
+    let releasing: Vec<OrderStatus> = ALL.into_iter().filter(|s| releases_coupon(*s)).collect();
+    assert_eq!(releasing, vec![S::Rejected, S::Cancelled]);
+}
+
+#[test]
+fn statuses_read_back_from_their_names() {
+    for status in ALL {
+        assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+    }
+    assert_eq!(OrderStatus::parse("placing"), None);
+}

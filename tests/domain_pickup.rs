@@ -144,3 +144,131 @@ fn tampered_or_malformed_qr_texts_are_invalid() {
         Err(CodeRefusal::Invalid)
     );
 }
+
+// --- verification at the counter
+
+use pharmedge::domain::order::OrderStatus;
+
+fn facts(status: OrderStatus) -> PickupFacts<'static> {
+    PickupFacts {
+        status,
+        store_id: "st-1",
+        has_rx: false,
+        deadline_ms: Some(1_000_000),
+        verified: None,
+    }
+}
+
+const CLERK: Verifier<'static> = Verifier {
+    store_id: "st-1",
+    is_pharmacist: false,
+};
+
+#[test]
+fn a_ready_order_with_a_fresh_code_is_handed_over() {
+    assert_eq!(
+        decide_verification(Ok(()), &facts(OrderStatus::ReadyForPickup), CLERK, 500),
+        Ok(())
+    );
+}
+
+#[test]
+fn an_invalid_code_says_nothing_about_the_order() {
+    let picked = PickupFacts {
+        verified: Some((400, "clerk-9")),
+        ..facts(OrderStatus::PickedUp)
+    };
+    let elsewhere = Verifier {
+        store_id: "st-2",
+        ..CLERK
+    };
+    assert_eq!(
+        decide_verification(Err(CodeRefusal::Invalid), &picked, elsewhere, 500),
+        Err(VerifyRefusal::InvalidCode)
+    );
+}
+
+#[test]
+fn refusals_come_in_the_order_a_clerk_needs_them() {
+    let ready = facts(OrderStatus::ReadyForPickup);
+    let elsewhere = Verifier {
+        store_id: "st-2",
+        ..CLERK
+    };
+    assert_eq!(
+        decide_verification(Ok(()), &ready, elsewhere, 500),
+        Err(VerifyRefusal::WrongStore)
+    );
+    let picked = PickupFacts {
+        verified: Some((400, "clerk-9")),
+        ..facts(OrderStatus::PickedUp)
+    };
+    // A stale rescan of a finished pickup tells when and by whom.
+    assert_eq!(
+        decide_verification(Err(CodeRefusal::Expired), &picked, CLERK, 500),
+        Err(VerifyRefusal::AlreadyPickedUp {
+            verified_at_ms: 400,
+            verified_by: "clerk-9".into()
+        })
+    );
+    assert_eq!(
+        decide_verification(Ok(()), &facts(OrderStatus::Cancelled), CLERK, 500),
+        Err(VerifyRefusal::NotReady {
+            status: "cancelled"
+        })
+    );
+    assert_eq!(
+        decide_verification(Ok(()), &ready, CLERK, 1_000_000),
+        Err(VerifyRefusal::PickupExpired),
+        "the deadline itself is too late"
+    );
+    assert_eq!(
+        decide_verification(Err(CodeRefusal::Expired), &ready, CLERK, 500),
+        Err(VerifyRefusal::CodeExpired)
+    );
+    let rx = PickupFacts {
+        has_rx: true,
+        ..ready
+    };
+    assert_eq!(
+        decide_verification(Ok(()), &rx, CLERK, 500),
+        Err(VerifyRefusal::PharmacistRequired)
+    );
+    let pharmacist = Verifier {
+        is_pharmacist: true,
+        ..CLERK
+    };
+    assert_eq!(decide_verification(Ok(()), &rx, pharmacist, 500), Ok(()));
+}
+
+#[test]
+fn each_order_has_its_own_totp_secret() {
+    let a = order_totp_secret(QR_SECRET, "o-1");
+    let b = order_totp_secret(QR_SECRET, "o-2");
+    assert_eq!(a.len(), 32);
+    assert_ne!(a, b);
+    assert_eq!(
+        a,
+        order_totp_secret(QR_SECRET, "o-1"),
+        "stable across restarts"
+    );
+    assert_ne!(
+        a,
+        order_totp_secret(b"another-server-secret-0123456789", "o-1")
+    );
+}
+
+#[test]
+fn the_qr_svg_is_an_svg_of_dark_modules() {
+    let (secret, binding, step) = qr_fixture();
+    let svg = qr_svg(&qr_text(secret, &binding, step)).expect("renders");
+    assert!(
+        svg.starts_with("<?xml") || svg.starts_with("<svg"),
+        "{}",
+        &svg[..40]
+    );
+    assert!(svg.contains("#000000") && svg.contains("#ffffff"));
+    // A longer text needs a larger symbol.
+    let long = qr_svg(&"PE1.".repeat(40)).expect("renders");
+    assert!(long.len() > svg.len());
+}

@@ -79,6 +79,20 @@ fn every_status_matches_its_code_family() {
             "insufficient_points",
         ),
         (ApiError::MakeupLimit { limit: 2 }, 429, "makeup_limit"),
+        (ApiError::OrderNotFound, 404, "order_not_found"),
+        (ApiError::PrescriptionRequired, 422, "prescription_required"),
+        (ApiError::InvalidCode, 422, "invalid_code"),
+        (ApiError::CodeExpired, 410, "code_expired"),
+        (ApiError::WrongStore, 403, "wrong_store"),
+        (ApiError::PharmacistRequired, 403, "pharmacist_required"),
+        (ApiError::PickupExpired, 410, "pickup_expired"),
+        (
+            ApiError::NotReady {
+                order_status: "accepted".into(),
+            },
+            409,
+            "not_ready",
+        ),
     ];
     for (error, status, code) in samples {
         assert_eq!((error.status(), error.code()), (status, code.to_string()));
@@ -120,4 +134,44 @@ fn the_matcher_tells_404_from_405_and_binds_params() {
         resolve(&table, "GET", "/v1/campaigns/a/claims/b"),
         Match::NotFound
     ));
+}
+
+#[test]
+fn refusals_map_once_to_their_codes() {
+    use pharmedge::domain::coupon::NotApplicable;
+    use pharmedge::domain::order::OrderRefusal;
+    use pharmedge::domain::pickup::VerifyRefusal;
+    let picked = ApiError::from(VerifyRefusal::AlreadyPickedUp {
+        verified_at_ms: 1_800_000_000_000,
+        verified_by: "clerk-1".into(),
+    });
+    let problem = picked.to_problem();
+    assert_eq!(problem.status, 409);
+    assert_eq!(problem.body["code"], "already_picked_up");
+    assert_eq!(problem.body["verified_at"], "2027-01-15T08:00:00Z");
+    assert_eq!(problem.body["verified_by"], "clerk-1");
+    let restricted = ApiError::from(OrderRefusal::RestrictedDrug { line: 2 });
+    assert_eq!(restricted.code(), "restricted_drug");
+    assert!(restricted.to_problem().body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("lines[2]"));
+    let below = ApiError::from(OrderRefusal::CouponNotApplicable(
+        NotApplicable::BelowMinimumSpend {
+            eligible_fen: 100,
+            min_spend_fen: 19_900,
+        },
+    ));
+    assert_eq!(
+        (below.status(), below.code()),
+        (422, "coupon_not_applicable".to_string())
+    );
+    assert_eq!(
+        ApiError::from(VerifyRefusal::NotReady {
+            status: "cancelled"
+        })
+        .to_problem()
+        .body["order_status"],
+        "cancelled"
+    );
 }

@@ -79,6 +79,16 @@ pub struct Origin {
     pub object_id: String,
 }
 
+impl Origin {
+    /// The object behind `state`, bound as `binding`.
+    pub fn of(binding: &'static str, state: &worker::State) -> Self {
+        Origin {
+            binding,
+            object_id: state.id().to_string(),
+        }
+    }
+}
+
 /// Queues a delivery. The key is the idempotency key; queuing the same key twice is a no-op.
 pub fn enqueue(
     sql: &SqlStorage,

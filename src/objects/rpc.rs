@@ -105,3 +105,8 @@ pub async fn serve_atomically<C: DeserializeOwned + 'static>(
         }),
     )
 }
+
+/// An object's typed reply as the JSON value `reply` sends.
+pub fn to_json<T: Serialize>(result: Result<T, ApiError>) -> Result<serde_json::Value, ApiError> {
+    result.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
+}

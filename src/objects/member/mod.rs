@@ -12,6 +12,7 @@ use crate::domain::campaign::{self, StockRefusal};
 use crate::http::error::ApiError;
 use crate::objects::campaign::client as campaign_client;
 use crate::objects::campaign::protocol::{CampaignCommand, TakeReply};
+use crate::objects::rpc::to_json;
 use crate::objects::{outbox, rpc, sql};
 use protocol::{ClaimRequest, MemberCommand};
 use repo::Repo;
@@ -209,12 +210,6 @@ impl MemberObject {
     }
 }
 
-fn to_json<T: serde::Serialize>(
-    result: Result<T, ApiError>,
-) -> Result<serde_json::Value, ApiError> {
-    result.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
-}
-
 impl DurableObject for MemberObject {
     fn new(state: State, env: Env) -> Self {
         sql::create_schema(&state.storage(), repo::SCHEMA);
@@ -229,10 +224,7 @@ impl DurableObject for MemberObject {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        let origin = outbox::Origin {
-            binding: MEMBER_OBJECT,
-            object_id: self.state.id().to_string(),
-        };
+        let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
         match Config::get(&self.env) {
             Ok(config) => {
                 let drained =

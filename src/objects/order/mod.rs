@@ -12,6 +12,7 @@ use crate::domain::order;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::member::protocol::MemberCommand;
+use crate::objects::rpc::to_json;
 use crate::objects::{member, outbox, rpc, sql};
 use protocol::{OrderCommand, PlaceOrder};
 use repo::Repo;
@@ -22,12 +23,6 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 pub struct OrderObject {
     state: State,
     env: Env,
-}
-
-fn to_json<T: serde::Serialize>(
-    result: Result<T, ApiError>,
-) -> Result<serde_json::Value, ApiError> {
-    result.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
 }
 
 impl OrderObject {
@@ -144,10 +139,7 @@ impl DurableObject for OrderObject {
 
     async fn alarm(&self) -> worker::Result<Response> {
         let storage = self.state.storage();
-        let origin = outbox::Origin {
-            binding: ORDER_OBJECT,
-            object_id: self.state.id().to_string(),
-        };
+        let origin = outbox::Origin::of(ORDER_OBJECT, &self.state);
         let result: Result<(), ApiError> = async {
             let config = self.config()?;
             let now_ms = wall_now().timestamp_millis();
