@@ -110,15 +110,7 @@ fn discount_table() {
 
 #[test]
 fn any_cart_gets_between_zero_and_its_eligible_subtotal() {
-    let classes = [
-        DrugClass::Rx,
-        DrugClass::OtcA,
-        DrugClass::OtcB,
-        DrugClass::Health,
-        DrugClass::Device,
-        DrugClass::Other,
-        DrugClass::Special,
-    ];
+    let classes = common::ALL_CLASSES;
     let mut rng = common::Lcg::new(42);
     for _ in 0..20_000 {
         let terms = match rng.below(3) {

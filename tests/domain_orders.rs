@@ -171,3 +171,14 @@ fn statuses_read_back_from_their_names() {
     }
     assert_eq!(OrderStatus::parse("placing"), None);
 }
+
+#[test]
+fn rx_lines_are_spotted_anywhere_in_the_cart() {
+    use pharmedge::domain::order_lines::has_rx;
+    assert!(!has_rx(&[]));
+    assert!(!has_rx(&[line(DrugClass::OtcA, 1, 100)]));
+    assert!(has_rx(&[
+        line(DrugClass::Other, 1, 100),
+        line(DrugClass::Rx, 1, 100)
+    ]));
+}

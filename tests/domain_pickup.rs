@@ -272,3 +272,55 @@ fn the_qr_svg_is_an_svg_of_dark_modules() {
     let long = qr_svg(&"PE1.".repeat(40)).expect("renders");
     assert!(long.len() > svg.len());
 }
+
+#[test]
+fn the_code_window_is_the_step_and_the_next() {
+    // 1_800_000_010 is 10 s into its step.
+    let window = code_window(1_800_000_010);
+    assert_eq!(window.step, step_of(1_800_000_010));
+    assert_eq!((window.refresh_in_s, window.valid_for_s), (20, 50));
+    assert_eq!(window.expires_at_s, 1_800_000_060);
+    // At a step boundary a fresh code lives a full step plus the next.
+    let fresh = code_window(1_800_000_030);
+    assert_eq!((fresh.refresh_in_s, fresh.valid_for_s), (30, 60));
+}
+
+#[test]
+fn the_deadline_is_the_cores_or_seven_days_after_ready() {
+    use chrono::{Duration, TimeZone, Utc};
+    let ready = Utc.with_ymd_and_hms(2026, 6, 3, 10, 0, 0).unwrap();
+    assert_eq!(pickup_deadline(ready, None, 7), ready + Duration::days(7));
+    let given = ready + Duration::hours(5);
+    assert_eq!(pickup_deadline(ready, Some(given), 7), given);
+}
+
+#[test]
+fn the_member_sees_a_code_only_while_the_handover_is_open() {
+    let ready = facts(OrderStatus::ReadyForPickup);
+    assert_eq!(handover_open(&ready, 500), Ok(()));
+    assert_eq!(
+        handover_open(&ready, 1_000_000),
+        Err(VerifyRefusal::PickupExpired)
+    );
+    assert_eq!(
+        handover_open(&facts(OrderStatus::Confirmed), 500),
+        Err(VerifyRefusal::NotReady {
+            status: "confirmed"
+        })
+    );
+}
+
+#[test]
+fn the_counter_gate_holds_staff_and_store_apart() {
+    use pharmedge::domain::rules::Rules;
+    let rules = Rules::default().pickup; // 10 per staff, 50 per store, 10 minutes
+    let now = 10_000_000;
+    let ten: Vec<i64> = (0..10).map(|i| now - 1_000 * i).collect();
+    assert!(
+        counter_gate(&rules, &ten, &ten, now).is_err(),
+        "this staff member"
+    );
+    assert_eq!(counter_gate(&rules, &[], &ten, now), Ok(()), "a colleague");
+    let fifty: Vec<i64> = (0..50).map(|i| now - 1_000 * i).collect();
+    assert!(counter_gate(&rules, &[], &fifty, now).is_err(), "the store");
+}

@@ -57,3 +57,16 @@ fn spend_older_than_the_window_does_not_count() {
     ];
     assert_eq!(spend_in_window(&spends, now, &rules), 25_000);
 }
+
+#[test]
+fn own_spend_excludes_insurance_and_refunds_never_go_below_zero() {
+    use chrono::{TimeZone, Utc};
+    use pharmedge::domain::tier::{own_payment_fen, Spend};
+    assert_eq!(own_payment_fen(10_000, 3_000), 7_000);
+    let paid_at = Utc.with_ymd_and_hms(2026, 6, 3, 10, 0, 0).unwrap();
+    assert_eq!(
+        Spend::after_refunds(paid_at, 7_000, 2_000).counted_fen,
+        5_000
+    );
+    assert_eq!(Spend::after_refunds(paid_at, 7_000, 9_000).counted_fen, 0);
+}

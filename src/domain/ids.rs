@@ -83,6 +83,20 @@ id_type!(
     OrderId
 );
 
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A stable id derived from what identifies it: `<prefix>_` and the hex of the first
+/// `bytes` bytes of SHA-256 over `parts` joined by newlines. The same parts always give the
+/// same id, so a retried creation lands on the same row or object.
+pub fn digest_id(prefix: &str, parts: &[&str], bytes: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(parts.join("\n").as_bytes());
+    format!("{prefix}_{}", hex(&digest[..bytes.min(digest.len())]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

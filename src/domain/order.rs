@@ -6,7 +6,7 @@
 //! eligible subtotal.
 
 use super::coupon::{CouponTerms, NotApplicable};
-use super::order_lines::{validate_lines, DrugClass, OrderLine};
+use super::order_lines::{has_rx, validate_lines, DrugClass, OrderLine};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderRefusal {
@@ -41,8 +41,7 @@ pub fn price(
     {
         return Err(OrderRefusal::RestrictedDrug { line });
     }
-    let has_rx = lines.iter().any(|line| line.drug_class == DrugClass::Rx);
-    if has_rx && prescription_id.is_none_or(|id| id.trim().is_empty()) {
+    if has_rx(lines) && prescription_id.is_none_or(|id| id.trim().is_empty()) {
         return Err(OrderRefusal::PrescriptionRequired);
     }
     let subtotal_fen: i64 = lines.iter().map(OrderLine::total_fen).sum();

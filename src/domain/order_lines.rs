@@ -35,6 +35,11 @@ pub const MAX_LINES: usize = 100;
 pub const MAX_QTY: i64 = 999;
 pub const MAX_UNIT_PRICE_FEN: i64 = 10_000_000;
 
+/// Whether any line is a prescription drug (needs a prescription, and a pharmacist at pickup).
+pub fn has_rx(lines: &[OrderLine]) -> bool {
+    lines.iter().any(|line| line.drug_class == DrugClass::Rx)
+}
+
 impl OrderLine {
     /// Line total in fen; bounded by validation so it cannot overflow.
     pub fn total_fen(&self) -> i64 {

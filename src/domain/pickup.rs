@@ -8,8 +8,10 @@
 //!
 //! Both accept the current and the previous step only.
 
+use super::rules::PickupRules;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -202,6 +204,74 @@ pub struct PickupFacts<'a> {
     pub verified: Option<(i64, &'a str)>,
 }
 
+/// Whether the goods can leave now, as far as the order goes (not who asks, nor with what
+/// code): not already picked up, ready, and before the deadline. Also decides whether the
+/// member is shown a code at all.
+pub fn handover_open(facts: &PickupFacts<'_>, now_ms: i64) -> Result<(), VerifyRefusal> {
+    use super::order::OrderStatus;
+    if let Some((verified_at_ms, verified_by)) = facts.verified {
+        return Err(VerifyRefusal::AlreadyPickedUp {
+            verified_at_ms,
+            verified_by: verified_by.to_owned(),
+        });
+    }
+    if facts.status != OrderStatus::ReadyForPickup {
+        return Err(VerifyRefusal::NotReady {
+            status: facts.status.as_str(),
+        });
+    }
+    if facts.deadline_ms.is_some_and(|deadline| now_ms >= deadline) {
+        return Err(VerifyRefusal::PickupExpired);
+    }
+    Ok(())
+}
+
+/// When a ready order must be picked up by: the core's deadline if it sent one, else
+/// `deadline_days` after it became ready.
+pub fn pickup_deadline(
+    ready_at: DateTime<Utc>,
+    given: Option<DateTime<Utc>>,
+    deadline_days: i64,
+) -> DateTime<Utc> {
+    given.unwrap_or(ready_at + Duration::days(deadline_days))
+}
+
+/// The code shown at `unix_secs`: its step, and when it is replaced and stops being accepted
+/// (it is accepted during its own step and the next).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeWindow {
+    pub step: i64,
+    pub refresh_in_s: i64,
+    pub valid_for_s: i64,
+    pub expires_at_s: i64,
+}
+
+pub fn code_window(unix_secs: i64) -> CodeWindow {
+    let step = step_of(unix_secs);
+    let next_step_s = (step + 1) * STEP_SECS;
+    let expires_at_s = next_step_s + STEP_SECS;
+    CodeWindow {
+        step,
+        refresh_in_s: next_step_s - unix_secs,
+        valid_for_s: expires_at_s - unix_secs,
+        expires_at_s,
+    }
+}
+
+/// The counter's brute-force gate: `Err(retry_after_s)` while this staff member (`mine`) or
+/// the store as a whole (`all`) has had too many wrong codes in its window.
+pub fn counter_gate(
+    rules: &PickupRules,
+    mine: &[i64],
+    all: &[i64],
+    now_ms: i64,
+) -> Result<(), u32> {
+    rules
+        .per_staff
+        .check(mine, now_ms)
+        .and_then(|()| rules.per_store.check(all, now_ms))
+}
+
 /// Who is at the counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verifier<'a> {
@@ -220,27 +290,13 @@ pub fn decide_verification(
     verifier: Verifier<'_>,
     now_ms: i64,
 ) -> Result<(), VerifyRefusal> {
-    use super::order::OrderStatus;
     if code == Err(CodeRefusal::Invalid) {
         return Err(VerifyRefusal::InvalidCode);
     }
     if facts.store_id != verifier.store_id {
         return Err(VerifyRefusal::WrongStore);
     }
-    if let Some((verified_at_ms, verified_by)) = facts.verified {
-        return Err(VerifyRefusal::AlreadyPickedUp {
-            verified_at_ms,
-            verified_by: verified_by.to_owned(),
-        });
-    }
-    if facts.status != OrderStatus::ReadyForPickup {
-        return Err(VerifyRefusal::NotReady {
-            status: facts.status.as_str(),
-        });
-    }
-    if facts.deadline_ms.is_some_and(|deadline| now_ms >= deadline) {
-        return Err(VerifyRefusal::PickupExpired);
-    }
+    handover_open(facts, now_ms)?;
     if code == Err(CodeRefusal::Expired) {
         return Err(VerifyRefusal::CodeExpired);
     }

@@ -45,6 +45,21 @@ pub struct Spend {
     pub counted_fen: i64,
 }
 
+/// What a paid order adds to the member's own spend: the payment less what insurance paid.
+pub fn own_payment_fen(amount_fen: i64, insurance_fen: i64) -> i64 {
+    amount_fen - insurance_fen
+}
+
+impl Spend {
+    /// An order's spend after refunds; a refund never makes it negative.
+    pub fn after_refunds(paid_at: DateTime<Utc>, own_fen: i64, refunded_fen: i64) -> Spend {
+        Spend {
+            paid_at,
+            counted_fen: (own_fen - refunded_fen).max(0),
+        }
+    }
+}
+
 /// Spend inside the window that ends at `as_of` (inclusive of `as_of`, exclusive of orders
 /// paid exactly `window_days` ago).
 pub fn spend_in_window(spends: &[Spend], as_of: DateTime<Utc>, rules: &TierRules) -> i64 {

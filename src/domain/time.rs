@@ -135,6 +135,13 @@ impl<'de> Deserialize<'de> for BusinessDate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(pub DateTime<Utc>);
 
+impl Instant {
+    /// From unix milliseconds as stored; out of range (never written by us) is the epoch.
+    pub fn from_millis(millis: i64) -> Instant {
+        Instant(from_unix_millis(millis).unwrap_or_default())
+    }
+}
+
 impl Serialize for Instant {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&rfc3339(self.0))

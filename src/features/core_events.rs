@@ -67,12 +67,7 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
 
 /// Order lifecycle events go to the order's own object, which dedupes them by id.
 async fn order_event(ctx: &Ctx, event_id: String, event: OrderEvent) -> Result<Response, ApiError> {
-    let order_id = match &event {
-        OrderEvent::Confirmed(change)
-        | OrderEvent::Rejected(change)
-        | OrderEvent::Cancelled(change) => change.order_id.clone(),
-        OrderEvent::ReadyForPickup(ready) => ready.order_id.clone(),
-    };
+    let order_id = event.order_id().clone();
     let command = OrderCommand::Event {
         event_id,
         event,

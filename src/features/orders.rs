@@ -2,7 +2,7 @@
 //! member's coupon, stored and acknowledged with 202, then forwarded to the core.
 
 use super::Ctx;
-use crate::domain::ids::{is_valid_id, OrderId, StoreId};
+use crate::domain::ids::{digest_id, hex, is_valid_id, OrderId, StoreId};
 use crate::domain::order::{self, Fulfilment};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::time::Instant;
@@ -13,7 +13,6 @@ use crate::http::response::json;
 use crate::objects::order::client;
 use crate::objects::order::protocol::{OrderCommand, OrderView, PlaceOrder};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use worker::Response;
 
 #[derive(Deserialize)]
@@ -28,23 +27,19 @@ struct PlaceOrderBody {
     prescription_id: Option<String>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The order's id. With an Idempotency-Key it is derived from the member and the key, so a
 /// retry reaches the same order object, which replays its first answer; without one it is
 /// random.
 fn order_id_for(member_id: &str, key: Option<&str>) -> Result<OrderId, ApiError> {
-    let suffix = match key {
-        Some(key) => hex(&Sha256::digest(format!("{member_id}\n{key}").as_bytes())[..16]),
+    let raw = match key {
+        Some(key) => digest_id("ord", &[member_id, key], 16),
         None => {
             let mut random = [0_u8; 16];
             getrandom::fill(&mut random).map_err(|_| ApiError::Internal)?;
-            hex(&random)
+            format!("ord_{}", hex(&random))
         }
     };
-    OrderId::parse(&format!("ord_{suffix}")).map_err(|_| ApiError::Internal)
+    OrderId::parse(&raw).map_err(|_| ApiError::Internal)
 }
 
 pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {

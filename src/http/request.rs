@@ -145,11 +145,7 @@ pub fn body_hash(scope: &str, body: &[u8]) -> String {
     hasher.update(scope.as_bytes());
     hasher.update(b"\n");
     hasher.update(body);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::domain::ids::hex(&hasher.finalize())
 }
 
 /// A path parameter that must be an id.

@@ -2,6 +2,7 @@
 //! calls from the core system (`Core-Signature`), produced on deliveries to it
 //! (`Edge-Signature`). Several `v1=` entries are allowed so a sender can rotate secrets.
 
+use crate::domain::ids::hex;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -34,10 +35,6 @@ fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> HmacSha256 {
     mac.update(b".");
     mac.update(body);
     mac
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(raw: &str) -> Option<Vec<u8>> {

@@ -9,7 +9,6 @@ use crate::config::{DEAD_LETTERS_NAME, DEAD_LETTERS_OBJECT};
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
 const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS dead_letters (
@@ -36,9 +35,7 @@ pub struct DeadLetter {
 
 /// A stable id for a dead row: the same row dying again keeps its id.
 pub fn letter_id(origin_id: &str, key: &str) -> String {
-    let digest = Sha256::digest(format!("{origin_id}\n{key}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("dl_{hex}")
+    crate::domain::ids::digest_id("dl", &[origin_id, key], 16)
 }
 
 #[derive(Debug, Serialize, Deserialize)]

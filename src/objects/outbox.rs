@@ -283,10 +283,7 @@ async fn report_dead(
             kind: row.kind,
             attempts: row.attempts,
             last_error: row.last_error.unwrap_or_default(),
-            first_attempt_at: Instant(
-                crate::domain::time::from_unix_millis(row.first_attempt_ms.unwrap_or(now_ms))
-                    .unwrap_or_default(),
-            ),
+            first_attempt_at: Instant::from_millis(row.first_attempt_ms.unwrap_or(now_ms)),
             key: row.key.clone(),
             origin_binding: origin.binding.to_owned(),
             origin_id: origin.object_id.clone(),

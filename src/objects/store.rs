@@ -8,7 +8,8 @@ use super::rpc;
 use super::sql::{atomically, create_schema, internal};
 use crate::config::Config;
 use crate::domain::ids::OrderId;
-use crate::domain::time::{from_unix_millis, Instant};
+use crate::domain::pickup;
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -78,10 +79,6 @@ struct WaitingRow {
     has_rx: i64,
 }
 
-fn instant(ms: i64) -> Instant {
-    Instant(from_unix_millis(ms).unwrap_or_default())
-}
-
 fn ready(sql: &SqlStorage, waiting: &WaitingPickup) -> Result<(), ApiError> {
     sql.exec(
         "INSERT INTO waiting (order_id, state, ready_ms, deadline_ms, line_count, has_rx) VALUES (?, 'ready', ?, ?, ?, ?)
@@ -122,8 +119,8 @@ fn list(sql: &SqlStorage, now: Instant) -> Result<ListReply, ApiError> {
             .into_iter()
             .map(|row| WaitingPickup {
                 order_id: row.order_id,
-                ready_at: instant(row.ready_ms),
-                pickup_deadline: instant(row.deadline_ms),
+                ready_at: Instant::from_millis(row.ready_ms),
+                pickup_deadline: Instant::from_millis(row.deadline_ms),
                 line_count: row.line_count as usize,
                 has_rx: row.has_rx != 0,
             })
@@ -160,10 +157,7 @@ fn gate(sql: &SqlStorage, config: &Config, staff_id: &str, now_ms: i64) -> Resul
         .filter(|row| row.staff_id == staff_id)
         .map(|row| row.at_ms)
         .collect();
-    rules
-        .per_staff
-        .check(&mine, now_ms)
-        .and_then(|()| rules.per_store.check(&all, now_ms))
+    pickup::counter_gate(rules, &mine, &all, now_ms)
         .map_err(|retry_after_s| ApiError::RateLimited { retry_after_s })
 }
 

@@ -4,6 +4,17 @@
 use pharmedge::domain::order_lines::{DrugClass, OrderLine};
 
 /// An order line with a placeholder sku and name (they never matter to the rules).
+/// Every drug class, for carts that may hold anything.
+pub const ALL_CLASSES: [DrugClass; 7] = [
+    DrugClass::Rx,
+    DrugClass::OtcA,
+    DrugClass::OtcB,
+    DrugClass::Health,
+    DrugClass::Device,
+    DrugClass::Other,
+    DrugClass::Special,
+];
+
 pub fn line(class: DrugClass, qty: i64, unit_price_fen: i64) -> OrderLine {
     OrderLine {
         sku: "sku-1".into(),

@@ -186,3 +186,21 @@ test("brute force is throttled: per order on short codes, per staff member, with
   const colleague = await verify(clerk("store-bf2", "clerk-honest"), { order_id: "ord_guess_x", short_code: "123456" });
   assert.equal(colleague.json.code, "invalid_code", "a colleague is not blocked by someone else's guesses");
 });
+
+test("an order placed in the app, known only from the core's events, is picked up the same way", async () => {
+  const orderId = "app-order-1";
+  assert.equal((await coreEvent("order.confirmed", { order_id: orderId })).status, 200);
+  const ready = await coreEvent("order.ready_for_pickup", { order_id: orderId, member_id: "pku-app", store_id: "store-app", lines: otcCart, ready_at: new Date().toISOString() });
+  assert.equal(ready.status, 200);
+  const seen = await world.api("GET", `/v1/orders/${orderId}`, { token: memberToken("pku-app") });
+  assert.deepEqual([seen.status, seen.json.status, seen.json.store_id, seen.json.subtotal_fen], [200, "ready_for_pickup", "store-app", null]);
+  const stranger = await world.api("GET", `/v1/orders/${orderId}`, { token: memberToken("pku-not-app") });
+  assert.deepEqual([stranger.status, stranger.json.code], [404, "order_not_found"]);
+  const { qr } = (await code("pku-app", orderId)).json;
+  const verified = await verify(clerk("store-app"), { code: qr });
+  assert.deepEqual([verified.status, verified.json.order_id], [200, orderId]);
+  // A late cancellation does not undo a handover.
+  assert.equal((await coreEvent("order.cancelled", { order_id: orderId })).status, 200);
+  const after = await world.api("GET", `/v1/orders/${orderId}`, { token: memberToken("pku-app") });
+  assert.equal(after.json.status, "picked_up");
+});

@@ -9,7 +9,7 @@ pub mod stock;
 
 use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT, STOCK_OBJECT};
 use crate::domain::campaign::{self, CampaignConfig, SetStatus, MAX_STOCK};
-use crate::domain::time::{from_unix_millis, Instant};
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::rpc::{self, call_object};
 use crate::objects::sql::{atomically, create_schema, internal};
@@ -314,7 +314,7 @@ impl CampaignObject {
             audit: rows
                 .into_iter()
                 .map(|row| AuditEntry {
-                    at: Instant(from_unix_millis(row.at_ms).unwrap_or_default()),
+                    at: Instant::from_millis(row.at_ms),
                     actor: row.actor,
                     action: row.action,
                     before: row.before.as_deref().map(parse),
@@ -366,15 +366,15 @@ impl CampaignObject {
                     create(&sql, *config, &actor, idempotency_key, &body_hash, now_ms)
                 })?;
                 let head = self.synced_head().await?;
-                to_value(self.admin_view(&head, now).await)
+                rpc::to_json(self.admin_view(&head, now).await)
             }
             CampaignCommand::Admin { now } => {
                 let head = self.synced_head().await?;
-                to_value(self.admin_view(&head, now).await)
+                rpc::to_json(self.admin_view(&head, now).await)
             }
             CampaignCommand::Public { now } => {
                 let head = self.synced_head().await?;
-                to_value(self.public_view(&head, now).await)
+                rpc::to_json(self.public_view(&head, now).await)
             }
             CampaignCommand::Patch {
                 patch: changes,
@@ -390,12 +390,12 @@ impl CampaignObject {
                 // The change is recorded; pause and end take effect on the next claim because
                 // the shards have them before this answers.
                 self.sync_shards(&head).await?;
-                to_value(self.admin_view(&head, now).await)
+                rpc::to_json(self.admin_view(&head, now).await)
             }
             CampaignCommand::Terms => {
                 let head = self.synced_head().await?;
                 let shard_count = head.config.shard_count();
-                to_value(Ok(ClaimTerms {
+                rpc::to_json(Ok(ClaimTerms {
                     config: head.config,
                     shard_count,
                 }))
@@ -412,10 +412,6 @@ impl CampaignObject {
             }
         }
     }
-}
-
-fn to_value<T: serde::Serialize>(value: Result<T, ApiError>) -> Result<Value, ApiError> {
-    value.and_then(|v| serde_json::to_value(v).map_err(|_| ApiError::Internal))
 }
 
 impl DurableObject for CampaignObject {

@@ -294,7 +294,6 @@ pub fn ledger(
     } else {
         None
     };
-    let instant = |ms: i64| Instant(from_unix_millis(ms).unwrap_or_default());
     Ok(LedgerReply {
         entries: rows
             .into_iter()
@@ -304,8 +303,8 @@ pub fn ledger(
                 kind: row.kind,
                 source: row.source,
                 source_id: row.source_id,
-                created_at: instant(row.created_ms),
-                expires_at: row.expires_ms.map(instant),
+                created_at: Instant::from_millis(row.created_ms),
+                expires_at: row.expires_ms.map(Instant::from_millis),
             })
             .collect(),
         next_cursor,
@@ -318,10 +317,11 @@ pub fn spends(repo: &Repo, excluding: Option<&str>) -> Result<Vec<Spend>, ApiErr
         .into_iter()
         .filter(|order| Some(order.order_id.as_str()) != excluding)
         .filter_map(|order| {
-            Some(Spend {
-                paid_at: from_unix_millis(order.paid_ms?)?,
-                counted_fen: (order.own_fen? - order.refunded_fen).max(0),
-            })
+            Some(Spend::after_refunds(
+                from_unix_millis(order.paid_ms?)?,
+                order.own_fen?,
+                order.refunded_fen,
+            ))
         })
         .collect())
 }
@@ -396,9 +396,7 @@ pub fn event(
         }
         MemberEvent::Verified(_) => repo.set_verified()?,
         MemberEvent::Paid(paid) => order_paid(repo, rules, member_id, paid, now)?,
-        MemberEvent::Refunded(refunded) => {
-            order_refunded(repo, member_id, event_id, refunded, now)?
-        }
+        MemberEvent::Refunded(refunded) => order_refunded(repo, event_id, refunded, now)?,
     }
     Ok(EventReply {
         accepted: true,
@@ -431,7 +429,7 @@ fn order_paid(
         multiplier,
         &rules.points,
     );
-    let own_fen = paid.amount_fen - paid.insurance_fen;
+    let own_fen = tier::own_payment_fen(paid.amount_fen, paid.insurance_fen);
     repo.record_payment(
         order_id,
         paid.paid_at.0.timestamp_millis(),
@@ -459,7 +457,6 @@ fn order_paid(
 
 fn order_refunded(
     repo: &Repo,
-    _member_id: &str,
     event_id: &str,
     refunded: &crate::domain::events::OrderRefunded,
     now: DateTime<Utc>,

@@ -6,19 +6,18 @@ use super::repo::Repo;
 use crate::domain::campaign::{self, CampaignConfig, MemberFacts};
 use crate::domain::coupon::{self, CouponStatus, CouponTerms, TermsView, Transition};
 use crate::domain::events::OutboundEvent;
-use crate::domain::ids::StoreId;
+use crate::domain::ids::{digest_id, StoreId};
 use crate::domain::order::{self, Totals};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Tier};
-use crate::domain::time::{from_unix_millis, Instant};
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::outbox;
 use crate::objects::sql::internal;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 pub const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS coupons (
@@ -81,15 +80,14 @@ impl CouponRow {
     fn view(&self) -> Result<CouponView, ApiError> {
         let terms: CouponTerms =
             serde_json::from_str(&self.terms).map_err(|_| ApiError::Internal)?;
-        let instant = |ms| Instant(from_unix_millis(ms).unwrap_or_default());
         Ok(CouponView {
             coupon_id: self.coupon_id.clone(),
             campaign_id: self.campaign_id.clone(),
             terms: terms.view(),
             status: self.status.clone(),
-            claimed_at: instant(self.claimed_ms),
-            valid_from: instant(self.valid_from_ms),
-            expires_at: instant(self.expires_ms),
+            claimed_at: Instant::from_millis(self.claimed_ms),
+            valid_from: Instant::from_millis(self.valid_from_ms),
+            expires_at: Instant::from_millis(self.expires_ms),
             store_id: self.store_id.clone(),
         })
     }
@@ -305,15 +303,7 @@ pub fn issue(
     store_id: Option<&StoreId>,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, ApiError> {
-    let digest = Sha256::digest(claim_id.as_bytes());
-    let coupon_id = format!(
-        "cpn_{}",
-        digest
-            .iter()
-            .take(12)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let coupon_id = digest_id("cpn", &[claim_id], 12);
     let expires = config.coupon_expiry(now, &rules.zone);
     let terms = serde_json::to_string(&config.coupon.terms).map_err(|_| ApiError::Internal)?;
     repo.sql

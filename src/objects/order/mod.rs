@@ -38,8 +38,9 @@ impl OrderObject {
         let config = self.config()?;
         let storage = self.state.storage();
         let repo = Repo { sql: storage.sql() };
-        let reply = match command {
-            OrderCommand::Place(place) => return self.place(place).await,
+        match command {
+            OrderCommand::Place(place) => self.place(place).await,
+            // Reads: nothing queued, no alarm to look at.
             OrderCommand::Get { member_id } => to_json(ops::view(&repo, member_id.as_str())),
             OrderCommand::PickupCode { member_id, now } => {
                 to_json(ops::pickup_code(&repo, &config, member_id.as_str(), now.0))
@@ -48,19 +49,22 @@ impl OrderObject {
                 event_id,
                 event,
                 now,
-            } => sql::atomically(&storage, move || {
-                to_json(ops::event(&repo, &config, &event_id, &event, now.0))
-            }),
+            } => {
+                let reply = sql::atomically(&storage, move || {
+                    to_json(ops::event(&repo, &config, &event_id, &event, now.0))
+                });
+                outbox::ensure_alarm(&storage).await?;
+                reply
+            }
             OrderCommand::Verify { counter, code, now } => {
                 // Committed whatever the answer: refusals are recorded and counted.
                 let answer = sql::atomically(&storage, move || {
                     ops::verify(&repo, &config, &counter, &code, now.0)
                 })?;
+                outbox::ensure_alarm(&storage).await?;
                 to_json(answer)
             }
-        };
-        outbox::ensure_alarm(&storage).await?;
-        reply
+        }
     }
 
     /// Placement crosses two owners: the order here, the coupon in the member's wallet.

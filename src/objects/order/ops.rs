@@ -10,22 +10,18 @@ use crate::config::{Config, MEMBER_OBJECT, STORE_OBJECT};
 use crate::core_link::Target;
 use crate::domain::events::OutboundEvent;
 use crate::domain::order::{self, next_status, OrderHappening, OrderStatus, Totals};
-use crate::domain::order_lines::DrugClass;
+use crate::domain::order_lines::has_rx;
 use crate::domain::pickup::{self, Binding, PickupFacts, Verifier};
-use crate::domain::time::{from_unix_millis, Instant};
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::member::protocol::{EventReply, MemberCommand};
 use crate::objects::outbox::{self, Destination};
 use crate::objects::store::StoreCommand;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 /// A placement that has not finished in this time is given up and its coupon released.
 pub const PLACING_TIMEOUT_MS: i64 = 30_000;
-
-fn instant(ms: i64) -> Instant {
-    Instant(from_unix_millis(ms).unwrap_or_default())
-}
 
 fn release_key(order_id: &str, why: &str) -> String {
     format!("release-{order_id}-{why}")
@@ -174,7 +170,7 @@ fn queue_release(repo: &Repo, row: &OrderRow, why: &str, now_ms: i64) -> Result<
     let command = MemberCommand::ReleaseCoupon {
         coupon_id: coupon_id.clone(),
         order_id,
-        now: instant(now_ms),
+        now: Instant::from_millis(now_ms),
     };
     outbox::enqueue_command(
         &repo.sql,
@@ -243,10 +239,10 @@ fn waiting(row: &OrderRow) -> Option<WaitingPickup> {
     let lines = row.lines();
     Some(WaitingPickup {
         order_id: row.order_id.clone(),
-        ready_at: instant(row.ready_ms?),
-        pickup_deadline: instant(row.deadline_ms?),
+        ready_at: Instant::from_millis(row.ready_ms?),
+        pickup_deadline: Instant::from_millis(row.deadline_ms?),
         line_count: lines.len(),
-        has_rx: lines.iter().any(|line| line.drug_class == DrugClass::Rx),
+        has_rx: has_rx(&lines),
     })
 }
 
@@ -266,25 +262,12 @@ pub fn event(
             duplicate: true,
         });
     }
-    let (order_id, happening, reason) = match event {
-        OrderEvent::Confirmed(change) => (
-            &change.order_id,
-            OrderHappening::Confirmed,
-            change.reason.as_deref(),
-        ),
-        OrderEvent::Rejected(change) => (
-            &change.order_id,
-            OrderHappening::Rejected,
-            change.reason.as_deref(),
-        ),
-        OrderEvent::Cancelled(change) => (
-            &change.order_id,
-            OrderHappening::Cancelled,
-            change.reason.as_deref(),
-        ),
-        OrderEvent::ReadyForPickup(ready) => {
-            (&ready.order_id, OrderHappening::ReadyForPickup, None)
-        }
+    let order_id = event.order_id();
+    let (happening, reason) = match event {
+        OrderEvent::Confirmed(change) => (OrderHappening::Confirmed, change.reason.as_deref()),
+        OrderEvent::Rejected(change) => (OrderHappening::Rejected, change.reason.as_deref()),
+        OrderEvent::Cancelled(change) => (OrderHappening::Cancelled, change.reason.as_deref()),
+        OrderEvent::ReadyForPickup(_) => (OrderHappening::ReadyForPickup, None),
     };
     let row = match repo.load()? {
         Some(row) => row,
@@ -321,10 +304,11 @@ pub fn event(
                 "order.ready_for_pickup names another member; keeping the placing member"
             );
         }
-        let deadline = ready
-            .pickup_deadline
-            .map(|deadline| deadline.0)
-            .unwrap_or(ready.ready_at.0 + Duration::days(config.rules.pickup.deadline_days));
+        let deadline = pickup::pickup_deadline(
+            ready.ready_at.0,
+            ready.pickup_deadline.map(|deadline| deadline.0),
+            config.rules.pickup.deadline_days,
+        );
         let lines = serde_json::to_string(&ready.lines).map_err(|_| ApiError::Internal)?;
         repo.exec(
             "order ready",
@@ -388,9 +372,9 @@ fn own(repo: &Repo, member_id: &str) -> Result<OrderRow, ApiError> {
 pub fn view(repo: &Repo, member_id: &str) -> Result<OrderView, ApiError> {
     let row = own(repo, member_id)?;
     let pickup = row.ready_ms.map(|ready_ms| PickupView {
-        ready_at: Some(instant(ready_ms)),
-        pickup_deadline: row.deadline_ms.map(instant),
-        verified_at: row.verified_ms.map(instant),
+        ready_at: Some(Instant::from_millis(ready_ms)),
+        pickup_deadline: row.deadline_ms.map(Instant::from_millis),
+        verified_at: row.verified_ms.map(Instant::from_millis),
         verified_by: row.verified_by.clone(),
     });
     Ok(OrderView {
@@ -403,33 +387,21 @@ pub fn view(repo: &Repo, member_id: &str) -> Result<OrderView, ApiError> {
         subtotal_fen: row.subtotal_fen,
         discount_fen: row.discount_fen,
         payable_fen: row.payable_fen,
-        placed_at: row.placed_ms.map(instant),
-        updated_at: instant(row.updated_ms),
+        placed_at: row.placed_ms.map(Instant::from_millis),
+        updated_at: Instant::from_millis(row.updated_ms),
         reason: row.reason.clone(),
         pickup,
     })
 }
 
-/// Whether the goods can be handed over now, as far as the order's state goes.
-fn pickable(row: &OrderRow, now_ms: i64) -> Result<(), ApiError> {
-    if let (Some(at), Some(by)) = (row.verified_ms, &row.verified_by) {
-        return Err(pickup::VerifyRefusal::AlreadyPickedUp {
-            verified_at_ms: at,
-            verified_by: by.clone(),
-        }
-        .into());
-    }
-    match row.order_status() {
-        Some(OrderStatus::ReadyForPickup)
-            if row.deadline_ms.is_some_and(|deadline| now_ms >= deadline) =>
-        {
-            Err(ApiError::PickupExpired)
-        }
-        Some(OrderStatus::ReadyForPickup) => Ok(()),
-        Some(status) => Err(ApiError::NotReady {
-            order_status: status.as_str().into(),
-        }),
-        None => Err(ApiError::OrderNotFound),
+/// What the pickup rules need to know of the order.
+fn facts(row: &OrderRow) -> PickupFacts<'_> {
+    PickupFacts {
+        status: row.order_status().unwrap_or(OrderStatus::Accepted),
+        store_id: row.store_id.as_deref().unwrap_or_default(),
+        has_rx: has_rx(&row.lines()),
+        deadline_ms: row.deadline_ms,
+        verified: row.verified_ms.zip(row.verified_by.as_deref()),
     }
 }
 
@@ -444,25 +416,23 @@ pub fn pickup_code(
     now: DateTime<Utc>,
 ) -> Result<PickupCodeReply, ApiError> {
     let row = own(repo, member_id)?;
-    pickable(&row, now.timestamp_millis())?;
+    pickup::handover_open(&facts(&row), now.timestamp_millis())?;
     let store_id = row.store_id.clone().ok_or(ApiError::Internal)?;
-    let step = pickup::step_of(now.timestamp());
+    let window = pickup::code_window(now.timestamp());
+    let step = window.step;
     let binding = Binding {
         order_id: &row.order_id,
         member_id,
         store_id: &store_id,
     };
-    let next_step_s = (step + 1) * pickup::STEP_SECS;
-    // Accepted during this step and the next one.
-    let expires_s = next_step_s + pickup::STEP_SECS;
     Ok(PickupCodeReply {
         order_id: row.order_id.clone(),
         store_id: store_id.clone(),
         qr: pickup::qr_text(config.pickup_signing_secret.as_bytes(), &binding, step),
         short_code: pickup::short_code(&totp_secret(config, &row), step),
-        valid_for_s: expires_s - now.timestamp(),
-        refresh_in_s: next_step_s - now.timestamp(),
-        expires_at: Instant(DateTime::from_timestamp(expires_s, 0).unwrap_or_default()),
+        valid_for_s: window.valid_for_s,
+        refresh_in_s: window.refresh_in_s,
+        expires_at: Instant::from_millis(window.expires_at_s * 1000),
     })
 }
 
@@ -528,19 +498,11 @@ pub fn verify(
             pickup::verify_short_code(&totp_secret(config, &row), typed, step)
         }
     };
-    let lines = row.lines();
-    let facts = PickupFacts {
-        status: row.order_status().unwrap_or(OrderStatus::Accepted),
-        store_id: &store_id,
-        has_rx: lines.iter().any(|line| line.drug_class == DrugClass::Rx),
-        deadline_ms: row.deadline_ms,
-        verified: row.verified_ms.zip(row.verified_by.as_deref()),
-    };
     let verifier = Verifier {
         store_id: counter.store_id.as_str(),
         is_pharmacist: counter.is_pharmacist,
     };
-    if let Err(refusal) = pickup::decide_verification(checked, &facts, verifier, now_ms) {
+    if let Err(refusal) = pickup::decide_verification(checked, &facts(&row), verifier, now_ms) {
         let error = ApiError::from(refusal);
         record(&error.code())?;
         return Ok(Err(error));
@@ -583,7 +545,7 @@ pub fn verify(
     Ok(Ok(VerifiedReply {
         order_id: row.order_id.clone(),
         store_id,
-        lines,
+        lines: row.lines(),
         verified_at: Instant(now),
         verified_by: counter.staff_id.to_string(),
     }))

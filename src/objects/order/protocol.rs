@@ -37,6 +37,18 @@ pub enum OrderEvent {
     Cancelled(OrderStatusChange),
 }
 
+impl OrderEvent {
+    /// The order the event is about.
+    pub fn order_id(&self) -> &OrderId {
+        match self {
+            OrderEvent::Confirmed(change)
+            | OrderEvent::Rejected(change)
+            | OrderEvent::Cancelled(change) => &change.order_id,
+            OrderEvent::ReadyForPickup(ready) => &ready.order_id,
+        }
+    }
+}
+
 /// A code shown at the counter: the scanned QR text, or the typed short code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
