@@ -12,7 +12,7 @@ import { startCoreStub } from "./core-stub.mjs";
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 32);
 const secrets = Object.fromEntries(
-  ["MEMBER_JWT_SECRET", "STAFF_JWT_SECRET", "CORE_SIGNING_SECRET", "EDGE_SIGNING_SECRET", "POSTER_SIGNING_SECRET", "PICKUP_SIGNING_SECRET"].map((name) => [name, crypto.randomBytes(24).toString("hex")]),
+  ["MEMBER_JWT_SECRET", "STAFF_JWT_SECRET", "CORE_SIGNING_SECRET", "EDGE_SIGNING_SECRET", "POSTER_SIGNING_SECRET", "PICKUP_SIGNING_SECRET", "REFERRAL_SECRET"].map((name) => [name, crypto.randomBytes(24).toString("hex")]),
 );
 const b64 = (v) => Buffer.from(v).toString("base64url");
 const jwt = (claims, secret) => {
@@ -186,6 +186,36 @@ const verifyResult = await new Promise((resolve, reject) => {
 });
 rows.push({ title: `POST /v1/store/pickups/verify, ${PICKUPS} ready orders over ${STORES} stores, each once`, baseline: "no-op DO: one warm object", result: verifyResult });
 
+// --- referral links: GET /r/{code} over 1,000 members' codes (the redirect reads memory or KV;
+// the click is counted by the member's object after the answer).
+const REFERRERS = 1_000;
+const referrers = Array.from({ length: REFERRERS }, (_, i) => jwt({ sub: `referrer-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
+const referralCodes = await pooled(REFERRERS, 32, async (i) => {
+  const link = await (await fetch(`${edge.url}/v1/referrals/link`, { method: "POST", headers: { authorization: `Bearer ${referrers[i]}` } })).json();
+  return link.code;
+});
+const tapCounts = {};
+let nextTap = 0;
+await scenario(`GET /r/{code}, ${REFERRERS} codes (302 + click counted after the answer)`, "no-op worker: constant", `${edge.url}/r/x`, [
+  {
+    method: "GET",
+    setupRequest: (req) => ({ ...req, path: `/r/${referralCodes[nextTap++ % REFERRERS]}`, headers: { ...req.headers, "user-agent": `bench-${nextTap % 50}` } }),
+    onResponse: (status) => {
+      tapCounts[status] = (tapCounts[status] ?? 0) + 1;
+    },
+  },
+]);
+// Every answered tap must be counted, exactly: wait for the counts to settle, then add them up.
+let clicksCounted = 0;
+for (let settled = 0, previous = -1; settled < 3; ) {
+  await new Promise((r) => setTimeout(r, 1000));
+  const figures = await pooled(REFERRERS, 32, async (i) =>
+    (await (await fetch(`${edge.url}/v1/referrals/me`, { headers: { authorization: `Bearer ${referrers[i]}` } })).json()).clicks);
+  clicksCounted = figures.reduce((a, b) => a + b, 0);
+  settled = clicksCounted === previous ? settled + 1 : 0;
+  previous = clicksCounted;
+}
+
 // --- a 1,000-order backlog built while the core answers 503, drained after it recovers.
 const BACKLOG = 1_000;
 stub.setMode("fail", 503);
@@ -207,18 +237,23 @@ while (Date.now() - recoveredAt < 300_000) {
 }
 
 console.log(`\n${cpus().length} cores; ${connections} connections; ${seconds} s per scenario; autocannon on the same machine\n`);
-console.log("| scenario | req/s | p50 ms | p99 ms | errors + non-2xx | vs baseline |");
+console.log("| scenario | req/s | p50 ms | p99 ms | errors + unexpected statuses | vs baseline |");
 console.log("|---|---:|---:|---:|---:|---:|");
 for (const { title, baseline, result } of rows) {
   const base = rows.find((row) => row.title === baseline);
   const ratio = base ? `${(result.requests.average / base.result.requests.average).toFixed(2)} of "${baseline}"` : "(baseline)";
-  console.log(`| ${title} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${result.errors + result.non2xx} | ${ratio} |`);
+  // For the redirect, a 302 is the success.
+  const unexpected = title.startsWith("GET /r/")
+    ? result.errors + Object.entries(tapCounts).filter(([status]) => status !== "302").reduce((sum, [, n]) => sum + n, 0)
+    : result.errors + result.non2xx;
+  console.log(`| ${title} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${unexpected} | ${ratio} |`);
 }
 console.log(`\ncheck-in answers, 10,000 members: ${JSON.stringify(coldCounts)}; 100 members: ${JSON.stringify(warmCounts)} (201 first of the day, 200 repeat)`);
 for (const [id, result] of Object.entries(flash)) {
   console.log(`${id}: answers ${JSON.stringify(result.counts)}; issued ${result.issued} of ${FLASH_STOCK}; over-issued ${result.overIssued}`);
 }
 console.log(`orders: answers ${JSON.stringify(orderCounts)}`);
+console.log(`referral taps: answers ${JSON.stringify(tapCounts)} (302 expected; autocannon counts them as non-2xx); clicks counted ${clicksCounted}`);
 console.log(`pickup verifications: answers ${JSON.stringify(verifyCounts)} (each of ${PICKUPS} codes once: 200 expected for all)`);
 console.log(`backlog: ${BACKLOG} orders accepted in ${backlogPlacedMs} ms while the core answered 503 (outage ${outageMs} ms); ` +
   (drainedMs === null ? "NOT drained within 300 s" : `all delivered ${drainedMs} ms after the core recovered`) +

@@ -14,6 +14,9 @@ pub const DIRECTORY_OBJECT: &str = "DIRECTORY";
 pub const ORDER_OBJECT: &str = "ORDER";
 pub const STORE_OBJECT: &str = "STORE";
 pub const DEAD_LETTERS_OBJECT: &str = "DEAD_LETTERS";
+pub const REFERRALS_OBJECT: &str = "REFERRALS";
+/// KV namespace: share code -> member id, read on every tap of a referral link.
+pub const REFERRAL_LINKS_KV: &str = "REFERRAL_LINKS";
 /// The dead-letter registry is a single object.
 pub const DEAD_LETTERS_NAME: &str = "outbox";
 /// The directory is a single object.
@@ -30,6 +33,10 @@ pub struct Config {
     pub pickup_signing_secret: String,
     /// Signs store-poster links (扫码领券).
     pub poster_signing_secret: String,
+    /// Derives share codes and keys the visitor and device hashes of the referral program.
+    pub referral_secret: String,
+    /// Where a tapped referral link lands (the app's welcome / registration page).
+    pub referral_landing_url: String,
     /// Where a tapped store poster lands (the claim page of the app or mini-program).
     pub claim_page_url: String,
     /// This worker's public origin, for links it prints.
@@ -84,6 +91,9 @@ impl Config {
             edge_signing_secret: secret(env, "EDGE_SIGNING_SECRET")?,
             poster_signing_secret: secret(env, "POSTER_SIGNING_SECRET")?,
             pickup_signing_secret: secret(env, "PICKUP_SIGNING_SECRET")?,
+            referral_secret: secret(env, "REFERRAL_SECRET")?,
+            referral_landing_url: var(env, "REFERRAL_LANDING_URL")
+                .unwrap_or_else(|| "https://m.pharmedge.dev/welcome".into()),
             claim_page_url: var(env, "CLAIM_PAGE_URL")
                 .unwrap_or_else(|| "https://m.pharmedge.dev/claim".into()),
             public_base_url: var(env, "PUBLIC_BASE_URL")

@@ -22,7 +22,10 @@ pub use objects::campaign::{directory::DirectoryObject, stock::StockObject, Camp
 #[cfg(target_arch = "wasm32")]
 pub use objects::member::MemberObject;
 #[cfg(target_arch = "wasm32")]
-pub use objects::{dead_letters::DeadLetterObject, order::OrderObject, store::StoreObject};
+pub use objects::{
+    dead_letters::DeadLetterObject, order::OrderObject, referral_registry::ReferralRegistryObject,
+    store::StoreObject,
+};
 
 #[cfg(target_arch = "wasm32")]
 #[worker::event(fetch)]

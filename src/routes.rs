@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::features::{
     admin_campaigns, campaigns, checkins, core_events, coupons, health, me, orders, outbox_admin,
-    pickups, points, Ctx,
+    pickups, points, referrals, Ctx,
 };
 use crate::http::error::ApiError;
 use crate::http::request::business_now;
@@ -30,6 +30,9 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "POST",  pattern: "/v1/campaigns/{id}/claims",                handler: |c| Box::pin(campaigns::claim(c)) },
     Route { method: "GET",   pattern: "/v1/coupons",                              handler: |c| Box::pin(coupons::list(c)) },
     Route { method: "GET",   pattern: "/s/{campaign}/{store}",                    handler: |c| Box::pin(campaigns::poster_link(c)) },
+    Route { method: "POST",  pattern: "/v1/referrals/link",                       handler: |c| Box::pin(referrals::link(c)) },
+    Route { method: "GET",   pattern: "/v1/referrals/me",                         handler: |c| Box::pin(referrals::me(c)) },
+    Route { method: "GET",   pattern: "/r/{code*}",                               handler: |c| Box::pin(referrals::follow(c)) },
     Route { method: "POST",  pattern: "/v1/orders",                               handler: |c| Box::pin(orders::place(c)) },
     Route { method: "GET",   pattern: "/v1/orders/{id}",                          handler: |c| Box::pin(orders::get(c)) },
     Route { method: "GET",   pattern: "/v1/pickups/{order_id}/code",              handler: |c| Box::pin(pickups::code(c)) },
@@ -40,6 +43,7 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::get(c)) },
     Route { method: "PATCH", pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::update(c)) },
     Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}/posters/{store}", handler: |c| Box::pin(admin_campaigns::poster(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/referrals/stats",                handler: |c| Box::pin(referrals::stats(c)) },
     Route { method: "GET",   pattern: "/v1/admin/outbox/dead",                    handler: |c| Box::pin(outbox_admin::dead(c)) },
     Route { method: "POST",  pattern: "/v1/admin/outbox/dead/{id}/replay",        handler: |c| Box::pin(outbox_admin::replay(c)) },
     Route { method: "POST",  pattern: "/v1/core/events",                          handler: |c| Box::pin(core_events::receive(c)) },

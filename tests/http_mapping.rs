@@ -137,6 +137,32 @@ fn the_matcher_tells_404_from_405_and_binds_params() {
 }
 
 #[test]
+fn a_trailing_rest_parameter_takes_the_rest_of_the_path() {
+    let table = [Route {
+        method: "GET",
+        pattern: "/r/{code*}",
+        handler: 1,
+    }];
+    for (path, rest) in [
+        ("/r/AB12CD34", "AB12CD34"),
+        ("/r/AB12CD34/", "AB12CD34/"),
+        ("/r/AB12CD34/extra/bits", "AB12CD34/extra/bits"),
+        ("/r/ab12cd34%E3%80%82", "ab12cd34%E3%80%82"),
+    ] {
+        match resolve(&table, "GET", path) {
+            Match::Found(_, params) => assert_eq!(params.get("code"), Some(rest), "{path}"),
+            _ => panic!("{path} should match"),
+        }
+    }
+    assert!(matches!(resolve(&table, "GET", "/r/"), Match::NotFound));
+    assert!(matches!(resolve(&table, "GET", "/r"), Match::NotFound));
+    assert!(matches!(
+        resolve(&table, "POST", "/r/AB12CD34"),
+        Match::WrongMethod(_)
+    ));
+}
+
+#[test]
 fn refusals_map_once_to_their_codes() {
     use pharmedge::domain::coupon::NotApplicable;
     use pharmedge::domain::order::OrderRefusal;

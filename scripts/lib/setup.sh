@@ -43,7 +43,7 @@ build_worker() {
 # version needs is appended.
 ensure_dev_vars() {
   touch .dev.vars
-  for name in MEMBER_JWT_SECRET STAFF_JWT_SECRET CORE_SIGNING_SECRET EDGE_SIGNING_SECRET POSTER_SIGNING_SECRET PICKUP_SIGNING_SECRET; do
+  for name in MEMBER_JWT_SECRET STAFF_JWT_SECRET CORE_SIGNING_SECRET EDGE_SIGNING_SECRET POSTER_SIGNING_SECRET PICKUP_SIGNING_SECRET REFERRAL_SECRET; do
     if ! grep -q "^$name=" .dev.vars; then
       echo "$name=$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')" >> .dev.vars
       echo "==> added a random $name to .dev.vars"

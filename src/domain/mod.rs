@@ -11,6 +11,7 @@ pub mod order;
 pub mod order_lines;
 pub mod pickup;
 pub mod points;
+pub mod referral;
 pub mod rules;
 pub mod throttle;
 pub mod tier;

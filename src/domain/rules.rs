@@ -1,6 +1,7 @@
 //! The configurable business rules, typed and validated once from wrangler vars.
 //! Defaults are the ones in DESIGN.md (seed 002/004 figures).
 
+use super::referral::ReferralRules;
 use super::throttle::FailureWindow;
 use super::time::BusinessZone;
 use std::fmt;
@@ -47,6 +48,7 @@ pub struct Rules {
     pub points: PointsRules,
     pub tiers: TierRules,
     pub pickup: PickupRules,
+    pub referral: ReferralRules,
 }
 
 /// In-store pickup: how long a ready order waits, and how many wrong codes are tolerated.
@@ -110,6 +112,7 @@ impl Default for Rules {
                     window_ms: 10 * 60_000,
                 },
             },
+            referral: ReferralRules::default(),
         }
     }
 }
@@ -238,6 +241,59 @@ impl Rules {
         ] {
             if let Some(raw) = lookup(var) {
                 *window = failure_window(var, &raw)?;
+            }
+        }
+        let referral = &mut rules.referral;
+        for (var, value, max) in [
+            (
+                "REFERRAL_INVITEE_POINTS",
+                &mut referral.invitee_points,
+                1_000_000,
+            ),
+            (
+                "REFERRAL_INVITEE_COUPON_FEN",
+                &mut referral.invitee_coupon_fen,
+                100_000_000,
+            ),
+            (
+                "REFERRAL_INVITER_POINTS",
+                &mut referral.inviter_points,
+                1_000_000,
+            ),
+            (
+                "REFERRAL_INVITER_COUPON_FEN",
+                &mut referral.inviter_coupon_fen,
+                100_000_000,
+            ),
+            (
+                "REFERRAL_FIRST_ORDER_POINTS",
+                &mut referral.first_order_points,
+                1_000_000,
+            ),
+            (
+                "REFERRAL_NEW_MEMBER_HOURS",
+                &mut referral.new_member_hours,
+                24 * 365,
+            ),
+            (
+                "REFERRAL_REFUND_WINDOW_DAYS",
+                &mut referral.refund_window_days,
+                365,
+            ),
+        ] {
+            if let Some(raw) = lookup(var) {
+                *value = int(var, &raw, 0, max)?;
+            }
+        }
+        if let Some(raw) = lookup("REFERRAL_COUPON_VALID_DAYS") {
+            referral.coupon_valid_days = int("REFERRAL_COUPON_VALID_DAYS", &raw, 1, 3_650)?;
+        }
+        for (var, cap) in [
+            ("REFERRAL_DAILY_CAP", &mut referral.daily_cap),
+            ("REFERRAL_MONTHLY_CAP", &mut referral.monthly_cap),
+        ] {
+            if let Some(raw) = lookup(var) {
+                *cap = int(var, &raw, 0, 1_000_000)? as u32;
             }
         }
         Ok(rules)

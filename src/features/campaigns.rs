@@ -11,7 +11,7 @@ use crate::http::error::ApiError;
 use crate::http::request::{
     body_bytes, body_hash, header, idempotency_key, parse_json, path_id, query,
 };
-use crate::http::response::json;
+use crate::http::response::{json, redirect};
 use crate::http::signature::verify_poster_signature;
 use crate::objects::campaign::client;
 use crate::objects::campaign::directory::DirectoryCommand;
@@ -21,7 +21,7 @@ use crate::objects::member::protocol::{ClaimRequest, MemberCommand};
 use crate::objects::rpc::call_object;
 use serde::Deserialize;
 use serde_json::json;
-use worker::{Headers, Response};
+use worker::Response;
 
 fn campaign_id(ctx: &Ctx) -> Result<CampaignId, ApiError> {
     path_id(ctx.params.get("id"), "id", CampaignId::parse)
@@ -170,20 +170,6 @@ pub async fn poster_link(ctx: Ctx) -> Result<Response, ApiError> {
         .append_pair("store", store.as_str())
         .append_pair("sig", &signature);
     redirect(target.as_str())
-}
-
-pub fn redirect(location: &str) -> Result<Response, ApiError> {
-    let headers = Headers::new();
-    headers
-        .set("Location", location)
-        .map_err(|_| ApiError::Internal)?;
-    headers
-        .set("Cache-Control", "no-store")
-        .map_err(|_| ApiError::Internal)?;
-    Ok(Response::builder()
-        .with_status(302)
-        .with_headers(headers)
-        .empty())
 }
 
 /// For the marketing API: the signed poster link of a store.

@@ -2,15 +2,17 @@
 //! anything is parsed; each event goes to the object that owns its subject, which dedupes
 //! by event id.
 
+use super::referrals::code_owner;
 use super::Ctx;
-use crate::domain::events::{is_valid_event_id, CoreEvent, Envelope, EventError};
+use crate::domain::events::{is_valid_event_id, CoreEvent, Envelope, EventError, MemberRegistered};
+use crate::domain::referral::{device_hash, normalize_code};
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
 use crate::http::request::{body_bytes, header, parse_json};
 use crate::http::response::json;
 use crate::objects::member::client;
-use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent};
+use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent, Registration};
 use crate::objects::order::client as order_client;
 use crate::objects::order::protocol::{OrderCommand, OrderEvent};
 use worker::Response;
@@ -37,7 +39,11 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
     })?;
     let (member_id, member_event) = match event {
         CoreEvent::MemberRegistered(data) => {
-            (data.member_id.clone(), MemberEvent::Registered(data))
+            let registration = registration(&ctx, data).await?;
+            (
+                registration.data.member_id.clone(),
+                MemberEvent::Registered(registration),
+            )
         }
         CoreEvent::MemberVerified(data) => (data.member_id.clone(), MemberEvent::Verified(data)),
         CoreEvent::OrderPaid(data) => (data.member_id.clone(), MemberEvent::Paid(data)),
@@ -63,6 +69,27 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
     };
     let reply: EventReply = client::call(&ctx.env, &member_id, &command).await?;
     json(200, &reply)
+}
+
+/// Reads the share code and finds its owner, and hashes the device id: the member's object
+/// gets neither the raw device id nor a code it would have to look up itself.
+async fn registration(ctx: &Ctx, mut data: MemberRegistered) -> Result<Registration, ApiError> {
+    let code = data.ref_code.as_deref().and_then(normalize_code);
+    let inviter = match &code {
+        Some(code) => code_owner(&ctx.env, code).await?,
+        None => None,
+    };
+    let device = data
+        .device_id
+        .take()
+        .filter(|device| !device.trim().is_empty())
+        .map(|device| device_hash(ctx.config.referral_secret.as_bytes(), &device));
+    Ok(Registration {
+        data,
+        code,
+        inviter,
+        device,
+    })
 }
 
 /// Order lifecycle events go to the order's own object, which dedupes them by id.

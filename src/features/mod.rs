@@ -12,6 +12,7 @@ pub mod orders;
 pub mod outbox_admin;
 pub mod pickups;
 pub mod points;
+pub mod referrals;
 
 use crate::config::Config;
 use crate::http::router::Params;

@@ -31,3 +31,18 @@ pub fn problem(error: &ApiError) -> Response {
     }
     response
 }
+
+/// A 302 to `location`, never cached (every tap is counted or checked again).
+pub fn redirect(location: &str) -> Result<Response, ApiError> {
+    let headers = Headers::new();
+    headers
+        .set("Location", location)
+        .map_err(|_| ApiError::Internal)?;
+    headers
+        .set("Cache-Control", "no-store")
+        .map_err(|_| ApiError::Internal)?;
+    Ok(Response::builder()
+        .with_status(302)
+        .with_headers(headers)
+        .empty())
+}

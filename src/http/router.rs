@@ -1,5 +1,5 @@
 //! Path matching for the route table: `/v1/campaigns/{id}` style patterns, exact segments,
-//! and the 404 / 405 distinction. Pure and generic over the handler type.
+//! a trailing `{rest*}`, and the 404 / 405 distinction. Pure and generic over the handler type.
 
 pub struct Route<H> {
     pub method: &'static str,
@@ -35,6 +35,19 @@ fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
         match (pattern_segments.next(), path_segments.next()) {
             (None, None) => return Some(Params(params)),
             (Some(expected), Some(actual)) => {
+                // `{name*}` (last segment only) takes the rest of the path, slashes and all.
+                if let Some(name) = expected
+                    .strip_prefix('{')
+                    .and_then(|s| s.strip_suffix("*}"))
+                {
+                    let rest: Vec<&str> = std::iter::once(actual).chain(path_segments).collect();
+                    let rest = rest.join("/");
+                    if rest.is_empty() {
+                        return None;
+                    }
+                    params.push((name, rest));
+                    return Some(Params(params));
+                }
                 if let Some(name) = expected.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                     if actual.is_empty() {
                         return None;

@@ -6,6 +6,7 @@ pub mod dead_letters;
 pub mod member;
 pub mod order;
 pub mod outbox;
+pub mod referral_registry;
 pub mod rpc;
 pub mod sql;
 pub mod store;

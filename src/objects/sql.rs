@@ -59,7 +59,13 @@ pub fn atomically<T: 'static>(
 /// Creates an object's tables in one transaction (one commit for a new object, instead of
 /// one per statement).
 pub fn create_schema(storage: &Storage, statements: &'static [&'static str]) {
+    create_schemas(storage, &[statements]);
+}
+
+/// `create_schema` for tables declared in several modules.
+pub fn create_schemas(storage: &Storage, schemas: &[&'static [&'static str]]) {
     let sql = storage.sql();
+    let statements: Vec<&'static str> = schemas.iter().flat_map(|s| s.iter().copied()).collect();
     let created = atomically(storage, move || {
         for statement in statements {
             sql.exec(statement, None).map_err(internal("schema"))?;

@@ -25,6 +25,7 @@ export const SECRETS = {
   EDGE_SIGNING_SECRET: "e2e-edge-secret-0123456789abcdefgh",
   POSTER_SIGNING_SECRET: "e2e-poster-secret-0123456789abcdef",
   PICKUP_SIGNING_SECRET: "e2e-pickup-secret-0123456789abcdef",
+  REFERRAL_SECRET: "e2e-referral-secret-0123456789abcd",
 };
 
 // --- OpenAPI validation

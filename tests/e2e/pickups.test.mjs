@@ -104,7 +104,9 @@ test("stale, tampered, wrong-store, foreign and premature codes are each refused
   // Not ready yet: no code to show.
   const placed = await world.api("POST", "/v1/orders", { token: memberToken("pku-refuse"), body: { store_id: "store-r", fulfilment: "pickup", lines: otcCart } });
   const notReady = await code("pku-refuse", placed.json.order_id);
-  assert.deepEqual([notReady.status, notReady.json.code, notReady.json.order_status], [409, "not_ready", "accepted"]);
+  assert.deepEqual([notReady.status, notReady.json.code], [409, "not_ready"]);
+  // Accepted, or already forwarded if the outbox delivered it to the core stub in between.
+  assert.ok(["accepted", "forwarded"].includes(notReady.json.order_status), notReady.json.order_status);
   // Ready, then cancelled by the core: the code shown before no longer works.
   const cancelledId = await readyOrder("pku-refuse", "store-r");
   const beforeCancel = (await code("pku-refuse", cancelledId)).json;

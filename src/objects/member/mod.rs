@@ -4,17 +4,20 @@
 pub mod client;
 mod ops;
 pub mod protocol;
+mod referral;
+mod referral_flow;
 mod repo;
 pub mod wallet;
 
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::campaign::{self, StockRefusal};
 use crate::http::error::ApiError;
+use crate::http::request::wall_now;
 use crate::objects::campaign::client as campaign_client;
 use crate::objects::campaign::protocol::{CampaignCommand, TakeReply};
 use crate::objects::rpc::to_json;
 use crate::objects::{outbox, rpc, sql};
-use protocol::{ClaimRequest, MemberCommand};
+use protocol::{ClaimRequest, LinkReply, MemberCommand, MemberEvent};
 use repo::Repo;
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
@@ -28,11 +31,36 @@ pub struct MemberObject {
 impl MemberObject {
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
-        if let MemberCommand::Claim(request) = command {
-            let reply = self.claim(request).await;
-            outbox::ensure_alarm(&self.state.storage()).await?;
-            return reply;
+        // Commands that span calls to other objects.
+        match command {
+            MemberCommand::Claim(request) => {
+                let reply = self.claim(request).await;
+                outbox::ensure_alarm(&self.state.storage()).await?;
+                return reply;
+            }
+            MemberCommand::Link { member, now } => {
+                let code = self.share_code(&member, now.0).await?;
+                return to_json(Ok(LinkReply { code }));
+            }
+            MemberCommand::ReferralSummary { member, now } => {
+                let code = self.share_code(&member, now.0).await?;
+                let config = Config::get(&self.env).map_err(|_| ApiError::Internal)?;
+                let repo = Repo {
+                    sql: self.state.storage().sql(),
+                };
+                return sql::atomically(&self.state.storage(), move || {
+                    to_json(referral::summary(&repo, &config.rules, code, now.0))
+                });
+            }
+            _ => {}
         }
+        let registration = matches!(
+            command,
+            MemberCommand::Event {
+                event: MemberEvent::Registered(_),
+                ..
+            }
+        );
         let config = Config::get(&self.env).map_err(|err| {
             worker::console_error!("configuration: {err}");
             ApiError::Internal
@@ -100,11 +128,61 @@ impl MemberObject {
                     wallet::release(&repo, &coupon_id, order_id.as_str(), now.0)
                         .map(|released| serde_json::json!({ "released": released })),
                 ),
-                // Handled before the transaction: it spans a call to a stock shard.
-                MemberCommand::Claim(_) => Err(ApiError::Internal),
+                MemberCommand::Click {
+                    day, visitor, now, ..
+                } => to_json(referral::click(&repo, rules, &day, &visitor, now.0)),
+                MemberCommand::Invite {
+                    inviter,
+                    invitee,
+                    now,
+                } => to_json(referral::invite(
+                    &repo,
+                    rules,
+                    inviter.as_str(),
+                    invitee.as_str(),
+                    now.0,
+                )),
+                MemberCommand::ReferralReward {
+                    inviter,
+                    invitee,
+                    stage,
+                    now,
+                } => to_json(referral::reward_inviter(
+                    &repo,
+                    rules,
+                    inviter.as_str(),
+                    invitee.as_str(),
+                    stage,
+                    now.0,
+                )),
+                MemberCommand::ReferralClawback {
+                    inviter,
+                    invitee,
+                    stage,
+                    now,
+                } => to_json(referral::clawback_inviter(
+                    &repo,
+                    inviter.as_str(),
+                    invitee.as_str(),
+                    stage,
+                    now.0,
+                )),
+                // Handled before the transaction: they span calls to other objects.
+                MemberCommand::Claim(_)
+                | MemberCommand::Link { .. }
+                | MemberCommand::ReferralSummary { .. } => Err(ApiError::Internal),
             };
             value
         })?;
+        if registration {
+            // If the steps below cannot finish now (or this object dies), the alarm resumes them.
+            outbox::schedule_alarm(
+                &storage,
+                wall_now().timestamp_millis() + referral_flow::RETRY_MS,
+            )
+            .await?;
+            self.finish_registration_or_retry().await;
+        }
         // Rows queued by the transaction are drained by the alarm.
         outbox::ensure_alarm(&storage).await?;
         Ok(reply)
@@ -212,7 +290,7 @@ impl MemberObject {
 
 impl DurableObject for MemberObject {
     fn new(state: State, env: Env) -> Self {
-        sql::create_schema(&state.storage(), repo::SCHEMA);
+        sql::create_schemas(&state.storage(), &[repo::SCHEMA, referral::SCHEMA]);
         Self { state, env }
     }
 
@@ -227,6 +305,7 @@ impl DurableObject for MemberObject {
         let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
         match Config::get(&self.env) {
             Ok(config) => {
+                self.finish_registration_or_retry().await;
                 let drained =
                     outbox::drain(&self.state.storage(), &self.env, &config, &origin).await;
                 if let Err(err) = drained {

@@ -2,6 +2,7 @@
 //! domain, store, queue outbox rows. Runs inside `sql::atomically`, so no `.await` here.
 
 use super::protocol::*;
+use super::referral;
 use super::repo::Repo;
 use crate::domain::checkin::{self, MakeupRefusal, MakeupRequest};
 use crate::domain::events::OutboundEvent;
@@ -28,7 +29,7 @@ pub fn prepare(repo: &Repo, member: &MemberContext, now: DateTime<Utc>) -> Resul
     repo.expire_due(now)
 }
 
-fn emit(
+pub(super) fn emit(
     repo: &Repo,
     id: String,
     event_type: &'static str,
@@ -72,7 +73,7 @@ fn record_checkin(
 }
 
 /// Grants an award and reports it to the core, once per source + source id.
-fn grant(
+pub(super) fn grant(
     repo: &Repo,
     rules: &Rules,
     member_id: &str,
@@ -388,15 +389,21 @@ pub fn event(
     }
     repo.expire_due(now)?;
     match event {
-        MemberEvent::Registered(registered) => {
-            repo.set_registration(
-                registered.registered_at.0.timestamp_millis(),
-                registered.real_name_verified,
-            )?;
+        MemberEvent::Registered(registration) => {
+            referral::register(repo, rules, member_id, event_id, registration, now)?
         }
-        MemberEvent::Verified(_) => repo.set_verified()?,
-        MemberEvent::Paid(paid) => order_paid(repo, rules, member_id, paid, now)?,
-        MemberEvent::Refunded(refunded) => order_refunded(repo, event_id, refunded, now)?,
+        MemberEvent::Verified(_) => {
+            repo.set_verified()?;
+            referral::on_verified(repo, member_id, now)?;
+        }
+        MemberEvent::Paid(paid) => {
+            order_paid(repo, rules, member_id, paid, now)?;
+            referral::after_refund(repo, rules, member_id, now)?;
+        }
+        MemberEvent::Refunded(refunded) => {
+            order_refunded(repo, event_id, refunded, now)?;
+            referral::after_refund(repo, rules, member_id, now)?;
+        }
     }
     Ok(EventReply {
         accepted: true,
@@ -438,6 +445,16 @@ fn order_paid(
         earned,
     )?;
     grant(repo, rules, member_id, Source::Order, order_id, earned, now)?;
+    if paid.first_order {
+        referral::on_first_order(
+            repo,
+            member_id,
+            order_id,
+            paid.paid_at.0,
+            paid.amount_fen,
+            now,
+        )?;
+    }
     if let Some(coupon_id) = &paid.coupon_id {
         super::wallet::redeem(repo, coupon_id, order_id, now)?;
     }

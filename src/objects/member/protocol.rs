@@ -5,6 +5,7 @@ use crate::domain::coupon::CouponStatus;
 use crate::domain::events::{MemberRegistered, MemberVerified, OrderPaid, OrderRefunded};
 use crate::domain::ids::{MemberId, OrderId, StoreId};
 use crate::domain::order_lines::OrderLine;
+use crate::domain::referral::{Refusal, Stage};
 use crate::domain::tier::TierStatus;
 use crate::domain::time::{BusinessDate, Instant};
 use crate::objects::campaign::protocol::ClaimTerms;
@@ -23,13 +24,25 @@ pub struct MemberContext {
 #[serde(tag = "type", content = "data")]
 pub enum MemberEvent {
     #[serde(rename = "member.registered")]
-    Registered(MemberRegistered),
+    Registered(Registration),
     #[serde(rename = "member.verified")]
     Verified(MemberVerified),
     #[serde(rename = "order.paid")]
     Paid(OrderPaid),
     #[serde(rename = "order.refunded")]
     Refunded(OrderRefunded),
+}
+
+/// A registration as the member's object gets it: the worker has read the share code, found
+/// its owner and hashed the device id (the raw id never reaches storage).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Registration {
+    pub data: MemberRegistered,
+    /// The code in canonical form, if one was given and could be read.
+    pub code: Option<String>,
+    /// Who owns the code (`None`: no code, or nobody has it).
+    pub inviter: Option<MemberId>,
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,6 +90,43 @@ pub enum MemberCommand {
         order_id: OrderId,
         lines: Vec<OrderLine>,
         prescription_id: Option<String>,
+        now: Instant,
+    },
+    /// The member's share code, created on first use.
+    Link {
+        member: MemberContext,
+        now: Instant,
+    },
+    ReferralSummary {
+        member: MemberContext,
+        now: Instant,
+    },
+    /// A tap on the member's link (sent after the redirect has been answered).
+    Click {
+        member_id: MemberId,
+        day: String,
+        visitor: String,
+        now: Instant,
+    },
+    /// To the inviter's object: may `invitee` be bound (caps)? Answers the same for the same
+    /// invitee every time.
+    Invite {
+        inviter: MemberId,
+        invitee: MemberId,
+        now: Instant,
+    },
+    /// To the inviter's object (from the invitee's outbox): a stage was reached.
+    ReferralReward {
+        inviter: MemberId,
+        invitee: MemberId,
+        stage: Stage,
+        now: Instant,
+    },
+    /// To the inviter's object: the first order was refunded in time; its reward goes back.
+    ReferralClawback {
+        inviter: MemberId,
+        invitee: MemberId,
+        stage: Stage,
         now: Instant,
     },
     /// Gives a coupon locked by an order back (from the order's outbox).
@@ -214,4 +264,36 @@ impl From<TierStatus> for TierReply {
 pub struct EventReply {
     pub accepted: bool,
     pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkReply {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InviteReply {
+    /// `None`: bound.
+    pub refusal: Option<Refusal>,
+}
+
+/// The member's referral figures (`GET /v1/referrals/me` without the url).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferralSummaryReply {
+    pub code: String,
+    /// Taps on the link, all time.
+    pub clicks: i64,
+    /// Distinct visitors, counted per business day and summed.
+    pub unique_visitors: i64,
+    pub clicks_today: i64,
+    /// Invitees bound to this member.
+    pub bound: i64,
+    /// Bound invitees whose real-name verification released the inviter's reward.
+    pub rewarded: i64,
+    /// Bound invitees not verified yet.
+    pub pending: i64,
+    /// Invitees refused at this member's side (caps).
+    pub refused: i64,
+    /// Net referral points (both sides, after clawbacks).
+    pub points_earned: i64,
 }

@@ -60,6 +60,7 @@ pub const SCHEMA: &[&str] = &[
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Profile {
+    pub member_id: String,
     pub registered_at_ms: Option<i64>,
     pub first_seen_ms: i64,
     pub points_debt: i64,
@@ -115,7 +116,7 @@ pub struct Repo {
 }
 
 impl Repo {
-    fn rows<T: DeserializeOwned>(
+    pub(super) fn rows<T: DeserializeOwned>(
         &self,
         query: &str,
         bindings: Vec<SqlStorageValue>,
@@ -126,7 +127,11 @@ impl Repo {
             .map_err(internal(query))
     }
 
-    fn run(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<usize, ApiError> {
+    pub(super) fn run(
+        &self,
+        query: &str,
+        bindings: Vec<SqlStorageValue>,
+    ) -> Result<usize, ApiError> {
         self.sql
             .exec(query, bindings)
             .map(|cursor| {
@@ -140,7 +145,7 @@ impl Repo {
     pub fn profile(&self) -> Result<Option<Profile>, ApiError> {
         Ok(self
             .rows(
-                "SELECT registered_at_ms, first_seen_ms, points_debt FROM profile WHERE k = 1",
+                "SELECT member_id, registered_at_ms, first_seen_ms, points_debt FROM profile WHERE k = 1",
                 vec![],
             )?
             .into_iter()
@@ -178,6 +183,17 @@ impl Repo {
             vec![registered_at_ms.into(), i64::from(real_name_verified).into()],
         )?;
         Ok(())
+    }
+
+    pub fn is_verified(&self) -> Result<bool, ApiError> {
+        #[derive(Deserialize)]
+        struct Verified {
+            real_name_verified: i64,
+        }
+        Ok(self
+            .rows::<Verified>("SELECT real_name_verified FROM profile WHERE k = 1", vec![])?
+            .first()
+            .is_some_and(|row| row.real_name_verified != 0))
     }
 
     pub fn set_verified(&self) -> Result<(), ApiError> {

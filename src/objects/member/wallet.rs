@@ -293,6 +293,64 @@ pub fn reserve(
     Ok(Reserved::Go { claim_id })
 }
 
+/// A coupon entering the wallet: from a claim on a campaign, or awarded (referral rewards).
+pub struct NewCoupon<'a> {
+    /// Unique per coupon ever given; the coupon id is derived from it.
+    pub claim_id: &'a str,
+    pub campaign_id: &'a str,
+    pub terms: &'a CouponTerms,
+    pub expires: DateTime<Utc>,
+    pub store_id: Option<&'a StoreId>,
+}
+
+/// Puts a coupon in the wallet, once per claim id, and reports it to the core
+/// (`coupon.claimed`), which must know it to honour it. Answers the coupon id.
+pub fn mint(
+    repo: &Repo,
+    member_id: &str,
+    coupon: &NewCoupon,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
+    let coupon_id = digest_id("cpn", &[coupon.claim_id], 12);
+    let terms = serde_json::to_string(coupon.terms).map_err(|_| ApiError::Internal)?;
+    let written = repo
+        .sql
+        .exec(
+            "INSERT OR IGNORE INTO coupons (coupon_id, campaign_id, claim_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, updated_ms)
+             VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?)",
+            vec![
+                coupon_id.as_str().into(),
+                coupon.campaign_id.into(),
+                coupon.claim_id.into(),
+                terms.into(),
+                now.timestamp_millis().into(),
+                now.timestamp_millis().into(),
+                coupon.expires.timestamp_millis().into(),
+                coupon.store_id.map(StoreId::as_str).into(),
+                now.timestamp_millis().into(),
+            ],
+        )
+        .map_err(internal("coupon mint"))?
+        .rows_written();
+    if written > 0 {
+        let event = OutboundEvent::new(
+            format!("cpn-{coupon_id}"),
+            "coupon.claimed",
+            Instant(now),
+            json!({
+                "member_id": member_id,
+                "coupon_id": coupon_id,
+                "campaign_id": coupon.campaign_id,
+                "store_id": coupon.store_id,
+                "claimed_at": Instant(now),
+                "expires_at": Instant(coupon.expires),
+            }),
+        );
+        outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())?;
+    }
+    Ok(coupon_id)
+}
+
 /// Phase 3 when a unit was taken: the coupon lands in the wallet and is reported to the core.
 pub fn issue(
     repo: &Repo,
@@ -303,26 +361,14 @@ pub fn issue(
     store_id: Option<&StoreId>,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, ApiError> {
-    let coupon_id = digest_id("cpn", &[claim_id], 12);
-    let expires = config.coupon_expiry(now, &rules.zone);
-    let terms = serde_json::to_string(&config.coupon.terms).map_err(|_| ApiError::Internal)?;
-    repo.sql
-        .exec(
-            "INSERT INTO coupons (coupon_id, campaign_id, claim_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, updated_ms)
-             VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?)",
-            vec![
-                coupon_id.as_str().into(),
-                config.id.as_str().into(),
-                claim_id.into(),
-                terms.into(),
-                now.timestamp_millis().into(),
-                now.timestamp_millis().into(),
-                expires.timestamp_millis().into(),
-                store_id.map(StoreId::as_str).into(),
-                now.timestamp_millis().into(),
-            ],
-        )
-        .map_err(internal("coupon issue"))?;
+    let new_coupon = NewCoupon {
+        claim_id,
+        campaign_id: config.id.as_str(),
+        terms: &config.coupon.terms,
+        expires: config.coupon_expiry(now, &rules.zone),
+        store_id,
+    };
+    let coupon_id = mint(repo, member.member_id.as_str(), &new_coupon, now)?;
     let view = coupon(repo, &coupon_id)?
         .ok_or(ApiError::Internal)?
         .view()?;
@@ -333,20 +379,6 @@ pub fn issue(
             vec![response.to_string().into(), claim_id.into()],
         )
         .map_err(internal("claim issued"))?;
-    let event = OutboundEvent::new(
-        format!("cpn-{coupon_id}"),
-        "coupon.claimed",
-        Instant(now),
-        json!({
-            "member_id": member.member_id,
-            "coupon_id": coupon_id,
-            "campaign_id": config.id,
-            "store_id": store_id,
-            "claimed_at": Instant(now),
-            "expires_at": Instant(expires),
-        }),
-    );
-    outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())?;
     Ok(response)
 }
 

@@ -1,0 +1,203 @@
+//! Referral links: the member's link and figures, the tap on a link (`GET /r/{code}`, the
+//! most tapped URL of the system, so it answers from memory or KV and counts the click after
+//! the redirect has gone out), and marketing's tallies.
+
+use super::checkins::member_context;
+use super::Ctx;
+use crate::config::REFERRAL_LINKS_KV;
+use crate::domain::ids::MemberId;
+use crate::domain::referral::{normalize_code, visitor_hash};
+use crate::domain::time::Instant;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::jwt::Role;
+use crate::http::request::{header, optional_json_body};
+use crate::http::response::{json, redirect, with_type};
+use crate::objects::member::client;
+use crate::objects::member::protocol::{LinkReply, MemberCommand, ReferralSummaryReply};
+use crate::objects::referral_registry as registry;
+use serde::Deserialize;
+use serde_json::json;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use worker::{Env, Response};
+
+/// The `ref` cookie lives 7 days (the attribution window of the contract).
+const COOKIE_MAX_AGE_S: i64 = 7 * 86_400;
+/// Code owners remembered by this isolate (a code never changes owner).
+const OWNER_CACHE_MAX: usize = 50_000;
+
+thread_local! {
+    static OWNERS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
+
+/// Who owns `code` (canonical form): this isolate's memory, else KV, else the registry that
+/// assigns codes (a code just created may not have reached this location's KV yet).
+pub async fn code_owner(env: &Env, code: &str) -> Result<Option<MemberId>, ApiError> {
+    if let Some(owner) = OWNERS.with(|owners| owners.borrow().get(code).cloned()) {
+        return Ok(MemberId::parse(&owner).ok());
+    }
+    let from_kv = match env.kv(REFERRAL_LINKS_KV) {
+        Ok(kv) => kv.get(code).text().await.unwrap_or_else(|err| {
+            worker::console_warn!("referral links KV read failed: {err}");
+            None
+        }),
+        Err(err) => {
+            worker::console_error!("referral links KV unavailable: {err}");
+            None
+        }
+    };
+    let owner = match from_kv {
+        Some(owner) => Some(owner),
+        None => registry::lookup_code(env, code).await?,
+    };
+    let Some(owner) = owner else {
+        return Ok(None);
+    };
+    OWNERS.with(|owners| {
+        let mut owners = owners.borrow_mut();
+        if owners.len() >= OWNER_CACHE_MAX {
+            owners.clear();
+        }
+        owners.insert(code.to_owned(), owner.clone());
+    });
+    Ok(MemberId::parse(&owner).ok())
+}
+
+/// No fields yet; unknown ones are refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {}
+
+fn link_url(ctx: &Ctx, code: &str) -> String {
+    format!("{}/r/{code}", ctx.config.public_base_url)
+}
+
+pub async fn link(mut ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let _: Option<LinkBody> = optional_json_body(&mut ctx.req).await?;
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::Link {
+        member,
+        now: Instant(ctx.now),
+    };
+    let reply: LinkReply = client::call(&ctx.env, &member_id, &command).await?;
+    json(
+        200,
+        &json!({ "code": reply.code, "url": link_url(&ctx, &reply.code) }),
+    )
+}
+
+pub async fn me(ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::ReferralSummary {
+        member,
+        now: Instant(ctx.now),
+    };
+    let reply: ReferralSummaryReply = client::call(&ctx.env, &member_id, &command).await?;
+    let mut body = serde_json::to_value(&reply).map_err(|_| ApiError::Internal)?;
+    body["url"] = json!(link_url(&ctx, &reply.code));
+    json(200, &body)
+}
+
+/// `GET /r/{code}`: 302 to the landing page with the code and UTM parameters, a `ref`
+/// cookie, and the click counted after the answer. Unknown codes get a page, not JSON.
+pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
+    let raw = ctx.params.get("code").unwrap_or_default();
+    let Some(code) = normalize_code(raw) else {
+        return Ok(unknown_link_page(&ctx.config.referral_landing_url));
+    };
+    let Some(owner) = code_owner(&ctx.env, &code).await? else {
+        return Ok(unknown_link_page(&ctx.config.referral_landing_url));
+    };
+    let day = ctx
+        .config
+        .rules
+        .zone
+        .date_of(ctx.now)
+        .format("%Y-%m-%d")
+        .to_string();
+    // The IP and user agent only ever enter a keyed hash of the day.
+    let visitor = visitor_hash(
+        ctx.config.referral_secret.as_bytes(),
+        &day,
+        &header(&ctx.req, "CF-Connecting-IP").unwrap_or_default(),
+        &header(&ctx.req, "User-Agent").unwrap_or_default(),
+    );
+    let command = MemberCommand::Click {
+        member_id: owner.clone(),
+        day,
+        visitor,
+        now: Instant(ctx.now),
+    };
+    let env = ctx.env.clone();
+    ctx.worker_ctx.wait_until(async move {
+        for _ in 0..2 {
+            let counted: Result<serde_json::Value, ApiError> =
+                client::call(&env, &owner, &command).await;
+            if counted.is_ok() {
+                return;
+            }
+        }
+        worker::console_warn!("a referral click could not be counted");
+    });
+    let mut target =
+        worker::Url::parse(&ctx.config.referral_landing_url).map_err(|_| ApiError::Internal)?;
+    target
+        .query_pairs_mut()
+        .append_pair("ref", &code)
+        .append_pair("utm_source", "referral")
+        .append_pair("utm_medium", "share");
+    let response = redirect(target.as_str())?;
+    let secure = if ctx.config.public_base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie =
+        format!("ref={code}; Max-Age={COOKIE_MAX_AGE_S}; Path=/; HttpOnly; SameSite=Lax{secure}");
+    response
+        .headers()
+        .set("Set-Cookie", &cookie)
+        .map_err(|_| ApiError::Internal)?;
+    Ok(response)
+}
+
+fn escape_html(raw: &str) -> String {
+    raw.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// What a person who tapped a broken or mistyped link sees.
+fn unknown_link_page(landing_url: &str) -> Response {
+    let page = format!(
+        r#"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>邀请链接无效 · Invite link not found</title>
+</head>
+<body style="font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.6">
+<h1>这个邀请链接无效</h1>
+<p>链接可能输错了，或者不完整。您仍然可以直接注册，新会员同样有礼。</p>
+<p lang="en">This invite link is not valid: it may be mistyped or cut short. You can still sign up directly.</p>
+<p><a href="{}">去注册 · Sign up</a></p>
+</body>
+</html>
+"#,
+        escape_html(landing_url)
+    );
+    with_type(page, 404, "text/html; charset=utf-8")
+}
+
+pub async fn stats(ctx: Ctx) -> Result<Response, ApiError> {
+    auth::staff(&ctx.req, &ctx.config, &[Role::Marketing, Role::Admin])?;
+    let stats = registry::stats(&ctx.env).await?;
+    json(200, &stats)
+}
