@@ -134,15 +134,13 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
     };
     let env = ctx.env.clone();
+    // Not retried: a call that failed after the object counted would count the tap twice.
     ctx.worker_ctx.wait_until(async move {
-        for _ in 0..2 {
-            let counted: Result<serde_json::Value, ApiError> =
-                client::call(&env, &owner, &command).await;
-            if counted.is_ok() {
-                return;
-            }
+        let counted: Result<serde_json::Value, ApiError> =
+            client::call(&env, &owner, &command).await;
+        if counted.is_err() {
+            worker::console_warn!("a referral click could not be counted");
         }
-        worker::console_warn!("a referral click could not be counted");
     });
     let mut target =
         worker::Url::parse(&ctx.config.referral_landing_url).map_err(|_| ApiError::Internal)?;
