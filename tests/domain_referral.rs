@@ -16,7 +16,11 @@ fn codes_are_stable_short_unambiguous_and_keyed() {
     let code = candidate_code(SECRET, "m-1", 0);
     assert_eq!(code, candidate_code(SECRET, "m-1", 0), "stable");
     assert_eq!(code.len(), CODE_LEN);
-    assert!(is_canonical_code(&code));
+    assert_eq!(
+        normalize_code(&code).as_deref(),
+        Some(code.as_str()),
+        "canonical"
+    );
     assert!(
         code.chars()
             .all(|c| !"ILOU".contains(c) && (c.is_ascii_digit() || c.is_ascii_uppercase())),
@@ -32,7 +36,20 @@ fn codes_are_stable_short_unambiguous_and_keyed() {
         candidate_code(b"another-secret-0123456789", "m-1", 0),
         "keyed"
     );
-    assert!(!code.contains("M-1") && !code.contains("M1"));
+    // Nothing of the member id shows: ids one character apart get unrelated codes.
+    for (a, b) in [
+        ("m-1", "m-2"),
+        ("member-100", "member-101"),
+        ("alice", "alicf"),
+    ] {
+        let (code_a, code_b) = (candidate_code(SECRET, a, 0), candidate_code(SECRET, b, 0));
+        let same = code_a
+            .chars()
+            .zip(code_b.chars())
+            .filter(|(x, y)| x == y)
+            .count();
+        assert!(same <= 3, "{a} {code_a} / {b} {code_b}");
+    }
 }
 
 #[test]
@@ -286,4 +303,48 @@ fn referral_rules_come_from_vars() {
         let err = Rules::from_vars(|name| (name == var).then(|| raw.to_owned())).unwrap_err();
         assert_eq!(err.var, var);
     }
+}
+
+#[test]
+fn the_first_order_reward_and_its_clawback_in_either_order() {
+    use FirstOrderReward::*;
+    // Reward first: granted, then taken back once.
+    assert_eq!(Open.on_reward(), FirstOrderStep::Grant);
+    let granted = Granted { points: 50 };
+    assert_eq!(granted.on_reward(), FirstOrderStep::Nothing, "granted once");
+    assert_eq!(
+        granted.on_clawback(),
+        FirstOrderStep::TakeBack { points: 50 }
+    );
+    assert_eq!(
+        ClawedBack.on_clawback(),
+        FirstOrderStep::Nothing,
+        "taken back once"
+    );
+    // Clawback first: the reward is cancelled and never granted.
+    assert_eq!(Open.on_clawback(), FirstOrderStep::Cancel);
+    assert_eq!(ClawedBack.on_reward(), FirstOrderStep::Nothing);
+}
+
+#[test]
+fn rewarded_events_name_the_recipient_and_negate_clawbacks() {
+    let bound = RewardedData::new(
+        "inviter",
+        "invitee",
+        Stage::Bound,
+        50,
+        Some("cpn_1".into()),
+        false,
+    );
+    assert_eq!(
+        (bound.member_id, bound.role, bound.points),
+        ("invitee", "invitee", 50)
+    );
+    let verified = RewardedData::new("inviter", "invitee", Stage::Verified, 100, None, false);
+    assert_eq!((verified.member_id, verified.role), ("inviter", "inviter"));
+    let back = RewardedData::new("inviter", "invitee", Stage::FirstOrder, 50, None, true);
+    assert_eq!(
+        (back.member_id, back.points, back.clawback),
+        ("inviter", -50, true)
+    );
 }

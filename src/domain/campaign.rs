@@ -6,7 +6,7 @@ use super::ids::{CampaignId, MemberId};
 use super::order_lines::DrugClass;
 use super::tier::Tier;
 use super::time::{BusinessZone, Instant};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,10 +209,7 @@ impl CampaignConfig {
     pub fn coupon_expiry(&self, claimed_at: DateTime<Utc>, zone: &BusinessZone) -> DateTime<Utc> {
         match (self.coupon.valid_days, self.coupon.valid_until) {
             (_, Some(until)) => until.0,
-            (Some(days), None) => {
-                let last_day: NaiveDate = zone.date_of(claimed_at) + Duration::days(days - 1);
-                zone.end_of(last_day)
-            }
+            (Some(days), None) => zone.valid_through(claimed_at, days),
             (None, None) => self.ends_at.0,
         }
     }

@@ -66,11 +66,6 @@ pub fn normalize_code(raw: &str) -> Option<String> {
     (code.len() == CODE_LEN).then_some(code)
 }
 
-/// Whether `code` is already in canonical form.
-pub fn is_canonical_code(code: &str) -> bool {
-    code.len() == CODE_LEN && code.bytes().all(|b| ALPHABET.contains(&b))
-}
-
 /// A link visitor for the unique-visitor count: IP and user agent under a key, per business
 /// day, so visitors cannot be followed from one day to the next and the IP is never kept.
 pub fn visitor_hash(secret: &[u8], day: &str, ip: &str, user_agent: &str) -> String {
@@ -128,6 +123,11 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Whether this stage rewards the inviter (else the invitee).
+    pub fn to_inviter(self) -> bool {
+        self != Stage::Bound
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Bound => "bound",
@@ -194,17 +194,17 @@ pub fn reward(stage: Stage, rules: &ReferralRules) -> Reward {
     let coupon = |fen: i64| (fen > 0).then_some(fen);
     match stage {
         Stage::Bound => Reward {
-            to_inviter: false,
+            to_inviter: stage.to_inviter(),
             points: rules.invitee_points,
             coupon_fen: coupon(rules.invitee_coupon_fen),
         },
         Stage::Verified => Reward {
-            to_inviter: true,
+            to_inviter: stage.to_inviter(),
             points: rules.inviter_points,
             coupon_fen: coupon(rules.inviter_coupon_fen),
         },
         Stage::FirstOrder => Reward {
-            to_inviter: true,
+            to_inviter: stage.to_inviter(),
             points: rules.first_order_points,
             coupon_fen: None,
         },
@@ -278,4 +278,84 @@ pub fn claws_back_first_order(
 ) -> bool {
     refunded_total_fen >= paid_fen
         && refunded_at - paid_at <= Duration::days(rules.refund_window_days)
+}
+
+/// The inviter's first-order reward for one invitee. Its reward and its clawback travel as
+/// separate commands and may arrive in either order; each arrives at least once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstOrderReward {
+    /// Neither has arrived.
+    Open,
+    Granted {
+        points: i64,
+    },
+    /// Taken back, or cancelled by a clawback that came first.
+    ClawedBack,
+}
+
+/// What to do when a command arrives, and the state after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstOrderStep {
+    Grant,
+    /// Take back this many points.
+    TakeBack {
+        points: i64,
+    },
+    /// Record the new state only (a clawback that came before its reward).
+    Cancel,
+    Nothing,
+}
+
+impl FirstOrderReward {
+    pub fn on_reward(self) -> FirstOrderStep {
+        match self {
+            FirstOrderReward::Open => FirstOrderStep::Grant,
+            _ => FirstOrderStep::Nothing,
+        }
+    }
+
+    pub fn on_clawback(self) -> FirstOrderStep {
+        match self {
+            FirstOrderReward::Open => FirstOrderStep::Cancel,
+            FirstOrderReward::Granted { points } => FirstOrderStep::TakeBack { points },
+            FirstOrderReward::ClawedBack => FirstOrderStep::Nothing,
+        }
+    }
+}
+
+/// The data of a `referral.rewarded` event (a clawback has negative points).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RewardedData<'a> {
+    pub member_id: &'a str,
+    pub role: &'static str,
+    pub inviter_id: &'a str,
+    pub invitee_id: &'a str,
+    pub stage: Stage,
+    pub points: i64,
+    pub coupon_id: Option<String>,
+    pub clawback: bool,
+}
+
+impl<'a> RewardedData<'a> {
+    /// A stage's reward, or (`clawback`) its reversal, as reported to the core.
+    pub fn new(
+        inviter_id: &'a str,
+        invitee_id: &'a str,
+        stage: Stage,
+        points: i64,
+        coupon_id: Option<String>,
+        clawback: bool,
+    ) -> Self {
+        let to_inviter = stage.to_inviter();
+        Self {
+            member_id: if to_inviter { inviter_id } else { invitee_id },
+            role: if to_inviter { "inviter" } else { "invitee" },
+            inviter_id,
+            invitee_id,
+            stage,
+            points: if clawback { -points } else { points },
+            coupon_id,
+            clawback,
+        }
+    }
 }

@@ -40,6 +40,22 @@ impl BusinessZone {
     pub fn end_of(&self, date: NaiveDate) -> DateTime<Utc> {
         self.start_of(date) + Duration::days(1)
     }
+
+    /// `YYYY-MM-DD` of the business day that contains `instant` (the key of daily rows).
+    pub fn day_key(&self, instant: DateTime<Utc>) -> String {
+        date_key(self.date_of(instant))
+    }
+
+    /// The end of the `days`-th business day counted from the one containing `from` (that day
+    /// is day 1): how long something "valid N days" stays valid.
+    pub fn valid_through(&self, from: DateTime<Utc>, days: i64) -> DateTime<Utc> {
+        self.end_of(self.date_of(from) + Duration::days(days - 1))
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub fn date_key(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
 }
 
 /// A calendar month, `YYYY-MM`.

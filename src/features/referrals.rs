@@ -113,13 +113,7 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
     let Some(owner) = code_owner(&ctx.env, &code).await? else {
         return Ok(unknown_link_page(&ctx.config.referral_landing_url));
     };
-    let day = ctx
-        .config
-        .rules
-        .zone
-        .date_of(ctx.now)
-        .format("%Y-%m-%d")
-        .to_string();
+    let day = ctx.config.rules.zone.day_key(ctx.now);
     // The IP and user agent only ever enter a keyed hash of the day.
     let visitor = visitor_hash(
         ctx.config.referral_secret.as_bytes(),

@@ -21,7 +21,8 @@ const SCHEMA: &[&str] = &[
 
 /// Facts are remembered this long to drop repeated deliveries; tallies are kept forever.
 const FACT_MEMORY_MS: i64 = 30 * 86_400_000;
-const STATS_NAME: &str = "stats";
+/// The instance that keeps the tallies.
+pub const STATS_NAME: &str = "stats";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -107,21 +108,39 @@ fn exec(
         .map_err(internal("registry write"))
 }
 
+/// First come, first owner: inserts `key` for `member_id` unless taken, answers the owner.
+fn claim(
+    sql: &SqlStorage,
+    insert: &str,
+    select: &str,
+    key: &str,
+    member_id: &str,
+    now_ms: i64,
+) -> Result<serde_json::Value, ApiError> {
+    exec(
+        sql,
+        insert,
+        vec![key.into(), member_id.into(), now_ms.into()],
+    )?;
+    rpc::to_json(Ok(Owner {
+        owner: owner(sql, select, key)?,
+    }))
+}
+
 fn run(sql: &SqlStorage, command: RegistryCommand) -> Result<serde_json::Value, ApiError> {
     match command {
         RegistryCommand::ClaimCode {
             code,
             member_id,
             now_ms,
-        } => {
-            exec(
-                sql,
-                "INSERT OR IGNORE INTO codes (code, member_id, created_ms) VALUES (?, ?, ?)",
-                vec![code.as_str().into(), member_id.into(), now_ms.into()],
-            )?;
-            let owner = owner(sql, "SELECT member_id FROM codes WHERE code = ?", &code)?;
-            rpc::to_json(Ok(Owner { owner }))
-        }
+        } => claim(
+            sql,
+            "INSERT OR IGNORE INTO codes (code, member_id, created_ms) VALUES (?, ?, ?)",
+            "SELECT member_id FROM codes WHERE code = ?",
+            &code,
+            &member_id,
+            now_ms,
+        ),
         RegistryCommand::LookupCode { code } => {
             let owner = owner(sql, "SELECT member_id FROM codes WHERE code = ?", &code)?;
             rpc::to_json(Ok(Owner { owner }))
@@ -130,19 +149,14 @@ fn run(sql: &SqlStorage, command: RegistryCommand) -> Result<serde_json::Value, 
             device,
             member_id,
             now_ms,
-        } => {
-            exec(
-                sql,
-                "INSERT OR IGNORE INTO devices (device, member_id, first_ms) VALUES (?, ?, ?)",
-                vec![device.as_str().into(), member_id.into(), now_ms.into()],
-            )?;
-            let owner = owner(
-                sql,
-                "SELECT member_id FROM devices WHERE device = ?",
-                &device,
-            )?;
-            rpc::to_json(Ok(Owner { owner }))
-        }
+        } => claim(
+            sql,
+            "INSERT OR IGNORE INTO devices (device, member_id, first_ms) VALUES (?, ?, ?)",
+            "SELECT member_id FROM devices WHERE device = ?",
+            &device,
+            &member_id,
+            now_ms,
+        ),
         RegistryCommand::Record {
             fact_id,
             label,
@@ -201,11 +215,6 @@ pub fn code_shard(code: &str) -> String {
 /// The instance that holds `device` (a hex hash).
 pub fn device_shard(device: &str) -> String {
     format!("device-{}", device.get(..1).unwrap_or("0"))
-}
-
-/// The instance that keeps the tallies, for outbox rows addressed to it.
-pub fn stats_name() -> &'static str {
-    STATS_NAME
 }
 
 async fn call<R: serde::de::DeserializeOwned>(

@@ -29,6 +29,13 @@ pub struct MemberObject {
 }
 
 impl MemberObject {
+    fn config(&self) -> Result<Rc<Config>, ApiError> {
+        Config::get(&self.env).map_err(|err| {
+            worker::console_error!("configuration: {err}");
+            ApiError::Internal
+        })
+    }
+
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
         // Commands that span calls to other objects.
@@ -44,7 +51,7 @@ impl MemberObject {
             }
             MemberCommand::ReferralSummary { member, now } => {
                 let code = self.share_code(&member, now.0).await?;
-                let config = Config::get(&self.env).map_err(|_| ApiError::Internal)?;
+                let config = self.config()?;
                 let repo = Repo {
                     sql: self.state.storage().sql(),
                 };
@@ -61,10 +68,7 @@ impl MemberObject {
                 ..
             }
         );
-        let config = Config::get(&self.env).map_err(|err| {
-            worker::console_error!("configuration: {err}");
-            ApiError::Internal
-        })?;
+        let config = self.config()?;
         let storage = self.state.storage();
         let repo = Repo { sql: storage.sql() };
         let reply = sql::atomically(&storage, move || {
@@ -203,7 +207,7 @@ impl MemberObject {
             body_hash,
             now,
         } = request;
-        let config = Config::get(&self.env).map_err(|_| ApiError::Internal)?;
+        let config = self.config()?;
         let storage = self.state.storage();
         let repo = Rc::new(Repo { sql: storage.sql() });
         let terms = Rc::new(terms);
@@ -303,16 +307,12 @@ impl DurableObject for MemberObject {
 
     async fn alarm(&self) -> worker::Result<Response> {
         let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
-        match Config::get(&self.env) {
-            Ok(config) => {
-                self.finish_registration_or_retry().await;
-                let drained =
-                    outbox::drain(&self.state.storage(), &self.env, &config, &origin).await;
-                if let Err(err) = drained {
-                    worker::console_error!("outbox drain failed: {err:?}");
-                }
+        self.finish_registration_or_retry().await;
+        if let Ok(config) = self.config() {
+            let drained = outbox::drain(&self.state.storage(), &self.env, &config, &origin).await;
+            if let Err(err) = drained {
+                worker::console_error!("outbox drain failed: {err:?}");
             }
-            Err(err) => worker::console_error!("configuration: {err}"),
         }
         Response::empty()
     }

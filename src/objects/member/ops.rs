@@ -9,15 +9,11 @@ use crate::domain::events::OutboundEvent;
 use crate::domain::points::{self, EntryKind, Source};
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Spend, Tier};
-use crate::domain::time::{from_unix_millis, BusinessDate, Instant, YearMonth};
+use crate::domain::time::{date_key, from_unix_millis, BusinessDate, Instant, YearMonth};
 use crate::http::error::ApiError;
 use crate::objects::outbox;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
-
-fn date_key(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
-}
 
 pub fn prepare(repo: &Repo, member: &MemberContext, now: DateTime<Utc>) -> Result<(), ApiError> {
     let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));

@@ -11,9 +11,11 @@ use crate::config::{MEMBER_OBJECT, REFERRALS_OBJECT};
 use crate::domain::coupon::CouponTerms;
 use crate::domain::ids::MemberId;
 use crate::domain::points::{EntryKind, Source};
-use crate::domain::referral::{self, InviteeFacts, Refusal, Stage};
+use crate::domain::referral::{
+    self, FirstOrderReward, FirstOrderStep, InviteeFacts, Refusal, RewardedData, Stage,
+};
 use crate::domain::rules::Rules;
-use crate::domain::time::{from_unix_millis, Instant, YearMonth};
+use crate::domain::time::{date_key, from_unix_millis, Instant, YearMonth};
 use crate::http::error::ApiError;
 use crate::objects::outbox;
 use crate::objects::referral_registry::{self, RegistryCommand};
@@ -120,7 +122,7 @@ pub fn click(
     let oldest_kept = rules.zone.date_of(now) - Duration::days(VISITOR_DAYS_KEPT);
     repo.run(
         "DELETE FROM link_visitors WHERE day < ?",
-        vec![oldest_kept.format("%Y-%m-%d").to_string().into()],
+        vec![date_key(oldest_kept).into()],
     )?;
     Ok(())
 }
@@ -144,7 +146,7 @@ pub fn summary(
     code: String,
     now: DateTime<Utc>,
 ) -> Result<ReferralSummaryReply, ApiError> {
-    let today = rules.zone.date_of(now).format("%Y-%m-%d").to_string();
+    let today = rules.zone.day_key(now);
     let clicks = repo.rows::<ClickTotals>("SELECT COALESCE(SUM(clicks), 0) AS clicks, COALESCE(SUM(visitors), 0) AS visitors FROM link_days",
         vec![],
     )?;
@@ -191,24 +193,25 @@ fn tally(repo: &Repo, fact_id: &str, label: String, now: DateTime<Utc>) -> Resul
         &repo.sql,
         &format!("tally-{fact_id}"),
         REFERRALS_OBJECT,
-        referral_registry::stats_name(),
+        referral_registry::STATS_NAME,
         "referral.tally",
         &command,
         now.timestamp_millis(),
     )
 }
 
-/// Gives this member a stage's reward (points and coupon), once, and reports it.
+/// A stage's reward (points and coupon) to whichever side it is for, once, reported to the
+/// core and tallied. Runs in the recipient's object.
 fn award_stage(
     repo: &Repo,
     rules: &Rules,
-    recipient: &str,
     inviter: &str,
     invitee: &str,
     stage: Stage,
     now: DateTime<Utc>,
 ) -> Result<i64, ApiError> {
     let reward = referral::reward(stage, &rules.referral);
+    let recipient = if reward.to_inviter { inviter } else { invitee };
     let source_id = referral::reward_source_id(invitee, stage);
     grant(
         repo,
@@ -221,36 +224,27 @@ fn award_stage(
     )?;
     let coupon_id = match reward.coupon_fen {
         Some(value_fen) => {
-            let expires = rules.zone.end_of(
-                rules.zone.date_of(now) + Duration::days(rules.referral.coupon_valid_days - 1),
-            );
             let claim_id = format!("referral.{source_id}");
             let coupon = NewCoupon {
                 claim_id: &claim_id,
                 campaign_id: "referral",
                 terms: &CouponTerms::Fixed { value_fen },
-                expires,
+                expires: rules
+                    .zone
+                    .valid_through(now, rules.referral.coupon_valid_days),
                 store_id: None,
             };
             Some(wallet::mint(repo, recipient, &coupon, now)?)
         }
         None => None,
     };
+    let data = RewardedData::new(inviter, invitee, stage, reward.points, coupon_id, false);
     emit(
         repo,
         format!("ref-{source_id}"),
         "referral.rewarded",
         now,
-        json!({
-            "member_id": recipient,
-            "role": if reward.to_inviter { "inviter" } else { "invitee" },
-            "inviter_id": inviter,
-            "invitee_id": invitee,
-            "stage": stage,
-            "points": reward.points,
-            "coupon_id": coupon_id,
-            "clawback": false,
-        }),
+        serde_json::to_value(data).map_err(|_| ApiError::Internal)?,
     )?;
     tally(
         repo,
@@ -507,7 +501,7 @@ pub fn decide(
         referral_registry::label("bound", None),
         now,
     )?;
-    award_stage(repo, rules, invitee, inviter, invitee, Stage::Bound, now)?;
+    award_stage(repo, rules, inviter, invitee, Stage::Bound, now)?;
     // Stages the invitee reached while the binding was being decided.
     if repo.is_verified()? {
         queue_for_inviter(
@@ -629,12 +623,26 @@ struct InviteeRow {
     first_order_points: i64,
 }
 
+impl InviteeRow {
+    fn first_order(&self) -> FirstOrderReward {
+        match self.first_order_state.as_deref() {
+            Some("granted") => FirstOrderReward::Granted {
+                points: self.first_order_points,
+            },
+            Some(_) => FirstOrderReward::ClawedBack,
+            None => FirstOrderReward::Open,
+        }
+    }
+}
+
 fn invitee_row(repo: &Repo, invitee: &str) -> Result<Option<InviteeRow>, ApiError> {
-    Ok(repo.rows("SELECT state, reason, verified_ms, first_order_state, first_order_points FROM invitees WHERE invitee_id = ?",
-        vec![invitee.into()],
-    )?
-    .into_iter()
-    .next())
+    Ok(repo
+        .rows(
+            "SELECT state, reason, verified_ms, first_order_state, first_order_points FROM invitees WHERE invitee_id = ?",
+            vec![invitee.into()],
+        )?
+        .into_iter()
+        .next())
 }
 
 /// May `invitee` be bound to this inviter? The caps are counted here, in the inviter's own
@@ -657,9 +665,8 @@ pub fn invite(
         };
         return Ok(InviteReply { refusal });
     }
-    let day = rules.zone.date_of(now);
-    let today = day.format("%Y-%m-%d").to_string();
-    let month = YearMonth::of(day).to_string();
+    let today = rules.zone.day_key(now);
+    let month = YearMonth::of(rules.zone.date_of(now)).to_string();
     let bound_today = count(
         repo,
         "SELECT COUNT(*) AS n FROM invitees WHERE state = 'bound' AND day = ?",
@@ -709,12 +716,12 @@ pub fn reward_inviter(
                 "UPDATE invitees SET verified_ms = ? WHERE invitee_id = ?",
                 vec![now.timestamp_millis().into(), invitee.into()],
             )?;
-            award_stage(repo, rules, inviter, inviter, invitee, stage, now)?;
+            award_stage(repo, rules, inviter, invitee, stage, now)?;
         }
-        // A clawback that overtook the reward leaves `clawed_back`: nothing to grant.
-        Stage::FirstOrder if row.first_order_state.is_none() => {
-            let points = award_stage(repo, rules, inviter, inviter, invitee, stage, now)?;
-            repo.run("UPDATE invitees SET first_order_state = 'granted', first_order_points = ? WHERE invitee_id = ?",
+        Stage::FirstOrder if row.first_order().on_reward() == FirstOrderStep::Grant => {
+            let points = award_stage(repo, rules, inviter, invitee, stage, now)?;
+            repo.run(
+                "UPDATE invitees SET first_order_state = 'granted', first_order_points = ? WHERE invitee_id = ?",
                 vec![points.into(), invitee.into()],
             )?;
         }
@@ -733,18 +740,22 @@ pub fn clawback_inviter(
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let row = bound_invitee(repo, invitee)?;
-    if stage != Stage::FirstOrder || row.first_order_state.as_deref() == Some("clawed_back") {
+    if stage != Stage::FirstOrder {
         return Ok(());
     }
+    let points = match row.first_order().on_clawback() {
+        FirstOrderStep::TakeBack { points } => points,
+        FirstOrderStep::Cancel => 0,
+        FirstOrderStep::Grant | FirstOrderStep::Nothing => return Ok(()),
+    };
     repo.run(
         "UPDATE invitees SET first_order_state = 'clawed_back' WHERE invitee_id = ?",
         vec![invitee.into()],
     )?;
-    if row.first_order_state.is_none() {
+    if row.first_order() == FirstOrderReward::Open {
         return Ok(()); // never granted, and now never will be
     }
     let source_id = referral::reward_source_id(invitee, stage);
-    let points = row.first_order_points;
     if points > 0 {
         repo.debit(
             EntryKind::Clawback,
@@ -754,21 +765,13 @@ pub fn clawback_inviter(
             now,
         )?;
     }
+    let data = RewardedData::new(inviter, invitee, stage, points, None, true);
     emit(
         repo,
         format!("ref-{source_id}-clawback"),
         "referral.rewarded",
         now,
-        json!({
-            "member_id": inviter,
-            "role": "inviter",
-            "inviter_id": inviter,
-            "invitee_id": invitee,
-            "stage": stage,
-            "points": -points,
-            "coupon_id": null,
-            "clawback": true,
-        }),
+        serde_json::to_value(data).map_err(|_| ApiError::Internal)?,
     )?;
     tally(
         repo,

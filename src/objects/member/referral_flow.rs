@@ -8,7 +8,7 @@ use super::protocol::{InviteReply, MemberCommand, MemberContext};
 use super::referral;
 use super::repo::Repo;
 use super::MemberObject;
-use crate::config::{Config, REFERRAL_LINKS_KV};
+use crate::config::REFERRAL_LINKS_KV;
 use crate::domain::ids::MemberId;
 use crate::domain::referral as rules;
 use crate::domain::time::Instant;
@@ -26,13 +26,6 @@ const CODE_ATTEMPTS: u32 = 8;
 pub const RETRY_MS: i64 = 30_000;
 
 impl MemberObject {
-    fn config(&self) -> Result<Rc<Config>, ApiError> {
-        Config::get(&self.env).map_err(|err| {
-            worker::console_error!("configuration: {err}");
-            ApiError::Internal
-        })
-    }
-
     /// The member's share code: the stored one, or the first candidate the registry gives
     /// this member, published to KV before it is stored (so a stored code always resolves).
     pub(super) async fn share_code(

@@ -259,7 +259,7 @@ pub fn reserve(
             reason: reason.into(),
         }
     })?;
-    let today = rules.zone.date_of(now).format("%Y-%m-%d").to_string();
+    let today = rules.zone.day_key(now);
     let counts: Vec<Counts> = repo
         .sql
         .exec(
