@@ -124,7 +124,7 @@ fn status_follows_the_window_and_the_operator() {
 fn audience_and_limits() {
     let now = parse_instant("2026-06-10T00:00:00Z").unwrap();
     let member = MemberFacts {
-        registered_at: parse_instant("2026-06-01T00:00:00Z").unwrap(),
+        registered_at: Some(parse_instant("2026-06-01T00:00:00Z").unwrap()),
         has_paid_order: true,
         tier: Tier::Silver,
     };
@@ -144,6 +144,24 @@ fn audience_and_limits() {
             now
         ),
         Err("not_a_new_member")
+    );
+    let unknown_age = MemberFacts {
+        registered_at: None,
+        ..member
+    };
+    assert_eq!(
+        eligibility(
+            &audience(json!({"new_members_within_days": 3650})),
+            &unknown_age,
+            now
+        ),
+        Err("not_a_new_member"),
+        "a member whose registration nobody reported is not new"
+    );
+    assert_eq!(
+        eligibility(&audience(json!({"tiers": ["silver"]})), &unknown_age, now),
+        Ok(()),
+        "only the new-member rule needs the registration"
     );
     assert_eq!(
         eligibility(&audience(json!({"first_order_only": true})), &member, now),

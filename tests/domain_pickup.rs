@@ -324,3 +324,22 @@ fn the_counter_gate_holds_staff_and_store_apart() {
     let fifty: Vec<i64> = (0..50).map(|i| now - 1_000 * i).collect();
     assert!(counter_gate(&rules, &[], &fifty, now).is_err(), "the store");
 }
+
+/// The recipe in the README ("Pickup ... Exactly"), computed independently in Python
+/// (hmac/hashlib), so a client or a scanner written from the README gets the same codes.
+#[test]
+fn the_documented_recipe_gives_these_codes() {
+    let server_secret = b"e2e-pickup-secret-0123456789abcdef";
+    let step = 59_000_000;
+    let secret = order_totp_secret(server_secret, "ord_readme");
+    assert_eq!(short_code(&secret, step), "050626");
+    let binding = Binding {
+        order_id: "ord_readme",
+        member_id: "m-alice",
+        store_id: "store-7",
+    };
+    assert_eq!(
+        qr_text(server_secret, &binding, step),
+        "PE1.ord_readme.59000000.9aT-i6wTeDJ_Yuwe8f4c7Q"
+    );
+}

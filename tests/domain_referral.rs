@@ -348,3 +348,26 @@ fn rewarded_events_name_the_recipient_and_negate_clawbacks() {
         ("inviter", -50, true)
     );
 }
+
+#[test]
+fn tap_limit_keys_are_keyed_per_link_client_and_secret() {
+    use pharmedge::domain::referral::tap_limit_key;
+    let key = tap_limit_key(b"secret-a", "K3QZ7D2M", "203.0.113.9", "phone");
+    assert_eq!(key.len(), 32);
+    assert!(
+        !key.contains("203.0.113.9"),
+        "the IP is never handed to the limiter"
+    );
+    assert_eq!(
+        key,
+        tap_limit_key(b"secret-a", "K3QZ7D2M", "203.0.113.9", "phone")
+    );
+    for other in [
+        tap_limit_key(b"secret-b", "K3QZ7D2M", "203.0.113.9", "phone"),
+        tap_limit_key(b"secret-a", "K3QZ7D2N", "203.0.113.9", "phone"),
+        tap_limit_key(b"secret-a", "K3QZ7D2M", "203.0.113.8", "phone"),
+        tap_limit_key(b"secret-a", "K3QZ7D2M", "203.0.113.9", "tablet"),
+    ] {
+        assert_ne!(key, other);
+    }
+}

@@ -11,9 +11,15 @@ export function wranglerConfig() {
   return parseToml(readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
 }
 
-/** vars: extra/overriding string bindings (secrets included). */
-export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false }) {
+/**
+ * vars: extra/overriding string bindings (secrets included). ratelimits: overrides of the
+ * `[[ratelimits]]` limits by binding name (e.g. a benchmark that replays one member).
+ */
+export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false, ratelimits = {} }) {
   const config = wranglerConfig();
+  const limits = Object.fromEntries(
+    (config.ratelimits ?? []).map((r) => [r.name, { simple: { ...r.simple, ...(ratelimits[r.name] ?? {}) } }]),
+  );
   const durableObjects = Object.fromEntries(
     config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }]),
   );
@@ -29,6 +35,7 @@ export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings =
     bindings: { ...config.vars, ...vars },
     durableObjects,
     kvNamespaces: (config.kv_namespaces ?? []).map((kv) => kv.binding),
+    ratelimits: limits,
     durableObjectsPersist: persistDir,
     kvPersist: persistDir ? join(persistDir, "kv") : false,
     cf: false,

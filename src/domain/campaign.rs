@@ -79,7 +79,8 @@ pub struct CampaignConfig {
     #[serde(default)]
     pub audience: Audience,
     pub rules_text: String,
-    /// Stock shards (each a Durable Object); derived from the stock when absent.
+    /// Stock shards (each a Durable Object). Derived from the stock when the operator leaves
+    /// it out, and frozen at creation (`frozen`): a top-up never re-splits the stock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shards: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,7 +198,15 @@ impl CampaignConfig {
         Ok(())
     }
 
-    /// How many stock shards: as configured, else one per `UNITS_PER_SHARD` units.
+    /// The configuration as stored at creation: the shard count is fixed from then on, since
+    /// units already placed in shards cannot be re-split.
+    pub fn frozen(mut self) -> Self {
+        self.shards = Some(self.shard_count());
+        self
+    }
+
+    /// How many stock shards: as configured (frozen at creation), else one per
+    /// `UNITS_PER_SHARD` units.
     pub fn shard_count(&self) -> u32 {
         self.shards.unwrap_or_else(|| {
             let needed = (self.stock + UNITS_PER_SHARD - 1) / UNITS_PER_SHARD;
@@ -222,6 +231,23 @@ pub enum SetStatus {
     Active,
     Paused,
     Ended,
+}
+
+impl SetStatus {
+    /// The stored and published name (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetStatus::Active => "active",
+            SetStatus::Paused => "paused",
+            SetStatus::Ended => "ended",
+        }
+    }
+
+    pub fn from_stored(raw: &str) -> Option<Self> {
+        [SetStatus::Active, SetStatus::Paused, SetStatus::Ended]
+            .into_iter()
+            .find(|status| status.as_str() == raw)
+    }
 }
 
 /// The status a member sees: the operator's status within the window.
@@ -289,7 +315,8 @@ pub fn take_one(status: Status, remaining: i64) -> Result<(), StockRefusal> {
 /// What the member's object knows about the member, for audience rules.
 #[derive(Debug, Clone, Copy)]
 pub struct MemberFacts {
-    pub registered_at: DateTime<Utc>,
+    /// From the token's `reg` or the core's `member.registered`; `None` when neither said.
+    pub registered_at: Option<DateTime<Utc>>,
     pub has_paid_order: bool,
     pub tier: Tier,
 }
@@ -300,7 +327,11 @@ pub fn eligibility(
     now: DateTime<Utc>,
 ) -> Result<(), &'static str> {
     if let Some(days) = audience.new_members_within_days {
-        if now - member.registered_at > Duration::days(days) {
+        // A member whose registration nobody reported is not new (API.md).
+        let is_new = member
+            .registered_at
+            .is_some_and(|registered| now - registered <= Duration::days(days));
+        if !is_new {
             return Err("not_a_new_member");
         }
     }

@@ -2,6 +2,7 @@
 //! Everything here takes plain values and returns plain values, and is tested natively.
 
 pub mod campaign;
+pub mod campaign_patch;
 pub mod checkin;
 pub mod coupon;
 pub mod delivery;

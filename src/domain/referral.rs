@@ -72,6 +72,13 @@ pub fn visitor_hash(secret: &[u8], day: &str, ip: &str, user_agent: &str) -> Str
     super::ids::hex(&keyed_digest(secret, "referral.visitor.v1", &[day, ip, user_agent])[..16])
 }
 
+/// The rate-limit key of one client tapping one share link: IP and user agent under a key,
+/// so the limiter never sees them. Not the IP alone: behind a carrier's NAT a whole group
+/// chat can share one address.
+pub fn tap_limit_key(secret: &[u8], code: &str, ip: &str, user_agent: &str) -> String {
+    super::ids::hex(&keyed_digest(secret, "referral.tap.v1", &[code, ip, user_agent])[..16])
+}
+
 /// A device id as kept for the "device seen before" rule.
 pub fn device_hash(secret: &[u8], device_id: &str) -> String {
     super::ids::hex(&keyed_digest(secret, "referral.device.v1", &[device_id])[..16])

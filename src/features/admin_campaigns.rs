@@ -4,12 +4,13 @@ use super::campaigns::poster_url;
 use super::Ctx;
 use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT};
 use crate::domain::campaign::{CampaignConfig, ConfigRefusal};
+use crate::domain::campaign_patch::etag;
 use crate::domain::ids::{CampaignId, StoreId};
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
 use crate::http::jwt::{Role, StaffClaims};
-use crate::http::request::{body_hash, idempotency_key, json_body, path_id};
+use crate::http::request::{body_hash, header, idempotency_key, json_body, path_id};
 use crate::http::response::json;
 use crate::objects::campaign::client;
 use crate::objects::campaign::directory::DirectoryCommand;
@@ -57,7 +58,17 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
     };
     let campaign: AdminCampaign = client::call(&ctx.env, &id, &command).await?;
-    json(201, &campaign)
+    with_etag(201, &campaign)
+}
+
+/// The campaign view with its `ETag`, for a later `If-Match`.
+fn with_etag(status: u16, campaign: &AdminCampaign) -> Result<Response, ApiError> {
+    let response = json(status, campaign)?;
+    response
+        .headers()
+        .set("ETag", &etag(campaign.revision))
+        .map_err(|_| ApiError::Internal)?;
+    Ok(response)
 }
 
 pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
@@ -71,20 +82,33 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
         },
     )
     .await?;
-    json(200, &campaign)
+    with_etag(200, &campaign)
 }
 
+/// (idem) A repeat with the same key gets the first answer; `If-Match` makes two operators'
+/// edits safe; a top-up with neither is refused, since a blind retry would add twice.
 pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     let staff = operator(&ctx)?;
     let id = campaign_id(&ctx)?;
-    let (patch, _): (CampaignPatch, _) = json_body(&mut ctx.req).await?;
+    let key = idempotency_key(&ctx.req)?;
+    let if_match = header(&ctx.req, "If-Match");
+    let (patch, raw): (CampaignPatch, _) = json_body(&mut ctx.req).await?;
+    if patch.needs_precondition() && key.is_none() && if_match.is_none() {
+        return Err(ApiError::PreconditionRequired {
+            detail: "add_stock needs an Idempotency-Key or If-Match, so a retry cannot add twice"
+                .into(),
+        });
+    }
     let command = CampaignCommand::Patch {
         patch,
         actor: staff.sub.to_string(),
         now: Instant(ctx.now),
+        idempotency_key: key,
+        body_hash: body_hash(&format!("campaign-patch:{id}"), &raw),
+        if_match,
     };
     let campaign: AdminCampaign = client::call(&ctx.env, &id, &command).await?;
-    json(200, &campaign)
+    with_etag(200, &campaign)
 }
 
 pub async fn poster(ctx: Ctx) -> Result<Response, ApiError> {

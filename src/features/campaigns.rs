@@ -84,7 +84,7 @@ fn count_rejection(ctx: &Ctx, id: &CampaignId, error: &ApiError) {
 }
 
 pub async fn claim(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let claims = super::writing_member(&ctx).await?;
     let id = campaign_id(&ctx)?;
     let key = idempotency_key(&ctx.req)?;
     let raw = body_bytes(&mut ctx.req).await?;

@@ -27,7 +27,7 @@ pub fn member_context(claims: MemberClaims) -> MemberContext {
 struct CheckinBody {}
 
 pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let claims = super::writing_member(&ctx).await?;
     let _: Option<CheckinBody> = optional_json_body(&mut ctx.req).await?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
@@ -63,7 +63,7 @@ struct MakeupBody {
 }
 
 pub async fn makeup(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let claims = super::writing_member(&ctx).await?;
     let (body, _): (MakeupBody, _) = json_body(&mut ctx.req).await?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();

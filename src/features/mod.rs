@@ -15,6 +15,9 @@ pub mod points;
 pub mod referrals;
 
 use crate::config::Config;
+use crate::http::error::ApiError;
+use crate::http::jwt::MemberClaims;
+use crate::http::rate_limit::{self, Limit};
 use crate::http::router::Params;
 use chrono::{DateTime, Utc};
 use std::rc::Rc;
@@ -30,4 +33,11 @@ pub struct Ctx {
     pub worker_ctx: worker::Context,
     /// The business clock (wall time unless the test clock is enabled).
     pub now: DateTime<Utc>,
+}
+
+/// The member behind a write, held to the per-member write limit (429 beyond it).
+pub async fn writing_member(ctx: &Ctx) -> Result<MemberClaims, ApiError> {
+    let claims = crate::http::auth::member(&ctx.req, &ctx.config)?;
+    rate_limit::check(&ctx.env, Limit::MemberWrites, claims.sub.to_string()).await?;
+    Ok(claims)
 }

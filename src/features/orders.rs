@@ -43,7 +43,7 @@ fn order_id_for(member_id: &str, key: Option<&str>) -> Result<OrderId, ApiError>
 }
 
 pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let claims = super::writing_member(&ctx).await?;
     let key = idempotency_key(&ctx.req)?;
     let (body, raw): (PlaceOrderBody, Vec<u8>) = json_body(&mut ctx.req).await?;
     if body.coupon_id.as_deref().is_some_and(|id| !is_valid_id(id)) {

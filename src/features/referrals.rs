@@ -6,11 +6,12 @@ use super::checkins::member_context;
 use super::Ctx;
 use crate::config::REFERRAL_LINKS_KV;
 use crate::domain::ids::MemberId;
-use crate::domain::referral::{normalize_code, visitor_hash};
+use crate::domain::referral::{normalize_code, tap_limit_key, visitor_hash};
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
 use crate::http::jwt::Role;
+use crate::http::rate_limit::{self, Limit};
 use crate::http::request::{header, optional_json_body};
 use crate::http::response::{json, redirect, with_type};
 use crate::objects::member::client;
@@ -74,7 +75,7 @@ fn link_url(ctx: &Ctx, code: &str) -> String {
 }
 
 pub async fn link(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let claims = super::writing_member(&ctx).await?;
     let _: Option<LinkBody> = optional_json_body(&mut ctx.req).await?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
@@ -110,6 +111,15 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
     let Some(code) = normalize_code(raw) else {
         return Ok(unknown_link_page(&ctx.config.referral_landing_url));
     };
+    let ip = header(&ctx.req, "CF-Connecting-IP").unwrap_or_default();
+    let user_agent = header(&ctx.req, "User-Agent").unwrap_or_default();
+    let secret = ctx.config.referral_secret.as_bytes();
+    rate_limit::check(
+        &ctx.env,
+        Limit::LinkTaps,
+        tap_limit_key(secret, &code, &ip, &user_agent),
+    )
+    .await?;
     let Some(owner) = code_owner(&ctx.env, &code).await? else {
         return Ok(unknown_link_page(&ctx.config.referral_landing_url));
     };
@@ -118,8 +128,8 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
     let visitor = visitor_hash(
         ctx.config.referral_secret.as_bytes(),
         &day,
-        &header(&ctx.req, "CF-Connecting-IP").unwrap_or_default(),
-        &header(&ctx.req, "User-Agent").unwrap_or_default(),
+        &ip,
+        &user_agent,
     );
     let command = MemberCommand::Click {
         member_id: owner.clone(),

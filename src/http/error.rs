@@ -64,6 +64,14 @@ pub enum ApiError {
     InvalidTransition {
         detail: String,
     },
+    /// If-Match names another revision: someone changed it first.
+    PreconditionFailed {
+        current_etag: String,
+    },
+    /// A change that a blind retry would apply twice, sent without Idempotency-Key or If-Match.
+    PreconditionRequired {
+        detail: String,
+    },
     CampaignNotStarted,
     CampaignEnded,
     CampaignPaused,
@@ -146,6 +154,8 @@ impl ApiError {
             | ApiError::AlreadyPickedUp { .. }
             | ApiError::NotReady { .. } => 409,
             ApiError::CodeExpired | ApiError::PickupExpired => 410,
+            ApiError::PreconditionFailed { .. } => 412,
+            ApiError::PreconditionRequired { .. } => 428,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::IdempotencyKeyReused
@@ -199,6 +209,8 @@ impl ApiError {
             ApiError::InvalidCampaign { .. } => "The campaign configuration is invalid",
             ApiError::NonCompliantReward { .. } => "The reward is not compliant",
             ApiError::InvalidTransition { .. } => "That status change is not allowed",
+            ApiError::PreconditionFailed { .. } => "The campaign changed since you read it",
+            ApiError::PreconditionRequired { .. } => "Send an Idempotency-Key or If-Match",
             ApiError::CampaignNotStarted => "The campaign has not started",
             ApiError::CampaignEnded => "The campaign has ended",
             ApiError::CampaignPaused => "The campaign is paused",
@@ -234,6 +246,7 @@ impl ApiError {
             | ApiError::InvalidCampaign { detail }
             | ApiError::NonCompliantReward { detail }
             | ApiError::InvalidTransition { detail }
+            | ApiError::PreconditionRequired { detail }
             | ApiError::RestrictedDrug { detail }
             | ApiError::CouponUnavailable { detail }
             | ApiError::CouponNotApplicable { detail } => detail.clone(),
@@ -253,6 +266,9 @@ impl ApiError {
             ApiError::MakeupLimit { limit } => format!("at most {limit} per month"),
             ApiError::RequestInProgress => "retry in a moment for the first answer".into(),
             ApiError::CampaignNotFound => "no campaign with this id".into(),
+            ApiError::PreconditionFailed { current_etag } => {
+                format!("If-Match does not match the current ETag {current_etag}: read it again")
+            }
             ApiError::CampaignExists => "campaign ids are unique".into(),
             ApiError::CampaignNotStarted => "claims open at starts_at".into(),
             ApiError::CampaignEnded => "claims closed at ends_at".into(),
@@ -327,6 +343,17 @@ impl From<crate::domain::campaign::StockRefusal> for ApiError {
             StockRefusal::CampaignEnded => ApiError::CampaignEnded,
             StockRefusal::CampaignPaused => ApiError::CampaignPaused,
             StockRefusal::SoldOut => ApiError::SoldOut,
+        }
+    }
+}
+
+impl From<crate::domain::campaign_patch::PatchRefusal> for ApiError {
+    fn from(refusal: crate::domain::campaign_patch::PatchRefusal) -> Self {
+        use crate::domain::campaign_patch::PatchRefusal;
+        match refusal {
+            PatchRefusal::Empty => ApiError::invalid("body: give status, ends_at or add_stock"),
+            PatchRefusal::Transition(detail) => ApiError::InvalidTransition { detail },
+            PatchRefusal::Invalid(detail) => ApiError::InvalidCampaign { detail },
         }
     }
 }

@@ -9,6 +9,8 @@ pub mod signature;
 #[cfg(target_arch = "wasm32")]
 pub mod auth;
 #[cfg(target_arch = "wasm32")]
+pub mod rate_limit;
+#[cfg(target_arch = "wasm32")]
 pub mod request;
 #[cfg(target_arch = "wasm32")]
 pub mod response;

@@ -11,12 +11,53 @@ use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS dead_letters (
-    id TEXT PRIMARY KEY,
-    letter TEXT NOT NULL,
-    dead_ms INTEGER NOT NULL,
-    replaying INTEGER NOT NULL DEFAULT 0
-)"];
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS dead_letters (
+        id TEXT PRIMARY KEY,
+        letter TEXT NOT NULL,
+        dead_ms INTEGER NOT NULL,
+        replaying INTEGER NOT NULL DEFAULT 0
+    )",
+    // The audit of replays (who, when, what), and the Idempotency-Key each was asked with.
+    "CREATE TABLE IF NOT EXISTS replays (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        idem_key TEXT UNIQUE,
+        letter_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        delivery_key TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        at_ms INTEGER NOT NULL
+    )",
+];
+
+/// One replay in the audit trail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplayRecord {
+    pub id: String,
+    pub kind: String,
+    pub actor: String,
+    pub at: Instant,
+    /// The delivery's Idempotency-Key (what the core dedupes on).
+    pub key: String,
+}
+
+/// Who asks for a replay, and with which Idempotency-Key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplayRequest {
+    pub id: String,
+    pub actor: String,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+enum Begun {
+    /// This key already replayed this letter: answer as the first time.
+    Repeat,
+    Start {
+        letter: DeadLetter,
+    },
+}
 
 /// One dead delivery, as the operator sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,12 +89,22 @@ pub enum DeadLetterCommand {
     List {
         limit: i64,
     },
-    /// Marks a letter as being replayed and returns it.
-    BeginReplay {
-        id: String,
+    /// The latest replays, newest first.
+    Replays {
+        limit: i64,
     },
-    /// Forgets a replayed letter, unless it died again meanwhile.
+    /// A repeat of a key that replayed, or marks the letter as being replayed and returns it.
+    BeginReplay {
+        request: ReplayRequest,
+    },
+    /// Forgets a replayed letter (unless it died again meanwhile) and audits the replay.
     EndReplay {
+        request: ReplayRequest,
+        letter: Box<DeadLetter>,
+        now_ms: i64,
+    },
+    /// The origin could not be reached: the letter is listed again.
+    AbortReplay {
         id: String,
     },
 }
@@ -98,26 +149,99 @@ fn run(sql: &SqlStorage, command: DeadLetterCommand) -> Result<serde_json::Value
             )?;
             serde_json::to_value(listed).map_err(|_| ApiError::Internal)
         }
-        DeadLetterCommand::BeginReplay { id } => {
+        DeadLetterCommand::Replays { limit } => {
+            #[derive(Deserialize)]
+            struct Row {
+                letter_id: String,
+                kind: String,
+                actor: String,
+                at_ms: i64,
+                delivery_key: String,
+            }
+            let rows: Vec<Row> = sql
+                .exec(
+                    "SELECT letter_id, kind, actor, at_ms, delivery_key FROM replays ORDER BY seq DESC LIMIT ?",
+                    vec![limit.into()],
+                )
+                .and_then(|cursor| cursor.to_array())
+                .map_err(internal("replays"))?;
+            let records: Vec<ReplayRecord> = rows
+                .into_iter()
+                .map(|row| ReplayRecord {
+                    id: row.letter_id,
+                    kind: row.kind,
+                    actor: row.actor,
+                    at: Instant::from_millis(row.at_ms),
+                    key: row.delivery_key,
+                })
+                .collect();
+            serde_json::to_value(records).map_err(|_| ApiError::Internal)
+        }
+        DeadLetterCommand::BeginReplay { request } => {
+            if let Some(key) = &request.idempotency_key {
+                #[derive(Deserialize)]
+                struct KeyRow {
+                    letter_id: String,
+                }
+                let rows: Vec<KeyRow> = sql
+                    .exec(
+                        "SELECT letter_id FROM replays WHERE idem_key = ?",
+                        vec![key.as_str().into()],
+                    )
+                    .and_then(|cursor| cursor.to_array())
+                    .map_err(internal("replay keys"))?;
+                if let Some(row) = rows.into_iter().next() {
+                    return if row.letter_id == request.id {
+                        serde_json::to_value(Begun::Repeat).map_err(|_| ApiError::Internal)
+                    } else {
+                        Err(ApiError::IdempotencyKeyReused)
+                    };
+                }
+            }
             let found = letters(
                 sql,
                 "SELECT letter FROM dead_letters WHERE id = ?",
-                vec![id.as_str().into()],
+                vec![request.id.as_str().into()],
             )?;
             let letter = found.into_iter().next().ok_or(ApiError::NotFound)?;
             sql.exec(
                 "UPDATE dead_letters SET replaying = 1 WHERE id = ?",
-                vec![id.into()],
+                vec![request.id.into()],
             )
             .map_err(internal("dead letter replay"))?;
-            serde_json::to_value(letter).map_err(|_| ApiError::Internal)
+            serde_json::to_value(Begun::Start { letter }).map_err(|_| ApiError::Internal)
         }
-        DeadLetterCommand::EndReplay { id } => {
+        DeadLetterCommand::EndReplay {
+            request,
+            letter,
+            now_ms,
+        } => {
             sql.exec(
                 "DELETE FROM dead_letters WHERE id = ? AND replaying = 1",
-                vec![id.into()],
+                vec![request.id.as_str().into()],
             )
             .map_err(internal("dead letter forget"))?;
+            // A concurrent repeat of the same key is audited once.
+            sql.exec(
+                "INSERT OR IGNORE INTO replays (idem_key, letter_id, kind, delivery_key, actor, at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+                vec![
+                    request.idempotency_key.into(),
+                    request.id.into(),
+                    letter.kind.into(),
+                    letter.key.into(),
+                    request.actor.into(),
+                    now_ms.into(),
+                ],
+            )
+            .map_err(internal("replay audit"))?;
+            Ok(serde_json::Value::Null)
+        }
+        DeadLetterCommand::AbortReplay { id } => {
+            sql.exec(
+                "UPDATE dead_letters SET replaying = 0 WHERE id = ?",
+                vec![id.into()],
+            )
+            .map_err(internal("dead letter abort"))?;
             Ok(serde_json::Value::Null)
         }
     }
@@ -142,11 +266,40 @@ pub async fn list(env: &Env, limit: i64) -> Result<Vec<DeadLetter>, ApiError> {
     call(env, &DeadLetterCommand::List { limit }).await
 }
 
-/// Sends the delivery back to its outbox for a fresh round of attempts. `NotFound` when
-/// the registry has no such letter.
-pub async fn replay(env: &Env, id: &str) -> Result<(), ApiError> {
-    let letter: DeadLetter =
-        call(env, &DeadLetterCommand::BeginReplay { id: id.to_owned() }).await?;
+pub async fn replays(env: &Env, limit: i64) -> Result<Vec<ReplayRecord>, ApiError> {
+    call(env, &DeadLetterCommand::Replays { limit }).await
+}
+
+/// Sends the delivery back to its outbox for a fresh round of attempts, once per
+/// Idempotency-Key. `NotFound` when the registry has no such letter.
+pub async fn replay(env: &Env, request: ReplayRequest) -> Result<(), ApiError> {
+    let begun: Begun = call(
+        env,
+        &DeadLetterCommand::BeginReplay {
+            request: request.clone(),
+        },
+    )
+    .await?;
+    let Begun::Start { letter } = begun else {
+        return Ok(());
+    };
+    if let Err(error) = send_back(env, &letter).await {
+        let abort = DeadLetterCommand::AbortReplay {
+            id: request.id.clone(),
+        };
+        let _: Result<serde_json::Value, ApiError> = call(env, &abort).await;
+        return Err(error);
+    }
+    let now_ms = crate::http::request::wall_now().timestamp_millis();
+    let end = DeadLetterCommand::EndReplay {
+        request,
+        letter: Box::new(letter),
+        now_ms,
+    };
+    call::<serde_json::Value>(env, &end).await.map(|_| ())
+}
+
+async fn send_back(env: &Env, letter: &DeadLetter) -> Result<(), ApiError> {
     let unavailable = |err: worker::Error| {
         worker::console_error!("dead letter origin unavailable: {err}");
         ApiError::Unavailable
@@ -158,12 +311,13 @@ pub async fn replay(env: &Env, id: &str) -> Result<(), ApiError> {
         .id_from_string(&letter.origin_id)
         .and_then(|object_id| object_id.get_stub())
         .map_err(unavailable)?;
-    let reply: ReplayReply =
-        rpc::call_path(&stub, REPLAY_PATH, &ReplayCommand { key: letter.key }).await?;
+    let command = ReplayCommand {
+        key: letter.key.clone(),
+    };
+    let reply: ReplayReply = rpc::call_path(&stub, REPLAY_PATH, &command).await?;
     if !reply.replayed {
-        worker::console_warn!("dead letter {id} was no longer dead at its origin");
+        worker::console_warn!("dead letter {} was no longer dead at its origin", letter.id);
     }
-    call::<serde_json::Value>(env, &DeadLetterCommand::EndReplay { id: id.to_owned() }).await?;
     Ok(())
 }
 

@@ -29,7 +29,7 @@ const create = (config, key) =>
 const claim = (id, member, { key, body, now = NOW } = {}) =>
   world.api("POST", `/v1/campaigns/${id}/claims`, { token: memberToken(member), body, headers: key ? { "idempotency-key": key } : {}, now });
 const admin = async (id) => (await world.api("GET", `/v1/admin/campaigns/${id}`, { token: marketing, now: NOW })).json;
-const patch = (id, body, now = NOW) => world.api("PATCH", `/v1/admin/campaigns/${id}`, { token: marketing, body, now });
+const patch = (id, body, now = NOW, headers = {}) => world.api("PATCH", `/v1/admin/campaigns/${id}`, { token: marketing, body, now, headers });
 
 test("marketing creates campaigns idempotently; configs are validated", async () => {
   const config = campaign("cmp-create");
@@ -149,7 +149,7 @@ test("window and status: not started, paused on the next claim, resumed, ended, 
   const late = await claim("window-1", "win-a", { now: "2026-06-03T14:00:00Z" });
   assert.deepEqual([late.status, late.json.code], [409, "campaign_ended"]);
   // extend the window, add stock
-  const extended = await patch("window-1", { ends_at: "2026-06-03T15:00:00Z", add_stock: 5 });
+  const extended = await patch("window-1", { ends_at: "2026-06-03T15:00:00Z", add_stock: 5 }, NOW, { "idempotency-key": "extend-window-1" });
   assert.deepEqual([extended.json.stock, extended.json.stats.remaining], [55, 53]);
   assert.equal((await claim("window-1", "win-a", { now: "2026-06-03T14:30:00Z" })).status, 201);
   assert.equal((await patch("window-1", { status: "ended" })).status, 200);

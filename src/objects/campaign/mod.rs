@@ -4,58 +4,23 @@
 
 pub mod client;
 pub mod directory;
+mod head;
 pub mod protocol;
 pub mod stock;
 
 use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT, STOCK_OBJECT};
-use crate::domain::campaign::{self, CampaignConfig, SetStatus, MAX_STOCK};
+use crate::domain::campaign::{self, SetStatus};
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::rpc::{self, call_object};
 use crate::objects::sql::{atomically, create_schema, internal};
 use directory::DirectoryCommand;
+use head::{Head, PatchInput, Patched};
 use protocol::*;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
-
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS campaign (
-        k INTEGER PRIMARY KEY CHECK (k = 1),
-        config TEXT NOT NULL,
-        set_status TEXT NOT NULL,
-        create_key TEXT,
-        body_hash TEXT NOT NULL,
-        shards_synced INTEGER NOT NULL DEFAULT 0
-    )",
-    "CREATE TABLE IF NOT EXISTS audit (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at_ms INTEGER NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        before TEXT,
-        after TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)",
-];
-
-#[derive(Deserialize)]
-struct HeadRow {
-    config: String,
-    set_status: String,
-    create_key: Option<String>,
-    body_hash: String,
-    shards_synced: i64,
-}
-
-struct Head {
-    config: CampaignConfig,
-    set_status: SetStatus,
-    create_key: Option<String>,
-    body_hash: String,
-    shards_synced: bool,
-}
 
 #[derive(Deserialize)]
 struct AuditRow {
@@ -72,137 +37,6 @@ struct Count {
     n: i64,
 }
 
-fn status_str(status: SetStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn load(sql: &SqlStorage) -> Result<Option<Head>, ApiError> {
-    let rows: Vec<HeadRow> = sql
-        .exec("SELECT config, set_status, create_key, body_hash, shards_synced FROM campaign WHERE k = 1", None)
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("campaign"))?;
-    let Some(row) = rows.into_iter().next() else {
-        return Ok(None);
-    };
-    Ok(Some(Head {
-        config: serde_json::from_str(&row.config).map_err(|_| ApiError::Internal)?,
-        set_status: serde_json::from_value(json!(row.set_status))
-            .map_err(|_| ApiError::Internal)?,
-        create_key: row.create_key,
-        body_hash: row.body_hash,
-        shards_synced: row.shards_synced != 0,
-    }))
-}
-
-fn audit(
-    sql: &SqlStorage,
-    actor: &str,
-    action: &str,
-    before: Option<Value>,
-    after: Value,
-    now_ms: i64,
-) -> Result<(), ApiError> {
-    sql.exec(
-        "INSERT INTO audit (at_ms, actor, action, before, after) VALUES (?, ?, ?, ?, ?)",
-        vec![
-            now_ms.into(),
-            actor.into(),
-            action.into(),
-            before.map(|v| v.to_string()).into(),
-            after.to_string().into(),
-        ],
-    )
-    .map_err(internal("audit"))?;
-    Ok(())
-}
-
-fn mutable_view(head: &Head) -> Value {
-    json!({ "status": head.set_status, "ends_at": head.config.ends_at, "stock": head.config.stock })
-}
-
-enum Created {
-    New,
-    Replay,
-}
-
-fn create(
-    sql: &SqlStorage,
-    config: CampaignConfig,
-    actor: &str,
-    key: Option<String>,
-    body_hash: &str,
-    now_ms: i64,
-) -> Result<Created, ApiError> {
-    if let Some(head) = load(sql)? {
-        return match (&head.create_key, &key) {
-            (Some(stored), Some(given)) if stored == given && head.body_hash == body_hash => {
-                Ok(Created::Replay)
-            }
-            (Some(stored), Some(given)) if stored == given => Err(ApiError::IdempotencyKeyReused),
-            _ => Err(ApiError::CampaignExists),
-        };
-    }
-    let config_json = serde_json::to_value(&config).map_err(|_| ApiError::Internal)?;
-    sql.exec(
-        "INSERT INTO campaign (k, config, set_status, create_key, body_hash) VALUES (1, ?, 'active', ?, ?)",
-        vec![config_json.to_string().into(), key.into(), body_hash.into()],
-    )
-    .map_err(internal("campaign create"))?;
-    audit(sql, actor, "create", None, config_json, now_ms)?;
-    Ok(Created::New)
-}
-
-fn patch(sql: &SqlStorage, patch: CampaignPatch, actor: &str, now_ms: i64) -> Result<(), ApiError> {
-    let mut head = load(sql)?.ok_or(ApiError::CampaignNotFound)?;
-    if patch.status.is_none() && patch.ends_at.is_none() && patch.add_stock.is_none() {
-        return Err(ApiError::invalid("body: give status, ends_at or add_stock"));
-    }
-    let before = mutable_view(&head);
-    if let Some(status) = patch.status {
-        if !campaign::transition_allowed(head.set_status, status) {
-            return Err(ApiError::InvalidTransition {
-                detail: format!(
-                    "{} -> {}: an ended campaign stays ended",
-                    status_str(head.set_status),
-                    status_str(status)
-                ),
-            });
-        }
-        head.set_status = status;
-    }
-    if let Some(ends_at) = patch.ends_at {
-        if ends_at.0 <= head.config.starts_at.0 {
-            return Err(ApiError::InvalidCampaign {
-                detail: "ends_at: must be after starts_at".into(),
-            });
-        }
-        head.config.ends_at = ends_at;
-    }
-    if let Some(add) = patch.add_stock {
-        if add < 1 || head.config.stock + add > MAX_STOCK {
-            return Err(ApiError::InvalidCampaign {
-                detail: format!("add_stock: at least 1, total at most {MAX_STOCK}"),
-            });
-        }
-        head.config.stock += add;
-    }
-    let after = mutable_view(&head);
-    sql.exec(
-        "UPDATE campaign SET config = ?, set_status = ?, shards_synced = 0 WHERE k = 1",
-        vec![
-            serde_json::to_string(&head.config)
-                .map_err(|_| ApiError::Internal)?
-                .into(),
-            status_str(head.set_status).into(),
-        ],
-    )
-    .map_err(internal("campaign patch"))?;
-    audit(sql, actor, "update", Some(before), after, now_ms)
-}
-
 #[durable_object]
 pub struct CampaignObject {
     state: State,
@@ -215,25 +49,28 @@ impl CampaignObject {
     }
 
     fn head(&self) -> Result<Head, ApiError> {
-        load(&self.sql())?.ok_or(ApiError::CampaignNotFound)
+        head::load(&self.sql())?.ok_or(ApiError::CampaignNotFound)
     }
 
     /// Pushes status, window and each shard's share of the stock to the shards (idempotent),
     /// then re-indexes the campaign in the directory.
+    /// With the shard count frozen, each shard's share only grows with the stock, and the
+    /// revision orders concurrent pushes, so a shard never holds more than its share.
     async fn sync_shards(&self, head: &Head) -> Result<(), ApiError> {
-        let shard_count = head.config.shard_count();
-        for (index, total) in campaign::split_stock(head.config.stock, shard_count)
+        let config = head.config();
+        for (index, total) in campaign::split_stock(config.stock, config.shard_count())
             .into_iter()
             .enumerate()
         {
             let state = ShardState {
-                campaign_id: head.config.id.clone(),
-                set_status: head.set_status,
-                starts_at: head.config.starts_at,
-                ends_at: head.config.ends_at,
+                campaign_id: config.id.clone(),
+                set_status: head.state.set_status,
+                starts_at: config.starts_at,
+                ends_at: config.ends_at,
                 total,
+                revision: head.state.revision,
             };
-            let name = campaign::shard_name(&head.config.id, index as u32);
+            let name = campaign::shard_name(&config.id, index as u32);
             let _: ShardStats = call_object(
                 &self.env,
                 STOCK_OBJECT,
@@ -243,14 +80,18 @@ impl CampaignObject {
             .await?;
         }
         let index = DirectoryCommand::Index {
-            id: head.config.id.clone(),
-            starts_at: head.config.starts_at,
-            ends_at: head.config.ends_at,
-            ended: head.set_status == SetStatus::Ended,
+            id: config.id.clone(),
+            starts_at: config.starts_at,
+            ends_at: config.ends_at,
+            ended: head.state.set_status == SetStatus::Ended,
         };
         let _: Value = call_object(&self.env, DIRECTORY_OBJECT, DIRECTORY_NAME, &index).await?;
+        // Only if no newer change arrived while the pushes were in flight.
         self.sql()
-            .exec("UPDATE campaign SET shards_synced = 1 WHERE k = 1", None)
+            .exec(
+                "UPDATE campaign SET shards_synced = 1 WHERE k = 1 AND revision = ?",
+                vec![head.state.revision.into()],
+            )
             .map_err(internal("synced"))?;
         Ok(())
     }
@@ -264,18 +105,20 @@ impl CampaignObject {
         Ok(head)
     }
 
+    /// Issued is counted by the shards; remaining is derived from the stock, never summed
+    /// from shard shares (a share pushed late would show as missing stock).
     async fn stats(&self, head: &Head) -> Result<CampaignStats, ApiError> {
+        let config = head.config();
         let mut stats = CampaignStats {
             issued: 0,
             remaining: 0,
             claims_rejected: BTreeMap::new(),
         };
-        for index in 0..head.config.shard_count() {
-            let name = campaign::shard_name(&head.config.id, index);
+        for index in 0..config.shard_count() {
+            let name = campaign::shard_name(&config.id, index);
             let shard: ShardStats =
                 call_object(&self.env, STOCK_OBJECT, &name, &StockCommand::Stats).await?;
             stats.issued += shard.issued;
-            stats.remaining += shard.remaining;
             for (reason, n) in shard.rejected {
                 *stats.claims_rejected.entry(reason).or_default() += n;
             }
@@ -288,6 +131,7 @@ impl CampaignObject {
         for count in own {
             *stats.claims_rejected.entry(count.reason).or_default() += count.n;
         }
+        stats.remaining = (config.stock - stats.issued).max(0);
         Ok(stats)
     }
 
@@ -301,15 +145,17 @@ impl CampaignObject {
             .and_then(|cursor| cursor.to_array())
             .map_err(internal("audit"))?;
         let parse = |raw: &str| serde_json::from_str(raw).unwrap_or(Value::Null);
+        let config = head.config();
         Ok(AdminCampaign {
             status: campaign::status_at(
-                head.set_status,
-                head.config.starts_at.0,
-                head.config.ends_at.0,
+                head.state.set_status,
+                config.starts_at.0,
+                config.ends_at.0,
                 now.0,
             ),
-            set_status: head.set_status,
-            shard_count: head.config.shard_count(),
+            set_status: head.state.set_status,
+            shard_count: config.shard_count(),
+            revision: head.state.revision,
             stats: self.stats(head).await?,
             audit: rows
                 .into_iter()
@@ -321,13 +167,13 @@ impl CampaignObject {
                     after: parse(&row.after),
                 })
                 .collect(),
-            config: head.config.clone(),
+            config: config.clone(),
         })
     }
 
     async fn public_view(&self, head: &Head, now: Instant) -> Result<PublicCampaign, ApiError> {
         let stats = self.stats(head).await?;
-        let config = &head.config;
+        let config = head.config();
         Ok(PublicCampaign {
             id: config.id.clone(),
             name: config.name.clone(),
@@ -335,7 +181,7 @@ impl CampaignObject {
             starts_at: config.starts_at,
             ends_at: config.ends_at,
             status: campaign::status_at(
-                head.set_status,
+                head.state.set_status,
                 config.starts_at.0,
                 config.ends_at.0,
                 now.0,
@@ -363,7 +209,7 @@ impl CampaignObject {
                 let sql = self.sql();
                 let now_ms = now.0.timestamp_millis();
                 atomically(&self.state.storage(), move || {
-                    create(&sql, *config, &actor, idempotency_key, &body_hash, now_ms)
+                    head::create(&sql, *config, &actor, idempotency_key, &body_hash, now_ms)
                 })?;
                 let head = self.synced_head().await?;
                 rpc::to_json(self.admin_view(&head, now).await)
@@ -380,34 +226,49 @@ impl CampaignObject {
                 patch: changes,
                 actor,
                 now,
+                idempotency_key,
+                body_hash,
+                if_match,
             } => {
                 let sql = self.sql();
-                let now_ms = now.0.timestamp_millis();
-                atomically(&self.state.storage(), move || {
-                    patch(&sql, changes, &actor, now_ms)
+                let key = idempotency_key.clone();
+                let patched = atomically(&self.state.storage(), move || {
+                    head::patch(
+                        &sql,
+                        PatchInput {
+                            patch: &changes,
+                            actor: &actor,
+                            key: key.as_deref(),
+                            body_hash: &body_hash,
+                            if_match: if_match.as_deref(),
+                            now_ms: now.0.timestamp_millis(),
+                        },
+                    )
                 })?;
-                let head = self.head()?;
-                // The change is recorded; pause and end take effect on the next claim because
-                // the shards have them before this answers.
-                self.sync_shards(&head).await?;
-                rpc::to_json(self.admin_view(&head, now).await)
+                if let Patched::Replay(Some(first_answer)) = patched {
+                    return Ok(first_answer);
+                }
+                // Pause and end take effect for every claim once this answers: the shards
+                // have them first.
+                let current = self.head()?;
+                self.sync_shards(&current).await?;
+                let answer = rpc::to_json(self.admin_view(&current, now).await)?;
+                match idempotency_key {
+                    Some(key) => head::remember_answer(&self.sql(), &key, &answer),
+                    None => Ok(answer),
+                }
             }
             CampaignCommand::Terms => {
                 let head = self.synced_head().await?;
-                let shard_count = head.config.shard_count();
+                let shard_count = head.config().shard_count();
                 rpc::to_json(Ok(ClaimTerms {
-                    config: head.config,
+                    config: head.state.config,
                     shard_count,
                 }))
             }
             CampaignCommand::Rejected { reason } => {
                 self.head()?;
-                self.sql()
-                    .exec(
-                        "INSERT INTO rejected (reason, n) VALUES (?, 1) ON CONFLICT (reason) DO UPDATE SET n = n + 1",
-                        vec![reason.into()],
-                    )
-                    .map_err(internal("rejected"))?;
+                head::count_rejected(&self.sql(), reason)?;
                 Ok(Value::Null)
             }
         }
@@ -416,7 +277,7 @@ impl CampaignObject {
 
 impl DurableObject for CampaignObject {
     fn new(state: State, env: Env) -> Self {
-        create_schema(&state.storage(), SCHEMA);
+        create_schema(&state.storage(), head::SCHEMA);
         Self { state, env }
     }
 

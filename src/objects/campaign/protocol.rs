@@ -9,17 +9,7 @@ use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// PATCH /v1/admin/campaigns/{id}
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CampaignPatch {
-    #[serde(default)]
-    pub status: Option<SetStatus>,
-    #[serde(default)]
-    pub ends_at: Option<Instant>,
-    #[serde(default)]
-    pub add_stock: Option<i64>,
-}
+pub use crate::domain::campaign_patch::CampaignPatch;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -41,6 +31,10 @@ pub enum CampaignCommand {
         patch: CampaignPatch,
         actor: String,
         now: Instant,
+        idempotency_key: Option<String>,
+        body_hash: String,
+        /// The request's If-Match, checked against the revision in the same transaction.
+        if_match: Option<String>,
     },
     /// The immutable terms a claim needs (cached by the worker).
     Terms,
@@ -59,12 +53,16 @@ pub struct ShardState {
     pub ends_at: Instant,
     /// This shard's share of the campaign's total stock (absolute, so updates are idempotent).
     pub total: i64,
+    /// The head's revision this state comes from: a shard ignores an older one, so a late
+    /// update (a pause overtaken by a resume) never undoes a newer one.
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum StockCommand {
-    /// Sets the shard's state; creates it on first use. Never lowers the total.
+    /// Sets the shard's state; creates it on first use. Ignores older revisions; never
+    /// lowers the total.
     Sync {
         state: ShardState,
     },
@@ -164,6 +162,8 @@ pub struct AdminCampaign {
     pub status: Status,
     pub set_status: SetStatus,
     pub shard_count: u32,
+    /// Bumped by every change; the ETag is derived from it.
+    pub revision: i64,
     pub stats: CampaignStats,
     pub audit: Vec<AuditEntry>,
 }

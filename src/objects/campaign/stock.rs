@@ -19,7 +19,8 @@ const SCHEMA: &[&str] = &[
         starts_ms INTEGER NOT NULL,
         ends_ms INTEGER NOT NULL,
         total INTEGER NOT NULL,
-        remaining INTEGER NOT NULL CHECK (remaining >= 0)
+        remaining INTEGER NOT NULL CHECK (remaining >= 0),
+        revision INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE TABLE IF NOT EXISTS taken (claim_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)",
@@ -32,6 +33,7 @@ struct ShardRow {
     ends_ms: i64,
     total: i64,
     remaining: i64,
+    revision: i64,
 }
 
 #[derive(Deserialize)]
@@ -40,26 +42,10 @@ struct Count {
     n: i64,
 }
 
-fn set_status_of(raw: &str) -> SetStatus {
-    match raw {
-        "paused" => SetStatus::Paused,
-        "ended" => SetStatus::Ended,
-        _ => SetStatus::Active,
-    }
-}
-
-fn set_status_str(status: SetStatus) -> &'static str {
-    match status {
-        SetStatus::Active => "active",
-        SetStatus::Paused => "paused",
-        SetStatus::Ended => "ended",
-    }
-}
-
 fn shard(sql: &SqlStorage) -> Result<Option<ShardRow>, ApiError> {
     let rows: Vec<ShardRow> = sql
         .exec(
-            "SELECT set_status, starts_ms, ends_ms, total, remaining FROM shard WHERE k = 1",
+            "SELECT set_status, starts_ms, ends_ms, total, remaining, revision FROM shard WHERE k = 1",
             None,
         )
         .and_then(|cursor| cursor.to_array())
@@ -67,20 +53,31 @@ fn shard(sql: &SqlStorage) -> Result<Option<ShardRow>, ApiError> {
     Ok(rows.into_iter().next())
 }
 
+/// Applies the head's state if it is newer than what the shard holds. The total only grows
+/// (a frozen shard count makes every share grow with the stock), and units already issued
+/// stay issued: remaining moves by exactly what the total moves.
 fn sync(sql: &SqlStorage, state: &ShardState) -> Result<ShardStats, ApiError> {
-    let previous_total = shard(sql)?.map_or(0, |row| row.total);
-    let total = state.total.max(previous_total);
+    let held = shard(sql)?;
+    if held
+        .as_ref()
+        .is_some_and(|row| row.revision >= state.revision)
+    {
+        return stats(sql);
+    }
+    let total = held.map_or(state.total, |row| state.total.max(row.total));
     sql.exec(
-        "INSERT INTO shard (k, campaign_id, set_status, starts_ms, ends_ms, total, remaining) VALUES (1, ?, ?, ?, ?, ?, ?)
+        "INSERT INTO shard (k, campaign_id, set_status, starts_ms, ends_ms, total, remaining, revision) VALUES (1, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (k) DO UPDATE SET set_status = excluded.set_status, starts_ms = excluded.starts_ms,
-           ends_ms = excluded.ends_ms, remaining = remaining + (excluded.total - total), total = excluded.total",
+           ends_ms = excluded.ends_ms, remaining = remaining + (excluded.total - total), total = excluded.total,
+           revision = excluded.revision",
         vec![
             state.campaign_id.as_str().into(),
-            set_status_str(state.set_status).into(),
+            state.set_status.as_str().into(),
             state.starts_at.0.timestamp_millis().into(),
             state.ends_at.0.timestamp_millis().into(),
             total.into(),
             total.into(),
+            state.revision.into(),
         ],
     )
     .map_err(internal("shard sync"))?;
@@ -103,7 +100,7 @@ fn take(sql: &SqlStorage, claim_id: &str, now_ms: i64) -> Result<TakeReply, ApiE
     }
     let at = |ms| from_unix_millis(ms).unwrap_or_default();
     let status = campaign::status_at(
-        set_status_of(&row.set_status),
+        SetStatus::from_stored(&row.set_status).unwrap_or(SetStatus::Ended),
         at(row.starts_ms),
         at(row.ends_ms),
         at(now_ms),

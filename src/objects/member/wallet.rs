@@ -11,6 +11,7 @@ use crate::domain::order::{self, Totals};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Tier};
+use crate::domain::time::from_unix_millis;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::outbox;
@@ -204,7 +205,8 @@ fn member_facts(repo: &Repo, rules: &Rules, now: DateTime<Utc>) -> Result<Member
     let profile = repo.profile()?.ok_or(ApiError::Internal)?;
     let spends = super::ops::spends(repo, None)?;
     Ok(MemberFacts {
-        registered_at: profile.registered_at(),
+        // Unknown registration is not new: no fallback to when the edge first saw the member.
+        registered_at: profile.registered_at_ms.and_then(from_unix_millis),
         has_paid_order: !spends.is_empty(),
         tier: Tier::for_spend(
             tier::spend_in_window(&spends, now, &rules.tiers),

@@ -1,0 +1,52 @@
+//! Abuse limits before any object is asked, on the Workers rate-limiting binding. They
+//! bound how fast one member or one client can write; the exact rules (one check-in a day,
+//! per-member claim limits, stock) stay with the owning objects. In production a binding
+//! counts per Cloudflare location and is eventually consistent, which is what an abuse
+//! limit needs; it is never a correctness limit.
+
+use super::error::ApiError;
+use worker::Env;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Check-ins, make-ups, claims, orders, share links: per member.
+    MemberWrites,
+    /// Taps of one share link from one client.
+    LinkTaps,
+}
+
+impl Limit {
+    /// The binding in wrangler.toml (`[[ratelimits]]`).
+    fn binding(self) -> &'static str {
+        match self {
+            Limit::MemberWrites => "MEMBER_WRITES",
+            Limit::LinkTaps => "LINK_TAPS",
+        }
+    }
+
+    /// The binding's period (wrangler.toml `simple.period`), sent as `Retry-After`.
+    fn period_s(self) -> u32 {
+        match self {
+            Limit::MemberWrites => 10,
+            Limit::LinkTaps => 60,
+        }
+    }
+}
+
+/// 429 `rate_limited` with `Retry-After` once `key` is over `limit`. A missing binding or a
+/// failing limiter lets the request through: the objects still enforce every real rule.
+pub async fn check(env: &Env, limit: Limit, key: String) -> Result<(), ApiError> {
+    let Ok(limiter) = env.rate_limiter(limit.binding()) else {
+        return Ok(());
+    };
+    match limiter.limit(key).await {
+        Ok(outcome) if !outcome.success => Err(ApiError::RateLimited {
+            retry_after_s: limit.period_s(),
+        }),
+        Ok(_) => Ok(()),
+        Err(err) => {
+            worker::console_warn!("rate limiter {} failed: {err}", limit.binding());
+            Ok(())
+        }
+    }
+}
