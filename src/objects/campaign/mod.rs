@@ -12,6 +12,7 @@ use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT, STOCK_OBJECT};
 use crate::domain::campaign::{self, SetStatus};
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
+use crate::objects::outbox;
 use crate::objects::rpc::{self, call_object};
 use crate::objects::sql::{atomically, create_schema, internal};
 use directory::DirectoryCommand;
@@ -21,6 +22,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
+
+/// How soon a change whose pushes to the shards did not all land is pushed again.
+const RESYNC_MS: i64 = 2_000;
 
 #[derive(Deserialize)]
 struct AuditRow {
@@ -94,6 +98,11 @@ impl CampaignObject {
             )
             .map_err(internal("synced"))?;
         Ok(())
+    }
+
+    async fn resync_later(&self) -> Result<(), ApiError> {
+        let at_ms = crate::http::request::wall_now().timestamp_millis() + RESYNC_MS;
+        outbox::schedule_alarm(&self.state.storage(), at_ms).await
     }
 
     /// The head, with its shards brought up to date if an earlier push did not finish.
@@ -248,6 +257,8 @@ impl CampaignObject {
                 if let Patched::Replay(Some(first_answer)) = patched {
                     return Ok(first_answer);
                 }
+                // If the pushes below fail half-way, the alarm finishes them.
+                self.resync_later().await?;
                 // Pause and end take effect for every claim once this answers: the shards
                 // have them first.
                 let current = self.head()?;
@@ -292,5 +303,16 @@ impl DurableObject for CampaignObject {
             }
         }
         rpc::reply(reply)
+    }
+
+    /// Finishes a change whose pushes to the shards did not all land (a pause must reach
+    /// every shard even if the operator never looks again).
+    async fn alarm(&self) -> worker::Result<Response> {
+        if let Ok(head) = self.head() {
+            if !head.shards_synced && self.sync_shards(&head).await.is_err() {
+                let _ = self.resync_later().await;
+            }
+        }
+        Response::empty()
     }
 }
