@@ -3,6 +3,7 @@
 
 pub mod campaign;
 pub mod campaign_patch;
+pub mod catalog;
 pub mod checkin;
 pub mod coupon;
 pub mod delivery;
@@ -12,6 +13,7 @@ pub mod order;
 pub mod order_lines;
 pub mod pickup;
 pub mod points;
+pub mod prescription;
 pub mod referral;
 pub mod rules;
 pub mod throttle;
