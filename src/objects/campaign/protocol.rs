@@ -9,17 +9,8 @@ use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// PATCH /v1/admin/campaigns/{id}
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CampaignPatch {
-    #[serde(default)]
-    pub status: Option<SetStatus>,
-    #[serde(default)]
-    pub ends_at: Option<Instant>,
-    #[serde(default)]
-    pub add_stock: Option<i64>,
-}
+/// PATCH /v1/admin/campaigns/{id}: the body type lives with the other request bodies.
+pub use crate::http::bodies::CampaignPatch;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
