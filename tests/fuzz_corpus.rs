@@ -217,3 +217,25 @@ fn write_seeds() {
         write("json_bodies", name, body);
     }
 }
+
+/// What the fuzzer found, kept fixed (the inputs are also seeds: `regress_*`).
+#[test]
+fn fuzz_findings_stay_fixed() {
+    // A QR whose step is near i64::MIN overflowed `now_step - step` (a panic in debug builds).
+    let binding = Binding {
+        order_id: "ord_1",
+        member_id: "mem-1",
+        store_id: "store-1",
+    };
+    for step in [i64::MIN, i64::MIN + 1, i64::MAX] {
+        let qr = pickup::qr_text(targets::PICKUP_SECRET, &binding, step);
+        let scanned = pickup::parse_qr(&qr).unwrap();
+        let verdict = pickup::verify_qr(targets::PICKUP_SECRET, &scanned, &binding, 60_000_000);
+        assert!(verdict.is_err(), "step {step}");
+    }
+    // A header that is not UTF-8 inside an ignored field (`kid`) was accepted.
+    let crash = std::fs::read(corpus_dir("jwt_signed").join("regress_kid_not_utf8")).unwrap();
+    let header = &crash[..crash.iter().position(|&b| b == b'\n').unwrap()];
+    assert!(std::str::from_utf8(header).is_err());
+    targets::jwt_signed(&crash);
+}

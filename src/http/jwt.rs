@@ -68,7 +68,9 @@ fn is_object_text(json: &[u8]) -> bool {
 
 /// The header's verdict, before any key is used.
 fn check_header(header_json: &[u8]) -> Result<(), JwtError> {
-    if !is_object_text(header_json) {
+    // UTF-8 checked first: serde_json skips an ignored field's string (`kid`) unchecked
+    // (found by the fuzzer).
+    if std::str::from_utf8(header_json).is_err() || !is_object_text(header_json) {
         return Err(JwtError::Malformed);
     }
     let header: Header = serde_json::from_slice(header_json).map_err(|_| JwtError::Malformed)?;
