@@ -107,6 +107,12 @@ pub enum EventError {
 const MAX_AMOUNT_FEN: i64 = 1_000_000_000;
 
 fn data<T: DeserializeOwned>(value: Value) -> Result<T, EventError> {
+    // serde would read a struct from an array too.
+    if !value.is_object() {
+        return Err(EventError::Invalid(
+            "data: a JSON object is required".into(),
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();

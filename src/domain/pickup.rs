@@ -169,9 +169,10 @@ pub fn verify_qr(
     qr_mac(secret, binding, scanned.step)
         .verify_truncated_left(&scanned.mac)
         .map_err(|_| CodeRefusal::Invalid)?;
-    match now_step - scanned.step {
-        0 | 1 => Ok(()),
-        delta if delta > 1 => Err(CodeRefusal::Expired),
+    // checked: the step is text from the scan (found by the fuzzer: `i64::MIN` overflowed).
+    match now_step.checked_sub(scanned.step) {
+        Some(0 | 1) => Ok(()),
+        Some(delta) if delta > 1 => Err(CodeRefusal::Expired),
         _ => Err(CodeRefusal::Invalid),
     }
 }

@@ -7,9 +7,10 @@ use crate::domain::campaign::CampaignKind;
 use crate::domain::ids::{CampaignId, StoreId};
 use crate::domain::time::Instant;
 use crate::http::auth;
+use crate::http::bodies::ClaimBody;
 use crate::http::error::ApiError;
 use crate::http::request::{
-    body_bytes, body_hash, header, idempotency_key, parse_json, path_id, query,
+    body_bytes, body_hash, idempotency_key, parse_json, path_id, query, require_json,
 };
 use crate::http::response::{json, redirect};
 use crate::http::signature::verify_poster_signature;
@@ -19,7 +20,6 @@ use crate::objects::campaign::protocol::{CampaignCommand, PublicCampaign};
 use crate::objects::member::client as member_client;
 use crate::objects::member::protocol::{ClaimRequest, MemberCommand};
 use crate::objects::rpc::call_object;
-use serde::Deserialize;
 use serde_json::json;
 use worker::Response;
 
@@ -60,15 +60,6 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     json(200, &campaign)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ClaimBody {
-    #[serde(default)]
-    store_id: Option<StoreId>,
-    #[serde(default)]
-    poster_sig: Option<String>,
-}
-
 /// Counts a refusal decided outside the stock shards, after the response is sent.
 fn count_rejection(ctx: &Ctx, id: &CampaignId, error: &ApiError) {
     let reason = match error {
@@ -91,13 +82,7 @@ pub async fn claim(mut ctx: Ctx) -> Result<Response, ApiError> {
     let body: ClaimBody = if raw.iter().all(u8::is_ascii_whitespace) {
         ClaimBody::default()
     } else {
-        if !header(&ctx.req, "Content-Type")
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-            .starts_with("application/json")
-        {
-            return Err(ApiError::UnsupportedMediaType);
-        }
+        require_json(&ctx.req)?;
         parse_json(&raw)?
     };
     let terms = client::terms(&ctx.env, &id).await?;

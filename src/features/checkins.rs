@@ -1,7 +1,8 @@
 //! Daily check-in, the month view and make-up check-ins.
 
 use super::Ctx;
-use crate::domain::time::{BusinessDate, Instant};
+use crate::domain::time::Instant;
+use crate::http::bodies::{CheckinBody, MakeupBody};
 use crate::http::error::ApiError;
 use crate::http::request::{json_body, optional_json_body, query};
 use crate::http::response::json;
@@ -10,7 +11,6 @@ use crate::objects::member::client;
 use crate::objects::member::protocol::{
     CheckinReply, MakeupReply, MemberCommand, MemberContext, MonthReply,
 };
-use serde::Deserialize;
 use worker::Response;
 
 pub fn member_context(claims: MemberClaims) -> MemberContext {
@@ -19,12 +19,6 @@ pub fn member_context(claims: MemberClaims) -> MemberContext {
         registered_at_s: claims.reg,
     }
 }
-
-/// The check-in body is optional and has no fields yet; unknown fields are refused so a
-/// client sending something it expects to matter hears that it does not.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CheckinBody {}
 
 pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     let claims = super::writing_member(&ctx).await?;
@@ -54,12 +48,6 @@ pub async fn month(ctx: Ctx) -> Result<Response, ApiError> {
     };
     let reply: MonthReply = client::call(&ctx.env, &member_id, &command).await?;
     json(200, &reply)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MakeupBody {
-    date: BusinessDate,
 }
 
 pub async fn makeup(mut ctx: Ctx) -> Result<Response, ApiError> {

@@ -9,7 +9,7 @@ use crate::domain::referral::{device_hash, normalize_code};
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
-use crate::http::request::{body_bytes, header, parse_json};
+use crate::http::request::{body_bytes, parse_json, require_json};
 use crate::http::response::json;
 use crate::objects::member::client;
 use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent, Registration};
@@ -18,15 +18,9 @@ use crate::objects::order::protocol::{OrderCommand, OrderEvent};
 use worker::Response;
 
 pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let content_type = header(&ctx.req, "Content-Type").unwrap_or_default();
     let body = body_bytes(&mut ctx.req).await?;
     auth::core_signature(&ctx.req, &body, &ctx.config)?;
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/json")
-    {
-        return Err(ApiError::UnsupportedMediaType);
-    }
+    require_json(&ctx.req)?;
     let envelope: Envelope = parse_json(&body)?;
     if !is_valid_event_id(&envelope.id) {
         return Err(ApiError::invalid("id: 1 to 128 of [A-Za-z0-9_.:-]"));

@@ -2,30 +2,17 @@
 //! member's coupon, stored and acknowledged with 202, then forwarded to the core.
 
 use super::Ctx;
-use crate::domain::ids::{digest_id, hex, is_valid_id, OrderId, StoreId};
-use crate::domain::order::{self, Fulfilment};
-use crate::domain::order_lines::OrderLine;
+use crate::domain::ids::{digest_id, hex, is_valid_id, OrderId};
+use crate::domain::order;
 use crate::domain::time::Instant;
 use crate::http::auth;
+use crate::http::bodies::PlaceOrderBody;
 use crate::http::error::ApiError;
 use crate::http::request::{body_hash, idempotency_key, json_body, path_id};
 use crate::http::response::json;
 use crate::objects::order::client;
 use crate::objects::order::protocol::{OrderCommand, OrderView, PlaceOrder};
-use serde::Deserialize;
 use worker::Response;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PlaceOrderBody {
-    store_id: StoreId,
-    fulfilment: Fulfilment,
-    lines: Vec<OrderLine>,
-    #[serde(default)]
-    coupon_id: Option<String>,
-    #[serde(default)]
-    prescription_id: Option<String>,
-}
 
 /// The order's id. With an Idempotency-Key it is derived from the member and the key, so a
 /// retry reaches the same order object, which replays its first answer; without one it is

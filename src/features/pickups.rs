@@ -7,6 +7,7 @@ use crate::domain::ids::OrderId;
 use crate::domain::pickup;
 use crate::domain::time::Instant;
 use crate::http::auth;
+use crate::http::bodies::VerifyBody;
 use crate::http::error::ApiError;
 use crate::http::jwt::{Role, StaffClaims};
 use crate::http::request::{json_body, path_id, query};
@@ -15,7 +16,6 @@ use crate::objects::order::client;
 use crate::objects::order::protocol::{Counter, OrderCommand, PickupCodeReply, PresentedCode};
 use crate::objects::rpc::call_object;
 use crate::objects::store::{ListReply, StoreCommand};
-use serde::Deserialize;
 use worker::Response;
 
 async fn current_code(ctx: &Ctx) -> Result<PickupCodeReply, ApiError> {
@@ -36,18 +36,6 @@ pub async fn qr_svg(ctx: Ctx) -> Result<Response, ApiError> {
     let reply = current_code(&ctx).await?;
     let svg = pickup::qr_svg(&reply.qr).ok_or(ApiError::Internal)?;
     Ok(with_type(svg, 200, "image/svg+xml"))
-}
-
-/// `{code}` (a scanned QR) or `{order_id, short_code}` (typed at the counter).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyBody {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    order_id: Option<OrderId>,
-    #[serde(default)]
-    short_code: Option<String>,
 }
 
 const MAX_CODE_LEN: usize = 512;

@@ -9,6 +9,7 @@ use crate::domain::ids::MemberId;
 use crate::domain::referral::{normalize_code, tap_limit_key, visitor_hash};
 use crate::domain::time::Instant;
 use crate::http::auth;
+use crate::http::bodies::LinkBody;
 use crate::http::error::ApiError;
 use crate::http::jwt::Role;
 use crate::http::rate_limit::{self, Limit};
@@ -17,7 +18,6 @@ use crate::http::response::{json, redirect, with_type};
 use crate::objects::member::client;
 use crate::objects::member::protocol::{LinkReply, MemberCommand, ReferralSummaryReply};
 use crate::objects::referral_registry as registry;
-use serde::Deserialize;
 use serde_json::json;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -64,11 +64,6 @@ pub async fn code_owner(env: &Env, code: &str) -> Result<Option<MemberId>, ApiEr
     });
     Ok(MemberId::parse(&owner).ok())
 }
-
-/// No fields yet; unknown ones are refused.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LinkBody {}
 
 fn link_url(ctx: &Ctx, code: &str) -> String {
     format!("{}/r/{code}", ctx.config.public_base_url)

@@ -20,6 +20,8 @@ pub const MAX_TOKEN_LEN: usize = 4096;
 pub enum JwtError {
     Malformed,
     UnsupportedAlgorithm,
+    /// A header parameter this server refuses (`crit`, a `typ` other than JWT).
+    UnsupportedHeader(&'static str),
     BadSignature,
     Expired,
     NotYetValid,
@@ -32,6 +34,7 @@ impl JwtError {
         match self {
             JwtError::Malformed => "token is not a well-formed JWT",
             JwtError::UnsupportedAlgorithm => "only HS256 tokens are accepted",
+            JwtError::UnsupportedHeader(reason) => reason,
             JwtError::BadSignature => "token signature does not verify",
             JwtError::Expired => "token has expired",
             JwtError::NotYetValid => "token is not valid yet",
@@ -40,9 +43,56 @@ impl JwtError {
     }
 }
 
+/// The JOSE header. Other parameters (`kid`, `jku`, ...) are ignored: the key is fixed by
+/// the server. Duplicate names are refused (serde: duplicate field), which RFC 7515 §4 allows.
 #[derive(Deserialize)]
 struct Header {
     alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    /// Present at all (even `null` or `[]`): RFC 7515 §4.1.11 says a recipient that does not
+    /// understand a listed extension must refuse the token, and this server understands none.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// JSON text that is an object (header and claims must be; serde would read a struct from
+/// an array).
+fn is_object_text(json: &[u8]) -> bool {
+    json.trim_ascii_start().first() == Some(&b'{')
+}
+
+/// The header's verdict, before any key is used.
+fn check_header(header_json: &[u8]) -> Result<(), JwtError> {
+    // UTF-8 checked first: serde_json skips an ignored field's string (`kid`) unchecked
+    // (found by the fuzzer).
+    if std::str::from_utf8(header_json).is_err() || !is_object_text(header_json) {
+        return Err(JwtError::Malformed);
+    }
+    let header: Header = serde_json::from_slice(header_json).map_err(|_| JwtError::Malformed)?;
+    // Case-sensitive, as in RFC 7518: `hs256` is not an algorithm name.
+    if header.alg != "HS256" {
+        return Err(JwtError::UnsupportedAlgorithm);
+    }
+    if header.crit {
+        return Err(JwtError::UnsupportedHeader(
+            "token header lists critical extensions (crit), none is supported",
+        ));
+    }
+    // `typ` is optional; when present it must say JWT (RFC 7519 §5.1: compare case-
+    // insensitively), so a token typed for another purpose (`at+jwt`, `JOSE`) is not taken.
+    if header
+        .typ
+        .as_deref()
+        .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
+    {
+        return Err(JwtError::UnsupportedHeader("token typ must be JWT"));
+    }
+    Ok(())
 }
 
 fn mac(secret: &[u8]) -> HmacSha256 {
@@ -63,10 +113,7 @@ pub fn verify(token: &str, secret: &[u8], now_secs: i64) -> Result<serde_json::V
     let header_json = URL_SAFE_NO_PAD
         .decode(header_b64)
         .map_err(|_| JwtError::Malformed)?;
-    let header: Header = serde_json::from_slice(&header_json).map_err(|_| JwtError::Malformed)?;
-    if header.alg != "HS256" {
-        return Err(JwtError::UnsupportedAlgorithm);
-    }
+    check_header(&header_json)?;
     let signature = URL_SAFE_NO_PAD
         .decode(sig_b64)
         .map_err(|_| JwtError::Malformed)?;
@@ -81,6 +128,9 @@ pub fn verify(token: &str, secret: &[u8], now_secs: i64) -> Result<serde_json::V
     let claims_json = URL_SAFE_NO_PAD
         .decode(claims_b64)
         .map_err(|_| JwtError::Malformed)?;
+    if !is_object_text(&claims_json) {
+        return Err(JwtError::Malformed);
+    }
     let claims: serde_json::Value =
         serde_json::from_slice(&claims_json).map_err(|_| JwtError::Malformed)?;
     let exp = claims

@@ -1,7 +1,9 @@
-//! HTTP edge: the error type and its mapping, tokens, signatures and path matching (pure),
-//! and on wasm32 the request/response plumbing around the Workers runtime.
+//! HTTP edge: the error type and its mapping, tokens, signatures, request JSON and bodies,
+//! path matching (pure), and on wasm32 the request/response plumbing around the Workers runtime.
 
+pub mod bodies;
 pub mod error;
+pub mod json;
 pub mod jwt;
 pub mod router;
 pub mod signature;

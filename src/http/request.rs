@@ -2,22 +2,12 @@
 //! headers, the query string, and the effective clock.
 
 use super::error::ApiError;
+use super::json::is_json_content_type;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use worker::Request;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
 
 /// The raw body, refused with 413 over the limit (checked on the declared length first,
 /// then on what actually arrives).
@@ -44,33 +34,21 @@ pub async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     Ok(bytes)
 }
 
-/// Parses bytes as JSON into `T`; errors name the field (`lines[2].qty: invalid type ...`).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("body is not UTF-8"))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::invalid(format!("malformed JSON: {inner}"))
-        } else if path == "." {
-            ApiError::invalid(format!("body: {inner}"))
-        } else {
-            ApiError::invalid(format!("{path}: {inner}"))
-        }
-    })?;
-    deserializer
-        .end()
-        .map_err(|_| ApiError::invalid("malformed JSON: trailing characters"))?;
-    Ok(value)
+/// Parsing lives in `json` (pure, fuzzed); re-exported for the handlers.
+pub use super::json::parse_json;
+
+/// 415 unless the request's `Content-Type` is `application/json` (see `json::is_json_content_type`).
+pub fn require_json(req: &Request) -> Result<(), ApiError> {
+    if is_json_content_type(&header(req, "Content-Type").unwrap_or_default()) {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
+    }
 }
 
 /// A JSON body: 415 without a JSON content type, 413 over the limit, 400 when malformed.
 pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<(T, Vec<u8>), ApiError> {
-    let content_type = header(req, "Content-Type").unwrap_or_default();
-    if !is_json(&content_type) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
+    require_json(req)?;
     let bytes = body_bytes(req).await?;
     if bytes.is_empty() {
         return Err(ApiError::invalid("body: a JSON object is required"));
@@ -86,10 +64,7 @@ pub async fn optional_json_body<T: DeserializeOwned>(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let content_type = header(req, "Content-Type").unwrap_or_default();
-    if !is_json(&content_type) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
+    require_json(req)?;
     parse_json(&bytes).map(Some)
 }
 

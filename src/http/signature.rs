@@ -47,6 +47,13 @@ fn unhex(raw: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+fn parse_timestamp(raw: &str) -> Result<i64, SignatureError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SignatureError::Malformed);
+    }
+    raw.parse().map_err(|_| SignatureError::Malformed)
+}
+
 /// The header value for `body` signed at `timestamp`.
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     let digest = mac(secret, timestamp, body).finalize().into_bytes();
@@ -69,13 +76,10 @@ pub fn verify(
             .split_once('=')
             .ok_or(SignatureError::Malformed)?;
         match key {
-            "t" => {
-                timestamp = Some(
-                    value
-                        .parse::<i64>()
-                        .map_err(|_| SignatureError::Malformed)?,
-                )
-            }
+            // One timestamp, plain digits: `+5`, `-5` or a second `t` would be signed text
+            // other than what `mac` rebuilds from the number.
+            "t" if timestamp.is_none() => timestamp = Some(parse_timestamp(value)?),
+            "t" => return Err(SignatureError::Malformed),
             "v1" => candidates.push(unhex(value).ok_or(SignatureError::Malformed)?),
             _ => {} // unknown schemes are ignored, as with other webhook signatures
         }
@@ -84,7 +88,8 @@ pub fn verify(
     if candidates.is_empty() || candidates.len() > 8 {
         return Err(SignatureError::Malformed);
     }
-    if (now_secs - timestamp).abs() > TOLERANCE_SECS {
+    // abs_diff: a timestamp near i64::MIN must not overflow the subtraction.
+    if now_secs.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     for secret in secrets.iter().filter(|secret| !secret.is_empty()) {

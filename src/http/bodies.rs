@@ -1,0 +1,65 @@
+//! The JSON bodies of the write endpoints, as the handlers read them. Pure, so every body is
+//! parsed natively in tests and fuzz targets exactly as the worker parses it. Unknown fields
+//! are refused: a client sending something it expects to matter hears that it does not.
+
+use crate::domain::ids::{OrderId, StoreId};
+use crate::domain::order::Fulfilment;
+use crate::domain::order_lines::OrderLine;
+use crate::domain::time::BusinessDate;
+use serde::Deserialize;
+
+/// POST /v1/checkins: optional, no fields yet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinBody {}
+
+/// POST /v1/checkins/makeup
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MakeupBody {
+    pub date: BusinessDate,
+}
+
+/// POST /v1/campaigns/{id}/claims: optional; a store poster's link adds store and signature.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimBody {
+    #[serde(default)]
+    pub store_id: Option<StoreId>,
+    #[serde(default)]
+    pub poster_sig: Option<String>,
+}
+
+/// POST /v1/referrals/link: optional, no fields yet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {}
+
+/// POST /v1/orders
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrderBody {
+    pub store_id: StoreId,
+    pub fulfilment: Fulfilment,
+    pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    pub coupon_id: Option<String>,
+    #[serde(default)]
+    pub prescription_id: Option<String>,
+}
+
+/// POST /v1/store/pickups/verify: `{code}` (a scanned QR) or `{order_id, short_code}`
+/// (typed at the counter).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub order_id: Option<OrderId>,
+    #[serde(default)]
+    pub short_code: Option<String>,
+}
+
+/// PATCH /v1/admin/campaigns/{id}: the change itself is the domain's (`apply_patch`).
+pub use crate::domain::campaign_patch::CampaignPatch;

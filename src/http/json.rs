@@ -1,0 +1,81 @@
+//! Request JSON, decided in one place (pure, so it is tested and fuzzed natively): which
+//! `Content-Type` is JSON, and how a body becomes a typed value. Every route uses these.
+
+use super::error::ApiError;
+use serde::de::DeserializeOwned;
+
+/// Whether a `Content-Type` is the one API.md allows: the essence `application/json` (any
+/// case), with at most one parameter, `charset=utf-8` (any case, optionally quoted).
+/// `+json` types, other charsets and any other parameter are refused (415): a sender that
+/// labels its body otherwise may mean something else by it.
+pub fn is_json_content_type(content_type: &str) -> bool {
+    let mut parts = content_type.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return false;
+    }
+    let mut charset_seen = false;
+    for parameter in parts {
+        let parameter = parameter.trim();
+        // A trailing `;` (empty parameter) is tolerated, as browsers and curl may send it.
+        if parameter.is_empty() {
+            continue;
+        }
+        let Some((name, value)) = parameter.split_once('=') else {
+            return false;
+        };
+        let value = value.trim();
+        let value = value
+            .strip_prefix('"')
+            .and_then(|inner| inner.strip_suffix('"'))
+            .unwrap_or(value);
+        if charset_seen
+            || !name.trim().eq_ignore_ascii_case("charset")
+            || !value.eq_ignore_ascii_case("utf-8")
+        {
+            return false;
+        }
+        charset_seen = true;
+    }
+    true
+}
+
+/// The first byte that is not JSON whitespace.
+fn first_significant_byte(bytes: &[u8]) -> Option<u8> {
+    bytes
+        .iter()
+        .copied()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// Parses a request body into `T`. The body must be a JSON object: serde would otherwise
+/// read a struct from an array (`["s1","pickup",[]]`) or default an all-optional one from
+/// `[]`. Errors name the field (`lines[2].qty: invalid type ...`); numbers out of a field's
+/// range (`1e20`, `9223372036854775808` for an i64, `355.0` for an integer) are such errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("body is not UTF-8"))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    if first_significant_byte(bytes) != Some(b'{') {
+        // Tell malformed input from well-formed JSON of the wrong kind.
+        let value: Result<serde_json::Value, _> = serde_json::from_str(text);
+        return Err(match value {
+            Ok(_) => ApiError::invalid("body: a JSON object is required"),
+            Err(err) => ApiError::invalid(format!("malformed JSON: {err}")),
+        });
+    }
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::invalid(format!("malformed JSON: {inner}"))
+        } else if path == "." {
+            ApiError::invalid(format!("body: {inner}"))
+        } else {
+            ApiError::invalid(format!("{path}: {inner}"))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|_| ApiError::invalid("malformed JSON: trailing characters"))?;
+    Ok(value)
+}
