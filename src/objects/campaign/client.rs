@@ -1,7 +1,8 @@
 //! The worker's side of the campaign objects. A campaign's claim terms (coupon, limits,
-//! audience, shard count) never change after creation, so each isolate keeps them once read:
-//! the flash-sale path does not touch the head object. What does change (status, window,
-//! stock) is enforced by the stock shards on every claim.
+//! audience, and the shard count, frozen at creation) never change after creation
+//! (`apply_patch` cannot touch them), so each isolate keeps them once read: the flash-sale
+//! path does not touch the head object. What does change (status, window, stock) is never
+//! read from this cache: the stock shards enforce it on every claim.
 
 use super::protocol::{CampaignCommand, ClaimTerms, StockCommand, TakeReply};
 use crate::config::{CAMPAIGN_OBJECT, STOCK_OBJECT};
