@@ -119,6 +119,9 @@ fn numbers_out_of_a_fields_range_are_400_naming_the_field() {
         let detail = refusal::<PlaceOrderBody>(&order(qty, price));
         assert!(detail.starts_with(field), "{qty}/{price}: {detail}");
     }
+    // An object where an enum name belongs is a syntax error to serde; still named.
+    let class = refusal::<PlaceOrderBody>(&order("1", "1").replace(r#""otc_b""#, "{}"));
+    assert!(class.starts_with("lines[0].drug_class"), "{class}");
     let patch = refusal::<CampaignPatch>(r#"{"add_stock": 9223372036854775808}"#);
     assert!(patch.starts_with("add_stock"), "{patch}");
     let patch = refusal::<CampaignPatch>(r#"{"add_stock": 355.0}"#);

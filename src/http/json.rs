@@ -66,8 +66,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+        if inner.is_eof() || (inner.is_syntax() && path == ".") {
             ApiError::invalid(format!("malformed JSON: {inner}"))
+        } else if inner.is_syntax() {
+            // e.g. an object where an enum name belongs: serde calls it a syntax error.
+            ApiError::invalid(format!("{path}: malformed JSON: {inner}"))
         } else if path == "." {
             ApiError::invalid(format!("body: {inner}"))
         } else {
