@@ -1,5 +1,5 @@
-# Sourced by scripts/dev, scripts/test and scripts/bench: installs what is missing, from the
-# package registries only (rustup dist, crates.io, npm), at pinned versions, and points
+# Sourced by scripts/dev, scripts/test, scripts/bench and scripts/schemathesis: installs what is
+# missing, from the package registries only (rustup dist, crates.io, npm, PyPI), at pinned versions, and points
 # worker-build at the local tools so it never downloads from anywhere else.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -11,6 +11,11 @@ export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=f
 WORKER_BUILD_VERSION=0.8.7   # must match the worker crate's minor version
 # wasm-bindgen-cli must equal the wasm-bindgen version resolved in Cargo.lock, exactly.
 WASM_BINDGEN_VERSION=$(awk '$0=="name = \"wasm-bindgen\""{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+
+# Python tools (schemathesis and all it pulls in, pinned in tests/schemathesis/requirements.txt)
+# live in a git-ignored venv, recreated when the pins change.
+PY_VENV="$ROOT/.tools/venv"
+PY_REQUIREMENTS="$ROOT/tests/schemathesis/requirements.txt"
 
 step() { local started=$SECONDS; echo "==> $*"; "$@"; echo "    ($(( SECONDS - started )) s)"; }
 
@@ -29,6 +34,16 @@ setup_tools() {
   export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
   export WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt"
   export ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+}
+
+setup_python_tools() {
+  local stamp="$PY_VENV/.requirements.sha256" wanted
+  wanted=$(sha256sum < "$PY_REQUIREMENTS")
+  [ -x "$PY_VENV/bin/schemathesis" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ] && return 0
+  rm -rf "$PY_VENV"
+  step python3 -m venv "$PY_VENV"
+  step "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$PY_REQUIREMENTS"
+  echo "$wanted" > "$stamp"
 }
 
 build_worker() {
