@@ -155,6 +155,7 @@ test(`model: ${OPS} random operator, member and core operations keep every invar
         note(model, `b${batches} ${op.kind} threw ${error.message.slice(0, 200)}`);
       }
     }));
+    await ops.settleOperators(world, model);
     ops.checkSoldOut(model);
     for (const campaign of model.campaigns.values()) campaign.endPending = false;
     if (model.log.length > 400) model.log.splice(0, model.log.length - 200);

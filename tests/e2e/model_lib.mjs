@@ -100,7 +100,8 @@ function campaignConfig(model, id, big) {
 }
 
 export async function createCampaign(world, model, { big = false } = {}) {
-  const id = `mdl-c${model.campaigns.size}${big ? "-big" : ""}`;
+  model.created = (model.created ?? 0) + 1;
+  const id = `mdl-c${model.created - 1}${big ? "-big" : ""}`;
   const config = campaignConfig(model, id, big);
   const key = `mdl-create-${id}`;
   const r = await world.api("POST", "/v1/admin/campaigns", { token: marketing, body: config, headers: { "idempotency-key": key }, now: model.now() });
@@ -141,6 +142,7 @@ export async function patchCampaign(world, model, campaign, kind) {
   const patch = { key: headers["idempotency-key"], campaignId: campaign.id, body, headers, first: r, applied: r.status === 200 };
   model.patches.push(patch);
   if (r.status === 200) applyPatch(campaign, body, r);
+  if (r.status === 200) (campaign.batchSets ??= []).push(body);
   else if (!(r.status === 409 && r.json.code === "invalid_transition" && (campaign.setStatus === "ended" || campaign.endPending))
     && !(r.status === 412 && r.json.code === "precondition_failed")
     && !(r.status === 429)) {
@@ -165,11 +167,8 @@ export async function replayPatch(world, model, patch) {
   const precondition = r.status === 412 && patch.headers["if-match"];
   if (!same(r, patch.first) && !precondition && r.status !== 429) {
     violation(model, "patch replay differs", `${patch.key} ${JSON.stringify(patch.body)}: first ${outcome(patch.first)}, replay ${outcome(r)} stock ${r.json?.stock} set_status ${r.json?.set_status}`);
-    // Applied again: follow the server from here, so that one break is reported once.
-    if (r.status === 200) {
-      const campaign = model.campaigns.get(patch.campaignId);
-      Object.assign(campaign, { stock: r.json.stock, setStatus: r.json.set_status, endsMs: Date.parse(r.json.ends_at) });
-    }
+    // Applied again: follow the server from the end of this batch, so one break is reported once.
+    if (r.status === 200) model.campaigns.get(patch.campaignId).resync = true;
   }
   return `patch-replay ${patch.key} -> ${outcome(r)}`;
 }
@@ -238,6 +237,36 @@ export async function reuseClaimKey(world, model, previous, other) {
   }
   if (r.status === 201) model.coupons.set(r.json.coupon.coupon_id, { member: previous.member, campaignId: other.id, orders: [] });
   return `claim-reuse ${previous.key} on ${other.id} -> ${outcome(r)}`;
+}
+
+/**
+ * After a batch: where several PATCHes of one campaign were in flight at once, their answers
+ * may arrive in another order than they were applied. Stock adds up in any order; the status
+ * and ends_at must be one of those set, and the model follows the server's choice. A replay
+ * that applied again is followed too (it was reported already).
+ */
+export async function settleOperators(world, model) {
+  for (const campaign of model.campaigns.values()) {
+    const sets = campaign.batchSets ?? [];
+    campaign.batchSets = [];
+    if (sets.length < 2 && !campaign.resync) continue;
+    const view = await adminView(world, model, campaign.id);
+    if (view.status !== 200) continue;
+    if (campaign.resync) {
+      Object.assign(campaign, { stock: view.json.stock, setStatus: view.json.set_status, endsMs: Date.parse(view.json.ends_at), resync: false });
+      continue;
+    }
+    const statuses = sets.filter((b) => b.status).map((b) => b.status);
+    if (statuses.length) {
+      if (!statuses.includes(view.json.set_status)) violation(model, "status none of those set", `${campaign.id}: ${view.json.set_status}, set ${statuses}`);
+      campaign.setStatus = view.json.set_status;
+    }
+    const ends = sets.filter((b) => b.ends_at).map((b) => Date.parse(b.ends_at));
+    if (ends.length) {
+      if (!ends.includes(Date.parse(view.json.ends_at))) violation(model, "ends_at none of those set", `${campaign.id}: ${view.json.ends_at}`);
+      campaign.endsMs = Date.parse(view.json.ends_at);
+    }
+  }
 }
 
 /** After a batch: a sold_out (on a campaign no operator touched) means every unit was issued. */
