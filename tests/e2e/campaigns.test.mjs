@@ -3,7 +3,7 @@
 // turning at 16:00Z, store posters, idempotent replays, redemption once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, TEST_VARS } from "./harness.mjs";
 
 const world = useWorld();
 
@@ -94,7 +94,22 @@ test("stock 100, 1,000 concurrent claimants: exactly 100 issued, 900 sold_out, w
   assert.equal(held, 100);
   const winners = new Set(responses.map((r, i) => (r.status === 201 ? members[i] : null)).filter(Boolean));
   wallets.forEach((w, i) => assert.equal(w.json.coupons.length, winners.has(members[i]) ? 1 : 0));
+  await expectClaimedAtCore("flash-100", 100, { load: true });
 });
+
+/**
+ * The core heard `coupon.claimed` once per issued coupon: one attempt per key (it never failed);
+ * `load`: a thousand claims at once may stall the local runtime past its core timeout.
+ */
+async function expectClaimedAtCore(campaignId, issued, { load = false } = {}) {
+  const ofCampaign = (a) => a.type === "coupon.claimed" && a.body.data.campaign_id === campaignId;
+  await world.waitFor(() => world.stub.attempts().filter(ofCampaign).length >= issued, { timeoutMs: 30000, what: `${issued} coupon.claimed for ${campaignId}` });
+  await new Promise((r) => setTimeout(r, 500));
+  const attempts = assertEachKeyOnce(world.stub, ofCampaign, `coupon.claimed of ${campaignId}`, load ? { timeoutMs: Number(TEST_VARS.CORE_TIMEOUT_MS) } : {});
+  assert.equal(attempts.length, issued, "one coupon.claimed per coupon issued");
+  assert.equal(new Set(attempts.map((a) => a.body.data.coupon_id)).size, issued);
+  return attempts;
+}
 
 test("sharded: stock 1,000 over 8 shards, 3,000 claimants: exactly 1,000 issued", async () => {
   const created = await create(campaign("flash-sharded", { stock: 1000, shards: 8 }));
@@ -112,6 +127,8 @@ test("sharded: stock 1,000 over 8 shards, 3,000 claimants: exactly 1,000 issued"
   assert.equal(coupons.size, 1000, "every coupon is distinct");
   const stats = (await admin("flash-sharded")).stats;
   assert.deepEqual([stats.issued, stats.remaining], [1000, 0]);
+  const heard = await expectClaimedAtCore("flash-sharded", 1000, { load: true });
+  assert.deepEqual(new Set(heard.map((a) => a.body.data.coupon_id)), coupons, "the core heard of exactly the coupons answered");
   await world.waitFor(async () => (await admin("flash-sharded")).stats.claims_rejected.sold_out === 2000, { what: "2000 sold_out counted once each" });
 });
 
@@ -130,6 +147,8 @@ test("per-member limit holds under 100 concurrent claims; a replayed key gets th
   const wallet = await world.api("GET", "/v1/coupons?status=available", { token: memberToken("greedy"), now: NOW });
   assert.equal(wallet.json.coupons.length, 1);
   assert.equal((await admin("limit-1")).stats.issued, 1);
+  const [heard] = await expectClaimedAtCore("limit-1", 1);
+  assert.equal(heard.body.data.coupon_id, winner.json.coupon.coupon_id);
   // Keys are the member's: the same key for another campaign is another request, so a reuse.
   await create(campaign("limit-2", { kind: "coupon" }));
   const otherCampaign = await claim("limit-2", "greedy", { key: winnerKey });
@@ -233,6 +252,7 @@ test("a coupon is redeemed once under 20 concurrent order.paid events; coupon.cl
   await world.waitFor(() => world.stub.deliveries("coupon.claimed").some((d) => d.body.data.coupon_id === couponId), { what: "coupon.claimed" });
   const delivery = world.stub.deliveries("coupon.claimed").find((d) => d.body.data.coupon_id === couponId);
   validateSchema("OutboundEvent", delivery.body);
+  await expectClaimedAtCore("redeem-1", 1);
 });
 
 test("coupons expire at the end of their last business day", async () => {

@@ -1,7 +1,7 @@
 // Check-in, streaks, make-ups and points expiry against the real runtime.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, concurrently, countBy } from "./harness.mjs";
+import { useWorld, memberToken, concurrently, countBy, assertEachKeyOnce, attemptsOf } from "./harness.mjs";
 
 const world = useWorld();
 
@@ -34,6 +34,12 @@ test("200 concurrent check-ins of one member on one day: one 201, one award", as
   assert.equal(entries[0].amount, 5);
   const me = await world.api("GET", "/v1/me", { token, now });
   assert.equal(me.json.points.balance, 5);
+  // The core hears one check-in and one award, each attempted once (the core never failed).
+  const ofMember = (a) => a.body?.data?.member_id === "chk-concurrent";
+  await world.waitFor(() => world.stub.deliveries().filter((d) => d.body?.data?.member_id === "chk-concurrent").length === 2, { what: "the check-in events" });
+  await new Promise((r) => setTimeout(r, 500));
+  const attempts = assertEachKeyOnce(world.stub, ofMember, "chk-concurrent events");
+  assert.deepEqual(attempts.map((a) => a.type).sort(), ["checkin.recorded", "points.awarded"]);
 });
 
 test("the business day turns at 16:00:00Z", async () => {
@@ -141,6 +147,13 @@ test("50 concurrent make-ups of one day: one succeeds, one charge", async () => 
   assert.ok(responses.filter((r) => r.status === 409).every((r) => r.json.code === "already_checked_in"));
   const spends = (await ledger(token, now)).filter((e) => e.kind === "spend");
   assert.equal(spends.length, 1);
+  // One make-up reaches the core, once.
+  const madeUp = () => attemptsOf(world.stub, "checkin.recorded", (d) => d.member_id === id && d.date === "2026-08-05");
+  await world.waitFor(() => madeUp().length > 0, { what: "the make-up at the core" });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(madeUp().length, 1, "one make-up event, attempted once");
+  assert.equal(madeUp()[0].body.data.makeup, true);
+  assertEachKeyOnce(world.stub, (a) => a.body?.data?.member_id === id, "chk-makeup-race events");
 });
 
 test("points expire 90 days after their award, oldest first", async () => {

@@ -3,7 +3,7 @@
 // forwarded to the core exactly once through outages, restarts and dead letters.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, assertSettledOnce } from "./harness.mjs";
 
 const world = useWorld();
 
@@ -17,6 +17,7 @@ const place = (member, body, { key, now = LATER } = {}) =>
   world.api("POST", "/v1/orders", { token: memberToken(member), body, headers: key ? { "idempotency-key": key } : {}, now });
 const order = (member, id) => world.api("GET", `/v1/orders/${id}`, { token: memberToken(member) });
 const orderDeliveries = (prefix) => world.stub.deliveries().filter((d) => d.path === "/orders" && d.body.member_id.startsWith(prefix));
+const orderAttempts = (prefix) => (a) => a.path === "/orders" && a.body?.member_id?.startsWith(prefix);
 let eventSeq = 0;
 const coreEvent = (type, data) => world.coreEvent({ id: `evt-ord-${++eventSeq}`, type, created_at: new Date().toISOString(), data }, { now: LATER });
 
@@ -59,6 +60,9 @@ test("an order is stored, answered 202, forwarded once, and replayed by its Idem
   validateSchema("OrderDelivery", delivery.body);
   assert.deepEqual([delivery.body.store_id, delivery.body.payable_fen, delivery.body.lines.length], ["store-1", 31000, 2]);
   await world.waitFor(async () => (await order("ord-basic", placed.json.order_id)).json.status === "forwarded", { what: "forwarded" });
+  // Forwarded once: the replayed request sent nothing more, and no key was attempted twice.
+  const attempts = assertEachKeyOnce(world.stub, orderAttempts("ord-basic"), "ord-basic orders");
+  assert.deepEqual(attempts.map((a) => a.key).sort(), [placed.json.order_id, otherMember.json.order_id].sort());
 
   assert.equal((await coreEvent("order.confirmed", { order_id: placed.json.order_id })).status, 200);
   const confirmed = await order("ord-basic", placed.json.order_id);
@@ -143,6 +147,12 @@ test("concurrent paid and cancelled events: the coupon is redeemed once and neve
   assert.deepEqual(coupons.map((c) => c.status), ["redeemed"], "one coupon, redeemed, whatever the interleaving");
   const ledger = (await world.api("GET", "/v1/points/ledger", { token: memberToken(member) })).json.entries;
   assert.equal(ledger.filter((e) => e.source === "order").length, 1, "points awarded once");
+  // ...and the core heard of the order once and of its award once.
+  await world.waitFor(() => world.stub.deliveries("points.awarded").some((d) => d.body.data.member_id === member), { what: "points.awarded" });
+  await new Promise((r) => setTimeout(r, 500));
+  const awards = assertEachKeyOnce(world.stub, (a) => a.type === "points.awarded" && a.body.data.member_id === member, "ord-race awards");
+  assert.deepEqual(awards.map((a) => a.body.data.source_id), [orderId]);
+  assert.equal(assertEachKeyOnce(world.stub, orderAttempts(member), "ord-race order").length, 1);
 });
 
 test("core down while 200 orders are placed, runtime restarted mid-way: every order arrives exactly once", async () => {
@@ -163,6 +173,9 @@ test("core down while 200 orders are placed, runtime restarted mid-way: every or
   const expected = new Set([...first, ...second].map((r) => r.json.order_id));
   assert.deepEqual(new Set(delivered.map((d) => d.key)), expected, "each accepted order, keyed by its id");
   delivered.forEach((d) => validateSchema("OrderDelivery", d.body));
+  // Retried while the core failed, then accepted once each and never sent again after that
+  // (none was in flight at the restart: the core refused everything until after it).
+  assert.equal(assertSettledOnce(world.stub, orderAttempts("ord-outage-"), "outage orders").size, 200);
 });
 
 test("a permanent 400 from the core lands in dead letters and replays once the core is fixed", async () => {
@@ -185,6 +198,10 @@ test("a permanent 400 from the core lands in dead letters and replays once the c
   const replayed = await world.api("POST", `/v1/admin/outbox/dead/${letter.id}/replay`, { token: admin });
   assert.equal(replayed.status, 202);
   await world.waitFor(() => orderDeliveries("ord-dead").length === 1, { what: "the replayed order" });
+  await new Promise((r) => setTimeout(r, 500));
+  // Refused once (not retried), then accepted once after the replay.
+  const tries = world.stub.attempts({ key: placed.json.order_id });
+  assert.deepEqual(tries.map((a) => a.status), [400, 200]);
   const after = await world.api("GET", "/v1/admin/outbox/dead", { token: admin });
   assert.equal(after.json.deliveries.filter((d) => d.key === placed.json.order_id).length, 0);
   const unknown = await world.api("POST", "/v1/admin/outbox/dead/dl_nope/replay", { token: admin });

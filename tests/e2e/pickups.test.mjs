@@ -6,7 +6,7 @@ import crypto from "node:crypto";
 import { Resvg } from "@resvg/resvg-js";
 import jsQR from "jsqr";
 import * as OTPAuth from "otpauth";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, SECRETS } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, SECRETS, assertEachKeyOnce } from "./harness.mjs";
 
 const world = useWorld();
 
@@ -33,6 +33,9 @@ const verify = (token, body, now) => world.api("POST", "/v1/store/pickups/verify
 const clerk = (store, id = `clerk-${store}`) => staffToken(id, "clerk", store);
 const pharmacist = (store, id = `pharm-${store}`) => staffToken(id, "pharmacist", store);
 const pickupEvents = (orderId) => world.stub.deliveries("pickup.verified").filter((d) => d.body.data.order_id === orderId);
+/** Each pickup.verified of the order attempted once (the core never fails in this file). */
+const pickupAttempts = (orderId) =>
+  assertEachKeyOnce(world.stub, (a) => a.type === "pickup.verified" && a.body.data.order_id === orderId, `pickup.verified of ${orderId}`);
 
 test("ready, shown, verified once by the right store; the core hears it once", async () => {
   const orderId = await readyOrder("pku-member", "store-a");
@@ -59,6 +62,8 @@ test("ready, shown, verified once by the right store; the core hears it once", a
   assert.deepEqual([again.status, again.json.code], [409, "already_picked_up"]);
   await world.waitFor(() => pickupEvents(orderId).length === 1, { what: "pickup.verified at the core" });
   validateSchema("OutboundEvent", pickupEvents(orderId)[0].body);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(pickupAttempts(orderId).length, 1, "the core hears it once: one attempt");
   await world.waitFor(async () => !(await world.api("GET", "/v1/store/pickups", { token: clerk("store-a") })).json.pickups.some((p) => p.order_id === orderId), { what: "gone from the list" });
 });
 
@@ -72,6 +77,7 @@ test("100 concurrent verifications of one valid code: exactly one 200, the rest 
   await world.waitFor(() => pickupEvents(orderId).length === 1, { what: "pickup.verified" });
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal(pickupEvents(orderId).length, 1, "the core receives exactly one pickup.verified");
+  assert.equal(pickupAttempts(orderId).length, 1, "...in one attempt");
 });
 
 test("stale, tampered, wrong-store, foreign and premature codes are each refused with their code", async () => {

@@ -2,7 +2,7 @@
 // refunds clawing points back (into debt when already spent).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, coreSignature, concurrently, countBy, nowSecs, SECRETS } from "./harness.mjs";
+import { useWorld, memberToken, coreSignature, concurrently, countBy, nowSecs, SECRETS, assertEachKeyOnce } from "./harness.mjs";
 
 const world = useWorld();
 
@@ -39,6 +39,11 @@ test("the same order.paid delivered 20 times concurrently awards once", async ()
   await world.coreEvent({ ...event, id: "evt-dup-2" });
   const entries = await ledger("pts-dup");
   assert.deepEqual(entries.map((e) => e.amount), [15]);
+  // The core hears of the award once: one key, one attempt.
+  await world.waitFor(() => world.stub.deliveries("points.awarded").some((d) => d.body.data.member_id === "pts-dup"), { what: "points.awarded" });
+  await new Promise((r) => setTimeout(r, 500));
+  const awards = assertEachKeyOnce(world.stub, (a) => a.type === "points.awarded" && a.body.data.member_id === "pts-dup", "pts-dup awards");
+  assert.deepEqual(awards.map((a) => [a.body.data.source, a.body.data.source_id, a.body.data.amount]), [["order", "o-dup", 15]]);
 });
 
 test("tiers from spend, and gold earns double", async () => {
@@ -135,4 +140,56 @@ test("unknown event types are 422; invalid data is 400 naming the field", async 
     assert.equal(r.json.code, "invalid_request");
     assert.ok(r.json.detail.includes(field), `${event.id}: detail ${r.json.detail} names ${field}`);
   }
+});
+
+test("points are spent oldest lot first, end to end, and expiry takes only what is left of each lot", async () => {
+  // Lots: A 30 points (order, 5 Jan), D 30 (order, 15 Jan), B 5 and C 5 (check-ins, 20 and 21 Jan).
+  // Two make-ups (20 each) on 21 Jan: oldest first takes A 20, then A 10 + D 10. Newest first would
+  // have left A whole (C 5, B 5, D 10, then D 20).
+  const member = "pts-oldest";
+  const token = memberToken(member);
+  const at = (date) => `${date}T04:00:00Z`; // noon in the business zone
+  const reg = await world.coreEvent({ id: "reg-oldest", type: "member.registered", created_at: at("2026-01-01"),
+    data: { member_id: member, registered_at: at("2026-01-01"), real_name_verified: true } }, { now: at("2026-01-01") });
+  assert.equal(reg.status, 200);
+  for (const [id, date] of [["o-oldest-a", "2026-01-05"], ["o-oldest-d", "2026-01-15"]]) {
+    const event = { ...paid(`evt-${id}`, member, id, 60_000, [line("other", 1, 60_000)]), created_at: at(date) };
+    event.data.paid_at = at(date);
+    assert.equal((await world.coreEvent(event, { now: at(date) })).status, 200);
+  }
+  for (const date of ["2026-01-20", "2026-01-21"]) assert.equal((await world.api("POST", "/v1/checkins", { token, now: at(date) })).status, 201);
+  const lots = (await ledger(member)).filter((e) => e.kind === "earn").map((e) => [e.source, e.amount, e.expires_at]).sort((x, y) => x[2].localeCompare(y[2]));
+  assert.deepEqual(lots, [
+    ["order", 30, "2026-04-05T04:00:00Z"],
+    ["order", 30, "2026-04-15T04:00:00Z"],
+    ["checkin", 5, "2026-04-20T04:00:00Z"],
+    ["checkin", 5, "2026-04-21T04:00:00Z"],
+  ]);
+  const view = async (now) => (await world.api("GET", "/v1/me", { token, now })).json.points;
+
+  const makeup = (date) => world.api("POST", "/v1/checkins/makeup", { token, now: at("2026-01-21"), body: { date } });
+  assert.deepEqual([(await makeup("2026-01-10")).status, (await view(at("2026-01-21"))).balance], [201, 50]);
+  // Thirty days before A expires, `expiring` shows what is left of A: 10 of its 30.
+  assert.deepEqual((await view("2026-03-07T00:00:00Z")).expiring, [{ amount: 10, expires_at: "2026-04-05T04:00:00Z" }]);
+  assert.deepEqual([(await makeup("2026-01-11")).status, (await view(at("2026-01-21"))).balance], [201, 30]);
+  // A is used up; D keeps 20, B and C are whole.
+  const points = await view("2026-04-01T00:00:00Z");
+  assert.deepEqual([points.balance, points.expiring], [30, [
+    { amount: 20, expires_at: "2026-04-15T04:00:00Z" },
+    { amount: 5, expires_at: "2026-04-20T04:00:00Z" },
+    { amount: 5, expires_at: "2026-04-21T04:00:00Z" },
+  ]]);
+  const spends = (await ledger(member)).filter((e) => e.kind === "spend").map((e) => [e.amount, e.source, e.source_id]).sort();
+  assert.deepEqual(spends, [[-20, "makeup", "2026-01-10"], [-20, "makeup", "2026-01-11"]]);
+
+  // A's expiry takes nothing (nothing left of it); D's takes exactly its 20; then B's 5 and C's 5.
+  assert.equal((await view("2026-04-05T04:00:00Z")).balance, 30);
+  assert.equal((await view("2026-04-15T03:59:59Z")).balance, 30);
+  assert.equal((await view("2026-04-15T04:00:00Z")).balance, 10);
+  const expiriesAfterD = (await world.api("GET", "/v1/points/ledger?limit=200", { token, now: "2026-04-15T04:00:00Z" })).json.entries.filter((e) => e.kind === "expire");
+  assert.deepEqual(expiriesAfterD.map((e) => [e.amount, e.source]), [[-20, "expiry"]], "only what was left of D expired");
+  assert.equal((await view("2026-04-21T04:00:00Z")).balance, 0);
+  const all = (await world.api("GET", "/v1/points/ledger?limit=200", { token, now: "2026-04-21T04:00:00Z" })).json.entries;
+  assert.deepEqual(all.filter((e) => e.kind === "expire").map((e) => e.amount).sort(), [-20, -5, -5]);
+  assert.equal(all.reduce((sum, e) => sum + e.amount, 0), 0, "the balance is the ledger's sum");
 });

@@ -2,7 +2,7 @@
 // rewards (each once) and the clawback of the first-order reward, all in workerd.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce } from "./harness.mjs";
 
 const world = useWorld();
 
@@ -45,6 +45,9 @@ const events = (type, filter) =>
     validateSchema("OutboundEvent", d.body);
     return d.body.data;
   });
+/** Referral events about `invitees`, each key attempted once (the core never fails in this file). */
+const referralAttempts = (invitees) =>
+  assertEachKeyOnce(world.stub, (a) => a.type?.startsWith("referral.") && invitees.includes(a.body.data.invitee_id), `referral events of ${invitees}`);
 const tap = (path, headers = {}) => world.api("GET", path, { headers: { "user-agent": "test-phone", ...headers }, now: NOW });
 const settle = () => new Promise((r) => setTimeout(r, 600));
 
@@ -176,6 +179,8 @@ test("staged rewards: invitee on binding, inviter on verification and first orde
     ["ref-inviter", "first_order", 50, false],
     ["ref-inviter", "verified", 100, false],
   ].sort());
+  await settle();
+  assert.equal(referralAttempts(["ref-invitee"]).length, 5, "one bound and four rewarded, each in one attempt");
 });
 
 test("the same registration 20 times, and 20 registrations with 20 codes: one binding, one reward", async () => {
@@ -202,6 +207,7 @@ test("the same registration 20 times, and 20 registrations with 20 codes: one bi
   await world.waitFor(() => events("referral.bound", (d) => ["ref-twin", "ref-contested"].includes(d.invitee_id)).length === 2, { what: "bound events" });
   await settle();
   assert.equal(events("referral.bound", (d) => ["ref-twin", "ref-contested"].includes(d.invitee_id)).length, 2);
+  assert.equal(referralAttempts(["ref-twin", "ref-contested"]).filter((a) => a.type === "referral.bound").length, 2);
 });
 
 test("refusals: self-referral, second binding, reused device, unknown code, not new; each counted, none rewarded", async () => {
