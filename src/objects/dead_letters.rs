@@ -4,19 +4,24 @@
 
 use super::outbox::{ReplayCommand, ReplayReply, REPLAY_PATH};
 use super::rpc;
-use super::sql::{create_schema, internal};
+use super::schema::{Module, Tables};
+use super::sql::internal;
 use crate::config::{DEAD_LETTERS_NAME, DEAD_LETTERS_OBJECT};
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-const SCHEMA: &[&str] = &["CREATE TABLE IF NOT EXISTS dead_letters (
+/// The index of dead deliveries.
+const MODULE: Module = Module {
+    name: "dead_letters",
+    migrations: &[&["CREATE TABLE IF NOT EXISTS dead_letters (
     id TEXT PRIMARY KEY,
     letter TEXT NOT NULL,
     dead_ms INTEGER NOT NULL,
     replaying INTEGER NOT NULL DEFAULT 0
-)"];
+)"]],
+};
 
 /// One dead delivery, as the operator sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,15 +175,21 @@ pub async fn replay(env: &Env, id: &str) -> Result<(), ApiError> {
 #[durable_object]
 pub struct DeadLetterObject {
     state: State,
+    tables: Tables,
 }
 
 impl DurableObject for DeadLetterObject {
     fn new(state: State, _env: Env) -> Self {
-        create_schema(&state.storage(), SCHEMA);
-        Self { state }
+        Self {
+            state,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), &[&MODULE]) {
+            return rpc::reply::<()>(Err(error));
+        }
         rpc::serve_atomically(self.state.storage(), req, run).await
     }
 }

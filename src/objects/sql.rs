@@ -1,5 +1,6 @@
 //! SQLite helpers for Durable Objects: an all-or-nothing transaction and error mapping.
 
+use crate::domain::storage;
 use crate::http::error::ApiError;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,11 +9,17 @@ use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Storage;
 
-/// Logs a storage failure (never request data) and hides it behind `Internal`.
+/// Logs a storage failure (never request data) and hides it behind `Unavailable` (503 with
+/// Retry-After) when another attempt may succeed (out of memory, busy), else `Internal`.
 pub fn internal(context: &str) -> impl Fn(worker::Error) -> ApiError + '_ {
     move |err| {
-        worker::console_error!("storage error in {context}: {err}");
-        ApiError::Internal
+        let message = err.to_string();
+        worker::console_error!("storage error in {context}: {message}");
+        if storage::is_transient(&message) {
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal
+        }
     }
 }
 
