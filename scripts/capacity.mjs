@@ -51,7 +51,10 @@ let nomemLines = 0;
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream);
   stream.write = (chunk, ...rest) => {
-    if (String(chunk).includes("SQLITE_NOMEM") && ++nomemLines > 3) return true;
+    const text = String(chunk);
+    if (text.includes("SQLITE_NOMEM") && !text.startsWith("5xx:") && ++nomemLines > 3) return true;
+    // Repeated stacks and "object call failed" after a failure: counted in the statuses.
+    if (nomemLines > 3 && (text.startsWith("stack:") || text.includes("object call failed") || text.includes("failed: unavailable"))) return true;
     return write(chunk, ...rest);
   };
 }
@@ -131,6 +134,18 @@ if (!burst) {
     if (firstFailure === null && answer.status !== 201) firstFailure = { member: i, status: answer.status, body: answer.text?.slice(0, 200) };
   });
   failed = timedOut || Object.keys(counts).some((s) => s !== "201");
+  if (failed && args.includes("--probe-recovery")) {
+    // Does the runtime come back by itself once the load stops (objects evicted)?
+    for (const pause of [15, 45]) {
+      await new Promise((r) => setTimeout(r, pause * 1000));
+      const probe = {};
+      for (let i = 0; i < 20; i++) {
+        const answer = await send(base, "POST", "/v1/checkins", { authorization: `Bearer ${memberToken(`probe-${run}-${pause}-${i}`)}` });
+        probe[answer.status] = (probe[answer.status] ?? 0) + 1;
+      }
+      console.log(`after ${pause} s more idle, 20 new members: ${JSON.stringify(probe)}; workerd RSS ${workerdRss()}`);
+    }
+  }
   if (timedOut) console.log(`stopped after ${maxSeconds} s`);
 } else {
   const marketing = jwt({ sub: "cap-mkt", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
