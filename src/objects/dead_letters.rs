@@ -4,31 +4,36 @@
 
 use super::outbox::{ReplayCommand, ReplayReply, REPLAY_PATH};
 use super::rpc;
-use super::sql::{create_schema, internal};
+use super::schema::{Module, Tables};
+use super::sql::internal;
 use crate::config::{DEAD_LETTERS_NAME, DEAD_LETTERS_OBJECT};
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS dead_letters (
-        id TEXT PRIMARY KEY,
-        letter TEXT NOT NULL,
-        dead_ms INTEGER NOT NULL,
-        replaying INTEGER NOT NULL DEFAULT 0
-    )",
-    // The audit of replays (who, when, what), and the Idempotency-Key each was asked with.
-    "CREATE TABLE IF NOT EXISTS replays (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        idem_key TEXT UNIQUE,
-        letter_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        delivery_key TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        at_ms INTEGER NOT NULL
-    )",
-];
+/// The index of dead deliveries, and the audit of replays (who, when, what) with the
+/// Idempotency-Key each was asked with.
+const MODULE: Module = Module {
+    name: "dead_letters",
+    migrations: &[&[
+        "CREATE TABLE IF NOT EXISTS dead_letters (
+            id TEXT PRIMARY KEY,
+            letter TEXT NOT NULL,
+            dead_ms INTEGER NOT NULL,
+            replaying INTEGER NOT NULL DEFAULT 0
+        )",
+        "CREATE TABLE IF NOT EXISTS replays (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            idem_key TEXT UNIQUE,
+            letter_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            delivery_key TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            at_ms INTEGER NOT NULL
+        )",
+    ]],
+};
 
 /// One replay in the audit trail.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -324,15 +329,21 @@ async fn send_back(env: &Env, letter: &DeadLetter) -> Result<(), ApiError> {
 #[durable_object]
 pub struct DeadLetterObject {
     state: State,
+    tables: Tables,
 }
 
 impl DurableObject for DeadLetterObject {
     fn new(state: State, _env: Env) -> Self {
-        create_schema(&state.storage(), SCHEMA);
-        Self { state }
+        Self {
+            state,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), &[&MODULE]) {
+            return rpc::reply::<()>(Err(error));
+        }
         rpc::serve_atomically(self.state.storage(), req, run).await
     }
 }

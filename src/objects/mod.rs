@@ -8,5 +8,6 @@ pub mod order;
 pub mod outbox;
 pub mod referral_registry;
 pub mod rpc;
+pub mod schema;
 pub mod sql;
 pub mod store;

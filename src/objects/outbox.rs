@@ -8,6 +8,7 @@
 
 use super::dead_letters::{self, DeadLetter};
 use super::rpc;
+use super::schema::Module;
 use super::sql::internal;
 use crate::config::Config;
 use crate::core_link::{self, Target};
@@ -19,7 +20,13 @@ use crate::http::request::wall_now;
 use serde::{Deserialize, Serialize};
 use worker::{Env, Request, Response, SqlStorage, Storage};
 
-pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
+/// The outbox table, for any object that queues deliveries.
+pub const MODULE: Module = Module {
+    name: "outbox",
+    migrations: &[&[SCHEMA]],
+};
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     key TEXT PRIMARY KEY,
     target TEXT NOT NULL,
     kind TEXT NOT NULL,

@@ -5,19 +5,24 @@
 //! owner whatever the interleaving; tallies count each fact once by its id.
 
 use super::rpc;
-use super::sql::{create_schema, internal};
+use super::schema::{Module, Tables};
+use super::sql::internal;
 use crate::config::REFERRALS_OBJECT;
 use crate::http::error::ApiError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-const SCHEMA: &[&str] = &[
+/// Codes, devices, facts and tallies.
+const MODULE: Module = Module {
+    name: "registry",
+    migrations: &[&[
     "CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, member_id TEXT NOT NULL, created_ms INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, member_id TEXT NOT NULL, first_ms INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS facts (id TEXT PRIMARY KEY, label TEXT NOT NULL, at_ms INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS tallies (label TEXT PRIMARY KEY, count INTEGER NOT NULL)",
-];
+]],
+};
 
 /// Facts are remembered this long to drop repeated deliveries; tallies are kept forever.
 const FACT_MEMORY_MS: i64 = 30 * 86_400_000;
@@ -276,15 +281,21 @@ pub async fn stats(env: &Env) -> Result<ReferralStats, ApiError> {
 #[durable_object]
 pub struct ReferralRegistryObject {
     state: State,
+    tables: Tables,
 }
 
 impl DurableObject for ReferralRegistryObject {
     fn new(state: State, _env: Env) -> Self {
-        create_schema(&state.storage(), SCHEMA);
-        Self { state }
+        Self {
+            state,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), &[&MODULE]) {
+            return rpc::reply::<()>(Err(error));
+        }
         rpc::serve_atomically(self.state.storage(), req, run).await
     }
 }

@@ -1,5 +1,6 @@
 //! SQLite helpers for Durable Objects: an all-or-nothing transaction and error mapping.
 
+use crate::domain::storage;
 use crate::http::error::ApiError;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,11 +9,17 @@ use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Storage;
 
-/// Logs a storage failure (never request data) and hides it behind `Internal`.
+/// Logs a storage failure (never request data) and hides it behind `Unavailable` (503 with
+/// Retry-After) when another attempt may succeed (out of memory, busy), else `Internal`.
 pub fn internal(context: &str) -> impl Fn(worker::Error) -> ApiError + '_ {
     move |err| {
-        worker::console_error!("storage error in {context}: {err}");
-        ApiError::Internal
+        let message = err.to_string();
+        worker::console_error!("storage error in {context}: {message}");
+        if storage::is_transient(&message) {
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal
+        }
     }
 }
 
@@ -53,26 +60,5 @@ pub fn atomically<T: 'static>(
             Err(ApiError::Unavailable)
         }
         (Ok(_), None) => Err(ApiError::Internal),
-    }
-}
-
-/// Creates an object's tables in one transaction (one commit for a new object, instead of
-/// one per statement).
-pub fn create_schema(storage: &Storage, statements: &'static [&'static str]) {
-    create_schemas(storage, &[statements]);
-}
-
-/// `create_schema` for tables declared in several modules.
-pub fn create_schemas(storage: &Storage, schemas: &[&'static [&'static str]]) {
-    let sql = storage.sql();
-    let statements: Vec<&'static str> = schemas.iter().flat_map(|s| s.iter().copied()).collect();
-    let created = atomically(storage, move || {
-        for statement in statements {
-            sql.exec(statement, None).map_err(internal("schema"))?;
-        }
-        Ok(())
-    });
-    if created.is_err() {
-        worker::console_error!("schema creation failed");
     }
 }

@@ -5,7 +5,8 @@
 use super::order::client as order_client;
 use super::order::protocol::{Counter, OrderCommand, PresentedCode, VerifiedReply, WaitingPickup};
 use super::rpc;
-use super::sql::{atomically, create_schema, internal};
+use super::schema::{Module, Tables};
+use super::sql::{atomically, internal};
 use crate::config::Config;
 use crate::domain::ids::OrderId;
 use crate::domain::pickup;
@@ -15,9 +16,12 @@ use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-const SCHEMA: &[&str] = &[
-    // `gone` rows stay as tombstones so that a late `ready` cannot bring an order back.
-    "CREATE TABLE IF NOT EXISTS waiting (
+/// The counter list and the code throttles.
+const MODULE: Module = Module {
+    name: "store",
+    migrations: &[&[
+        // `gone` rows stay as tombstones so that a late `ready` cannot bring an order back.
+        "CREATE TABLE IF NOT EXISTS waiting (
         order_id TEXT PRIMARY KEY,
         state TEXT NOT NULL,
         ready_ms INTEGER NOT NULL,
@@ -25,13 +29,14 @@ const SCHEMA: &[&str] = &[
         line_count INTEGER NOT NULL,
         has_rx INTEGER NOT NULL
     )",
-    "CREATE INDEX IF NOT EXISTS waiting_ready ON waiting (state, ready_ms)",
-    "CREATE TABLE IF NOT EXISTS code_failures (
+        "CREATE INDEX IF NOT EXISTS waiting_ready ON waiting (state, ready_ms)",
+        "CREATE TABLE IF NOT EXISTS code_failures (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         staff_id TEXT NOT NULL,
         at_ms INTEGER NOT NULL
     )",
-];
+    ]],
+};
 
 const LIST_LIMIT: i64 = 500;
 
@@ -165,6 +170,7 @@ fn gate(sql: &SqlStorage, config: &Config, staff_id: &str, now_ms: i64) -> Resul
 pub struct StoreObject {
     state: State,
     env: Env,
+    tables: Tables,
 }
 
 impl StoreObject {
@@ -229,11 +235,17 @@ impl StoreObject {
 
 impl DurableObject for StoreObject {
     fn new(state: State, env: Env) -> Self {
-        create_schema(&state.storage(), SCHEMA);
-        Self { state, env }
+        Self {
+            state,
+            env,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), &[&MODULE]) {
+            return rpc::reply::<()>(Err(error));
+        }
         rpc::reply(self.handle(req).await)
     }
 }

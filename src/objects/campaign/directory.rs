@@ -5,14 +5,18 @@ use crate::domain::ids::CampaignId;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::rpc;
-use crate::objects::sql::{create_schema, internal};
+use crate::objects::schema::{Module, Tables};
+use crate::objects::sql::internal;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-const SCHEMA: &[&str] = &[
+const MODULE: Module = Module {
+    name: "campaign_directory",
+    migrations: &[&[
     "CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, ended INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS create_keys (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, campaign_id TEXT NOT NULL)",
-];
+]],
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -108,15 +112,21 @@ fn run(sql: &SqlStorage, command: DirectoryCommand) -> Result<serde_json::Value,
 #[durable_object]
 pub struct DirectoryObject {
     state: State,
+    tables: Tables,
 }
 
 impl DurableObject for DirectoryObject {
     fn new(state: State, _env: Env) -> Self {
-        create_schema(&state.storage(), SCHEMA);
-        Self { state }
+        Self {
+            state,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), &[&MODULE]) {
+            return rpc::reply::<()>(Err(error));
+        }
         rpc::serve_atomically(self.state.storage(), req, run).await
     }
 }

@@ -4,38 +4,48 @@
 use crate::domain::campaign::{CampaignConfig, SetStatus};
 use crate::domain::campaign_patch::{apply_patch, etag, if_match_allows, CampaignPatch, Mutable};
 use crate::http::error::ApiError;
+use crate::objects::schema::Module;
 use crate::objects::sql::internal;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::SqlStorage;
 
-pub const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS campaign (
-        k INTEGER PRIMARY KEY CHECK (k = 1),
-        config TEXT NOT NULL,
-        set_status TEXT NOT NULL,
-        create_key TEXT,
-        body_hash TEXT NOT NULL,
-        shards_synced INTEGER NOT NULL DEFAULT 0,
-        revision INTEGER NOT NULL DEFAULT 1
-    )",
-    "CREATE TABLE IF NOT EXISTS audit (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at_ms INTEGER NOT NULL,
-        actor TEXT NOT NULL,
-        action TEXT NOT NULL,
-        before TEXT,
-        after TEXT NOT NULL
-    )",
-    "CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)",
-    // One row per PATCH Idempotency-Key: the change is recorded with the patch itself; the
-    // answer is stored once it exists, and every repeat gets that one answer.
-    "CREATE TABLE IF NOT EXISTS patch_keys (
-        key TEXT PRIMARY KEY,
-        body_hash TEXT NOT NULL,
-        response TEXT
-    )",
-];
+/// Migration 1 is the head as it was before revisions (idempotent, for heads created then);
+/// 2 adds the revision and the PATCH keys.
+pub const MODULE: Module = Module {
+    name: "campaign_head",
+    migrations: &[
+        &[
+            "CREATE TABLE IF NOT EXISTS campaign (
+                k INTEGER PRIMARY KEY CHECK (k = 1),
+                config TEXT NOT NULL,
+                set_status TEXT NOT NULL,
+                create_key TEXT,
+                body_hash TEXT NOT NULL,
+                shards_synced INTEGER NOT NULL DEFAULT 0
+            )",
+            "CREATE TABLE IF NOT EXISTS audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at_ms INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                before TEXT,
+                after TEXT NOT NULL
+            )",
+            "CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+        ],
+        &[
+            "ALTER TABLE campaign ADD COLUMN revision INTEGER NOT NULL DEFAULT 1",
+            // One row per PATCH Idempotency-Key: the change is recorded with the patch itself;
+            // the answer is stored once it exists, and every repeat gets that one answer.
+            "CREATE TABLE patch_keys (
+                key TEXT PRIMARY KEY,
+                body_hash TEXT NOT NULL,
+                response TEXT
+            )",
+        ],
+    ],
+};
 
 #[derive(Deserialize)]
 struct HeadRow {

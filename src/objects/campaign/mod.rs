@@ -14,7 +14,8 @@ use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::outbox;
 use crate::objects::rpc::{self, call_object};
-use crate::objects::sql::{atomically, create_schema, internal};
+use crate::objects::schema::Tables;
+use crate::objects::sql::{atomically, internal};
 use directory::DirectoryCommand;
 use head::{Head, PatchInput, Patched};
 use protocol::*;
@@ -45,6 +46,7 @@ struct Count {
 pub struct CampaignObject {
     state: State,
     env: Env,
+    tables: Tables,
 }
 
 impl CampaignObject {
@@ -288,14 +290,18 @@ impl CampaignObject {
 
 impl DurableObject for CampaignObject {
     fn new(state: State, env: Env) -> Self {
-        create_schema(&state.storage(), head::SCHEMA);
-        Self { state, env }
+        Self {
+            state,
+            env,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let reply = match rpc::command::<CampaignCommand>(req).await {
-            Ok(command) => self.handle(command).await,
-            Err(error) => Err(error),
+        let tables = self.tables.ensure(&self.state.storage(), &[&head::MODULE]);
+        let reply = match (tables, rpc::command::<CampaignCommand>(req).await) {
+            (Ok(()), Ok(command)) => self.handle(command).await,
+            (Err(error), _) | (_, Err(error)) => Err(error),
         };
         if let Err(error) = &reply {
             if error.status() >= 500 {
@@ -308,6 +314,10 @@ impl DurableObject for CampaignObject {
     /// Finishes a change whose pushes to the shards did not all land (a pause must reach
     /// every shard even if the operator never looks again).
     async fn alarm(&self) -> worker::Result<Response> {
+        let storage = self.state.storage();
+        if !self.tables.has(&storage, &head::MODULE).unwrap_or(false) {
+            return Response::empty();
+        }
         if let Ok(head) = self.head() {
             if !head.shards_synced && self.sync_shards(&head).await.is_err() {
                 let _ = self.resync_later().await;

@@ -7,24 +7,31 @@ use crate::domain::campaign::{self, SetStatus, StockRefusal};
 use crate::domain::time::from_unix_millis;
 use crate::http::error::ApiError;
 use crate::objects::rpc;
-use crate::objects::sql::{create_schema, internal};
+use crate::objects::schema::{Module, Tables};
+use crate::objects::sql::internal;
 use serde::Deserialize;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS shard (
-        k INTEGER PRIMARY KEY CHECK (k = 1),
-        campaign_id TEXT NOT NULL,
-        set_status TEXT NOT NULL,
-        starts_ms INTEGER NOT NULL,
-        ends_ms INTEGER NOT NULL,
-        total INTEGER NOT NULL,
-        remaining INTEGER NOT NULL CHECK (remaining >= 0),
-        revision INTEGER NOT NULL DEFAULT 0
-    )",
-    "CREATE TABLE IF NOT EXISTS taken (claim_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)",
-];
+/// Migration 2 adds the head's revision, so an older push never overwrites a newer one.
+const MODULE: Module = Module {
+    name: "stock_shard",
+    migrations: &[
+        &[
+            "CREATE TABLE IF NOT EXISTS shard (
+                k INTEGER PRIMARY KEY CHECK (k = 1),
+                campaign_id TEXT NOT NULL,
+                set_status TEXT NOT NULL,
+                starts_ms INTEGER NOT NULL,
+                ends_ms INTEGER NOT NULL,
+                total INTEGER NOT NULL,
+                remaining INTEGER NOT NULL CHECK (remaining >= 0)
+            )",
+            "CREATE TABLE IF NOT EXISTS taken (claim_id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+        ],
+        &["ALTER TABLE shard ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"],
+    ],
+};
 
 #[derive(Deserialize)]
 struct ShardRow {
@@ -166,15 +173,21 @@ fn run(sql: &SqlStorage, command: StockCommand) -> Result<serde_json::Value, Api
 #[durable_object]
 pub struct StockObject {
     state: State,
+    tables: Tables,
 }
 
 impl DurableObject for StockObject {
     fn new(state: State, _env: Env) -> Self {
-        create_schema(&state.storage(), SCHEMA);
-        Self { state }
+        Self {
+            state,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), &[&MODULE]) {
+            return rpc::reply::<()>(Err(error));
+        }
         rpc::serve_atomically(self.state.storage(), req, run).await
     }
 }

@@ -16,6 +16,7 @@ use crate::http::request::wall_now;
 use crate::objects::campaign::client as campaign_client;
 use crate::objects::campaign::protocol::{CampaignCommand, TakeReply};
 use crate::objects::rpc::to_json;
+use crate::objects::schema::{Module, Tables};
 use crate::objects::{outbox, rpc, sql};
 use protocol::{ClaimRequest, LinkReply, MemberCommand, MemberEvent};
 use repo::Repo;
@@ -26,6 +27,39 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 pub struct MemberObject {
     state: State,
     env: Env,
+    /// Which modules' tables this member holds; created on first use (see `needs`).
+    tables: Tables,
+}
+
+/// Every module of the member object.
+const ALL: &[&Module] = &[
+    &repo::POINTS,
+    &repo::EVENTS,
+    &wallet::MODULE,
+    &referral::MODULE,
+    &outbox::MODULE,
+];
+
+/// The modules whose tables `command` may touch: a member who only checks in holds the
+/// points tables and the outbox (a check-in queues `checkin.recorded`), nothing else.
+fn needs(command: &MemberCommand) -> &'static [&'static Module] {
+    match command {
+        MemberCommand::Checkin { .. }
+        | MemberCommand::Makeup { .. }
+        | MemberCommand::Month { .. }
+        | MemberCommand::Ledger { .. } => &[&repo::POINTS, &outbox::MODULE],
+        MemberCommand::Summary { .. }
+        | MemberCommand::Coupons { .. }
+        | MemberCommand::Claim(_)
+        | MemberCommand::LockCoupon { .. }
+        | MemberCommand::ReleaseCoupon { .. } => &[
+            &repo::POINTS,
+            &repo::EVENTS,
+            &wallet::MODULE,
+            &outbox::MODULE,
+        ],
+        _ => ALL,
+    }
 }
 
 impl MemberObject {
@@ -38,6 +72,7 @@ impl MemberObject {
 
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
+        self.tables.ensure(&self.state.storage(), needs(&command))?;
         // Commands that span calls to other objects.
         match command {
             MemberCommand::Claim(request) => {
@@ -294,12 +329,21 @@ impl MemberObject {
 
 impl DurableObject for MemberObject {
     fn new(state: State, env: Env) -> Self {
-        sql::create_schemas(&state.storage(), &[repo::SCHEMA, referral::SCHEMA]);
-        Self { state, env }
+        Self {
+            state,
+            env,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         if req.path() == outbox::REPLAY_PATH {
+            if let Err(error) = self
+                .tables
+                .ensure(&self.state.storage(), &[&outbox::MODULE])
+            {
+                return rpc::reply::<()>(Err(error));
+            }
             return outbox::serve_replay(&self.state.storage(), req).await;
         }
         rpc::reply(self.handle(req).await)
@@ -307,7 +351,20 @@ impl DurableObject for MemberObject {
 
     async fn alarm(&self) -> worker::Result<Response> {
         let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
-        self.finish_registration_or_retry().await;
+        let storage = self.state.storage();
+        // Only commands schedule alarms, and each created the tables it used. A storage
+        // failure fails the alarm, which the runtime retries.
+        let holds = |module: &Module| {
+            self.tables
+                .has(&storage, module)
+                .map_err(|error| worker::Error::RustError(format!("schema: {}", error.code())))
+        };
+        if holds(&referral::MODULE)? {
+            self.finish_registration_or_retry().await;
+        }
+        if !holds(&outbox::MODULE)? {
+            return Response::empty();
+        }
         if let Ok(config) = self.config() {
             let drained = outbox::drain(&self.state.storage(), &self.env, &config, &origin).await;
             if let Err(err) = drained {

@@ -19,12 +19,16 @@ use crate::domain::time::{date_key, from_unix_millis, Instant, YearMonth};
 use crate::http::error::ApiError;
 use crate::objects::outbox;
 use crate::objects::referral_registry::{self, RegistryCommand};
+use crate::objects::schema::Module;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use worker::SqlStorageValue;
 
-pub const SCHEMA: &[&str] = &[
+/// Share link, bindings as invitee, invitees as inviter.
+pub const MODULE: Module = Module {
+    name: "referral",
+    migrations: &[&[
     "CREATE TABLE IF NOT EXISTS referral_link (k INTEGER PRIMARY KEY CHECK (k = 1), code TEXT NOT NULL, created_ms INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS link_days (day TEXT PRIMARY KEY, clicks INTEGER NOT NULL, visitors INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS link_visitors (day TEXT NOT NULL, visitor TEXT NOT NULL, PRIMARY KEY (day, visitor))",
@@ -62,7 +66,8 @@ pub const SCHEMA: &[&str] = &[
     )",
     "CREATE INDEX IF NOT EXISTS invitees_by_day ON invitees (state, day)",
     "CREATE INDEX IF NOT EXISTS invitees_by_month ON invitees (state, month)",
-];
+    ]],
+};
 
 /// Visitor rows older than this many days are dropped (the daily counts stay).
 const VISITOR_DAYS_KEPT: i64 = 2;

@@ -4,7 +4,7 @@
 use crate::domain::points::{self, EntryKind, Lot, Source};
 use crate::domain::time::{from_unix_millis, parse_date};
 use crate::http::error::ApiError;
-use crate::objects::outbox;
+use crate::objects::schema::Module;
 use crate::objects::sql::internal;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
@@ -14,7 +14,10 @@ use worker::{SqlStorage, SqlStorageValue};
 /// Largest integer a JS number holds exactly; bound of "no cursor".
 const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
-pub const SCHEMA: &[&str] = &[
+/// Profile, check-ins and the points ledger: all a member who only checks in holds.
+pub const POINTS: Module = Module {
+    name: "points",
+    migrations: &[&[
     "CREATE TABLE IF NOT EXISTS profile (
         k INTEGER PRIMARY KEY CHECK (k = 1),
         member_id TEXT NOT NULL,
@@ -43,6 +46,13 @@ pub const SCHEMA: &[&str] = &[
         UNIQUE (kind, source, source_id)
     )",
     "CREATE INDEX IF NOT EXISTS ledger_open_lots ON ledger (expires_ms, id) WHERE remaining > 0",
+    ]],
+};
+
+/// Paid orders and the core events already applied.
+pub const EVENTS: Module = Module {
+    name: "events",
+    migrations: &[&[
     "CREATE TABLE IF NOT EXISTS paid_orders (
         order_id TEXT PRIMARY KEY,
         paid_ms INTEGER,
@@ -53,10 +63,8 @@ pub const SCHEMA: &[&str] = &[
         points_clawed INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)",
-    outbox::SCHEMA,
-    super::wallet::SCHEMA[0],
-    super::wallet::SCHEMA[1],
-];
+    ]],
+};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Profile {

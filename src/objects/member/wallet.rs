@@ -15,13 +15,17 @@ use crate::domain::time::from_unix_millis;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::outbox;
+use crate::objects::schema::Module;
 use crate::objects::sql::internal;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS coupons (
+/// The member's coupons and claims.
+pub const MODULE: Module = Module {
+    name: "wallet",
+    migrations: &[&[
+        "CREATE TABLE IF NOT EXISTS coupons (
         coupon_id TEXT PRIMARY KEY,
         campaign_id TEXT NOT NULL,
         claim_id TEXT NOT NULL UNIQUE,
@@ -35,7 +39,7 @@ pub const SCHEMA: &[&str] = &[
         redeemed_order TEXT,
         updated_ms INTEGER NOT NULL
     )",
-    "CREATE TABLE IF NOT EXISTS claims (
+        "CREATE TABLE IF NOT EXISTS claims (
         claim_id TEXT PRIMARY KEY,
         campaign_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -46,7 +50,8 @@ pub const SCHEMA: &[&str] = &[
         response TEXT,
         created_ms INTEGER NOT NULL
     )",
-];
+    ]],
+};
 
 /// A coupon as the member sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::member::protocol::MemberCommand;
 use crate::objects::rpc::to_json;
+use crate::objects::schema::{Module, Tables};
 use crate::objects::{member, outbox, rpc, sql};
 use protocol::{OrderCommand, PlaceOrder};
 use repo::Repo;
@@ -23,7 +24,11 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 pub struct OrderObject {
     state: State,
     env: Env,
+    tables: Tables,
 }
+
+/// An order's tables, created by its first command.
+const MODULES: &[&Module] = &[&repo::MODULE, &outbox::MODULE];
 
 impl OrderObject {
     fn config(&self) -> Result<Rc<Config>, ApiError> {
@@ -130,11 +135,17 @@ impl OrderObject {
 
 impl DurableObject for OrderObject {
     fn new(state: State, env: Env) -> Self {
-        sql::create_schema(&state.storage(), repo::SCHEMA);
-        Self { state, env }
+        Self {
+            state,
+            env,
+            tables: Tables::default(),
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), MODULES) {
+            return rpc::reply::<()>(Err(error));
+        }
         if req.path() == outbox::REPLAY_PATH {
             return outbox::serve_replay(&self.state.storage(), req).await;
         }
@@ -145,6 +156,7 @@ impl DurableObject for OrderObject {
         let storage = self.state.storage();
         let origin = outbox::Origin::of(ORDER_OBJECT, &self.state);
         let result: Result<(), ApiError> = async {
+            self.tables.ensure(&storage, MODULES)?;
             let config = self.config()?;
             let now_ms = wall_now().timestamp_millis();
             let repo = Rc::new(Repo { sql: storage.sql() });

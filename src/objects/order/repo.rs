@@ -3,12 +3,15 @@
 use crate::domain::order::{Fulfilment, OrderStatus};
 use crate::domain::order_lines::OrderLine;
 use crate::http::error::ApiError;
-use crate::objects::outbox;
+use crate::objects::schema::Module;
 use crate::objects::sql::internal;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
-pub const SCHEMA: &[&str] = &[
+/// The order, its applied core events and its pickup verifications.
+pub const MODULE: Module = Module {
+    name: "order",
+    migrations: &[&[
     // One row: this object is one order. Columns are null until known (an order the core
     // reports without it having been placed here has no totals).
     "CREATE TABLE IF NOT EXISTS order_row (
@@ -44,8 +47,8 @@ pub const SCHEMA: &[&str] = &[
         method TEXT NOT NULL,
         outcome TEXT NOT NULL
     )",
-    outbox::SCHEMA,
-];
+    ]],
+};
 
 /// Placement states before an order is `accepted`.
 pub const PLACING: &str = "placing";

@@ -1,0 +1,100 @@
+//! Tables created when first needed, with numbered migrations.
+//!
+//! Every table an object holds costs memory for as long as the object is open (SQLite keeps
+//! the parsed schema of each connection), so an object creates only the tables of the
+//! modules it has used. Each module of an object declares a [`Module`]: a name and its
+//! migrations, numbered from 1. Before a command touches a module's tables, the object calls
+//! [`Tables::ensure`] with the modules the command needs; missing migrations run in one
+//! transaction and the module's version is recorded in `schema_versions`. Nothing runs on a
+//! wake: the versions are read once per object instance, on first use.
+//!
+//! Rules for migrations: never edit a published one, append a new one. Migration 1 of a
+//! module must be idempotent (`IF NOT EXISTS`), because objects created before this mechanism
+//! hold the tables without a version record; every later migration runs exactly once.
+
+pub use crate::domain::migrations::Module;
+use crate::domain::migrations::{plan, VERSIONS_TABLE};
+use crate::http::error::ApiError;
+use crate::objects::sql::{atomically, internal};
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use worker::Storage;
+
+#[derive(Deserialize)]
+struct Row {
+    module: String,
+    version: u32,
+}
+
+impl Tables {
+    /// Creates or migrates the tables of `modules` if this object has not yet.
+    pub fn ensure(&self, storage: &Storage, modules: &[&Module]) -> Result<(), ApiError> {
+        let known = self.known(storage)?;
+        let steps = plan(&known, modules).map_err(|err| {
+            worker::console_error!("schema: {err:?}");
+            ApiError::Internal
+        })?;
+        if steps.is_empty() {
+            return Ok(());
+        }
+        let sql = storage.sql();
+        let applied: Vec<(&'static str, u32)> =
+            steps.iter().map(|s| (s.module, s.to_version)).collect();
+        atomically(storage, move || {
+            sql.exec(VERSIONS_TABLE, None).map_err(internal("schema"))?;
+            for step in steps {
+                for statement in step.statements {
+                    sql.exec(statement, None).map_err(internal("schema"))?;
+                }
+                sql.exec(
+                    "INSERT INTO schema_versions (module, version) VALUES (?, ?)
+                     ON CONFLICT (module) DO UPDATE SET version = excluded.version",
+                    Some(vec![step.module.into(), i64::from(step.to_version).into()]),
+                )
+                .map_err(internal("schema"))?;
+            }
+            Ok(())
+        })?;
+        let mut versions = self.versions.borrow_mut();
+        let versions = versions.get_or_insert_with(BTreeMap::new);
+        for (module, version) in applied {
+            versions.insert(module.to_owned(), version);
+        }
+        Ok(())
+    }
+
+    /// Whether this object has ever created `module`'s tables (reads need not create them).
+    pub fn has(&self, storage: &Storage, module: &Module) -> Result<bool, ApiError> {
+        Ok(self.known(storage)?.contains_key(module.name))
+    }
+
+    fn known(&self, storage: &Storage) -> Result<BTreeMap<String, u32>, ApiError> {
+        if let Some(versions) = self.versions.borrow().as_ref() {
+            return Ok(versions.clone());
+        }
+        let rows: Vec<Row> = match storage
+            .sql()
+            .exec("SELECT module, version FROM schema_versions", None)
+            .and_then(|cursor| cursor.to_array())
+        {
+            Ok(rows) => rows,
+            // A new object (or one from before this mechanism) has no record yet.
+            Err(err) if err.to_string().contains("no such table") => Vec::new(),
+            Err(err) => return Err(internal("schema versions")(err)),
+        };
+        let versions: BTreeMap<String, u32> = rows
+            .into_iter()
+            .map(|row| (row.module, row.version))
+            .collect();
+        *self.versions.borrow_mut() = Some(versions.clone());
+        Ok(versions)
+    }
+}
+
+/// An object's view of its own schema: which module is at which version. Held by the object
+/// instance; a failed migration leaves it unchanged, so the next command tries again.
+#[derive(Default)]
+pub struct Tables {
+    versions: RefCell<Option<BTreeMap<String, u32>>>,
+}
