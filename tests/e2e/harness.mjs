@@ -231,10 +231,15 @@ export function useWorld(options) {
   before(async () => {
     current = await startWorld(options);
   });
+  // The runtime is stopped whatever the checks find: a failing check must fail the file,
+  // not leave workerd running and the test process waiting for it forever.
   after(async () => {
-    current?.assertNo5xx();
-    if (current) assertNoFactTwice(current.stub);
-    await current?.close();
+    try {
+      current?.assertNo5xx();
+      if (current) assertNoFactTwice(current.stub);
+    } finally {
+      await current?.close();
+    }
   });
   return new Proxy({}, { get: (_, key) => current[key] });
 }
