@@ -182,3 +182,21 @@ fn rx_lines_are_spotted_anywhere_in_the_cart() {
         line(DrugClass::Rx, 1, 100)
     ]));
 }
+
+#[test]
+fn a_sku_is_1_to_64_characters_not_bytes_without_control_characters() {
+    use pharmedge::domain::order_lines::validate_lines;
+    let with_sku = |sku: String| {
+        let mut one = line(DrugClass::OtcB, 1, 100);
+        one.sku = sku;
+        validate_lines(&[one])
+    };
+    assert_eq!(
+        with_sku("药".repeat(64)),
+        Ok(()),
+        "64 CJK characters (192 bytes)"
+    );
+    assert!(with_sku("药".repeat(65)).is_err());
+    assert!(with_sku(String::new()).is_err());
+    assert!(with_sku("a\u{85}b".into()).is_err(), "C1 control character");
+}

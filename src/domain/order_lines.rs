@@ -48,7 +48,9 @@ impl OrderLine {
 
     /// Checks the bounds a line must respect; returns the name of the offending field.
     pub fn validate(&self) -> Result<(), &'static str> {
-        if self.sku.is_empty() || self.sku.len() > 64 || self.sku.chars().any(char::is_control) {
+        // Characters, not bytes, as the OpenAPI `maxLength` counts them.
+        let sku_len = self.sku.chars().count();
+        if sku_len == 0 || sku_len > 64 || self.sku.chars().any(char::is_control) {
             return Err("sku");
         }
         if self.name.chars().count() > 200 || self.name.chars().any(char::is_control) {
