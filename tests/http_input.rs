@@ -15,6 +15,7 @@ use pharmedge::http::json::{is_json_content_type, parse_json};
 use pharmedge::http::jwt::{self, JwtError};
 use pharmedge::http::signature::{self, SignatureError};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::json;
 
 #[test]
@@ -57,7 +58,7 @@ fn only_application_json_with_an_optional_utf8_charset_is_json() {
     }
 }
 
-fn refusal<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+fn refusal<T: DeserializeOwned + Serialize + std::fmt::Debug>(body: &str) -> String {
     match parse_json::<T>(body.as_bytes()) {
         Err(ApiError::InvalidRequest { detail }) => detail,
         other => panic!("{body}: expected 400 invalid_request, got {other:?}"),
@@ -95,6 +96,34 @@ fn a_body_that_is_not_a_json_object_is_refused_for_every_body_type() {
             "{body}"
         );
     }
+    // Structs inside the body too: each named by its path.
+    let line = r#"["sku-1","name",1,100,"otc_b"]"#;
+    let order = format!(r#"{{"store_id":"s","fulfilment":"pickup","lines":[{line}]}}"#);
+    assert_eq!(
+        refusal::<PlaceOrderBody>(&order),
+        "lines[0]: a JSON object is required"
+    );
+    let campaign = |limits: &str, extra: &str| {
+        format!(
+            r#"{{"id":"c","name":"n","kind":"coupon","starts_at":"2027-01-01T00:00:00Z","ends_at":"2027-02-01T00:00:00Z","stock":10,"coupon":{{"type":"fixed","value_fen":100,"valid_days":7}},"limits":{limits},"rules_text":"r"{extra}}}"#
+        )
+    };
+    assert_eq!(
+        refusal::<CampaignConfig>(&campaign("[1]", "")),
+        "limits: a JSON object is required"
+    );
+    assert_eq!(
+        refusal::<CampaignConfig>(&campaign(r#"{"per_member":1}"#, r#","audience":[]"#)),
+        "audience: a JSON object is required"
+    );
+    assert_eq!(
+        refusal::<CampaignConfig>(&campaign(
+            r#"{"per_member":1}"#,
+            r#","gift":["g","gift","health"]"#
+        )),
+        "gift: a JSON object is required"
+    );
+    assert!(parse_json::<CampaignConfig>(campaign(r#"{"per_member":1}"#, "").as_bytes()).is_ok());
     // And objects still parse, with surrounding whitespace.
     assert!(parse_json::<ClaimBody>(b" \n{}\t").is_ok());
     assert!(parse_json::<CheckinBody>(b"{}").is_ok());

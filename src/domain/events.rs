@@ -17,7 +17,7 @@ pub fn is_valid_event_id(raw: &str) -> bool {
 }
 
 /// The envelope of every inbound core event.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Envelope {
     pub id: String,

@@ -9,19 +9,19 @@ use crate::domain::time::BusinessDate;
 use serde::Deserialize;
 
 /// POST /v1/checkins: optional, no fields yet.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckinBody {}
 
 /// POST /v1/checkins/makeup
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MakeupBody {
     pub date: BusinessDate,
 }
 
 /// POST /v1/campaigns/{id}/claims: optional; a store poster's link adds store and signature.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
     #[serde(default)]
@@ -31,12 +31,12 @@ pub struct ClaimBody {
 }
 
 /// POST /v1/referrals/link: optional, no fields yet.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkBody {}
 
 /// POST /v1/orders
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceOrderBody {
     pub store_id: StoreId,
@@ -50,7 +50,7 @@ pub struct PlaceOrderBody {
 
 /// POST /v1/store/pickups/verify: `{code}` (a scanned QR) or `{order_id, short_code}`
 /// (typed at the counter).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     #[serde(default)]

@@ -3,6 +3,8 @@
 
 use super::error::ApiError;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 
 /// Whether a `Content-Type` is the one API.md allows: the essence `application/json` (any
 /// case), with at most one parameter, `charset=utf-8` (any case, optionally quoted).
@@ -48,11 +50,12 @@ fn first_significant_byte(bytes: &[u8]) -> Option<u8> {
         .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
-/// Parses a request body into `T`. The body must be a JSON object: serde would otherwise
-/// read a struct from an array (`["s1","pickup",[]]`) or default an all-optional one from
-/// `[]`. Errors name the field (`lines[2].qty: invalid type ...`); numbers out of a field's
-/// range (`1e20`, `9223372036854775808` for an i64, `355.0` for an integer) are such errors.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Parses a request body into `T`. The body, and every struct in it, must be a JSON object:
+/// serde would otherwise read a struct from an array (`["s1","pickup",[]]`, or a line as
+/// `["sku","name",1,100,"otc_b"]`) or default an all-optional one from `[]`. Errors name the
+/// field (`lines[2].qty: invalid type ...`); numbers out of a field's range (`1e20`,
+/// `9223372036854775808` for an i64, `355.0` for an integer) are such errors.
+pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(bytes).map_err(|_| ApiError::invalid("body is not UTF-8"))?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     if first_significant_byte(bytes) != Some(b'{') {
@@ -80,5 +83,41 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer
         .end()
         .map_err(|_| ApiError::invalid("malformed JSON: trailing characters"))?;
-    Ok(value)
+    // Nested structs: what was read is written back, and wherever it is an object the body
+    // must have had an object too.
+    let given: Value = serde_json::from_str(text).map_err(|_| ApiError::Internal)?;
+    let read = serde_json::to_value(&value).map_err(|_| ApiError::Internal)?;
+    match positional_struct(&read, &given, "") {
+        Some(path) => Err(ApiError::invalid(format!(
+            "{path}: a JSON object is required"
+        ))),
+        None => Ok(value),
+    }
+}
+
+/// The path of the first place where `read` (a parsed value written back) is an object but
+/// `given` (the body) had an array.
+fn positional_struct(read: &Value, given: &Value, path: &str) -> Option<String> {
+    match (read, given) {
+        (Value::Object(_), Value::Array(_)) if path.is_empty() => Some("body".into()),
+        (Value::Object(_), Value::Array(_)) => Some(path.to_owned()),
+        (Value::Object(fields), Value::Object(given_fields)) => {
+            fields.iter().find_map(|(name, field)| {
+                let inner = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path}.{name}")
+                };
+                positional_struct(field, given_fields.get(name)?, &inner)
+            })
+        }
+        (Value::Array(items), Value::Array(given_items)) => items
+            .iter()
+            .zip(given_items)
+            .enumerate()
+            .find_map(|(index, (item, given_item))| {
+                positional_struct(item, given_item, &format!("{path}[{index}]"))
+            }),
+        _ => None,
+    }
 }

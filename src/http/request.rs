@@ -5,6 +5,7 @@ use super::error::ApiError;
 use super::json::is_json_content_type;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use worker::Request;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -47,7 +48,9 @@ pub fn require_json(req: &Request) -> Result<(), ApiError> {
 }
 
 /// A JSON body: 415 without a JSON content type, 413 over the limit, 400 when malformed.
-pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<(T, Vec<u8>), ApiError> {
+pub async fn json_body<T: DeserializeOwned + Serialize>(
+    req: &mut Request,
+) -> Result<(T, Vec<u8>), ApiError> {
     require_json(req)?;
     let bytes = body_bytes(req).await?;
     if bytes.is_empty() {
@@ -57,7 +60,7 @@ pub async fn json_body<T: DeserializeOwned>(req: &mut Request) -> Result<(T, Vec
 }
 
 /// For endpoints whose body is optional: an empty body is `None`; a non-empty one must be JSON.
-pub async fn optional_json_body<T: DeserializeOwned>(
+pub async fn optional_json_body<T: DeserializeOwned + Serialize>(
     req: &mut Request,
 ) -> Result<Option<T>, ApiError> {
     let bytes = body_bytes(req).await?;

@@ -76,6 +76,15 @@ test("a body that is not a JSON object is 400 on every write, and changes nothin
     const r = await world.api("POST", path, { token, raw, now: NOW, headers: { "content-type": "application/json" } });
     assert.deepEqual([r.status, r.json.detail], [400, "body: a JSON object is required"], path);
   }
+  // Structs inside the body as well: an order line or the campaign limits given positionally.
+  const nested = [
+    ["/v1/orders", memberToken(member), JSON.stringify({ store_id: "store-1", fulfilment: "pickup", lines: [Object.values(line)] }), "lines[0]"],
+    ["/v1/admin/campaigns", marketing, JSON.stringify({ ...campaign("strict-nested"), limits: [1] }), "limits"],
+  ];
+  for (const [path, token, raw, field] of nested) {
+    const r = await world.api("POST", path, { token, raw, now: NOW, headers: { "content-type": "application/json" } });
+    assert.deepEqual([r.status, r.json.detail], [400, `${field}: a JSON object is required`], path);
+  }
   const patched = await world.api("PATCH", "/v1/admin/campaigns/strict-claims", {
     token: marketing, now: NOW, raw: JSON.stringify(["ended"]), headers: { "content-type": "application/json" },
   });

@@ -16,6 +16,7 @@ use pharmedge::http::json::{is_json_content_type, parse_json};
 use pharmedge::http::jwt;
 use pharmedge::http::signature::{self, SignatureError};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// The secrets and clock the targets (and the seeds in tests/fuzz/corpus) are made with.
 pub const MEMBER_SECRET: &[u8] = b"fuzz-member-secret-0123456789abcdef";
@@ -179,7 +180,7 @@ pub fn content_type(data: &[u8]) {
 
 /// Parses as the handlers do; a refusal is always a 400 `invalid_request`, and nothing but a
 /// JSON object is ever accepted.
-fn body<T: DeserializeOwned>(data: &[u8]) -> Option<T> {
+fn body<T: DeserializeOwned + Serialize>(data: &[u8]) -> Option<T> {
     match parse_json::<T>(data) {
         Ok(value) => {
             let first = data.iter().find(|b| !b" \t\r\n".contains(b));
