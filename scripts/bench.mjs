@@ -43,7 +43,10 @@ function checkins(tokens, counts) {
 }
 
 const stub = await startCoreStub({ secret: secrets.EDGE_SIGNING_SECRET });
-const edge = await startEdge({ persistDir: tempDir("edge"), vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true });
+// The abuse limits (wrangler.toml [[ratelimits]]) are lifted: the bench replays the same
+// members and links far faster than any person, on purpose.
+const unlimited = { MEMBER_WRITES: { limit: 1_000_000_000 }, LINK_TAPS: { limit: 1_000_000_000 } };
+const edge = await startEdge({ persistDir: tempDir("edge"), vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true, ratelimits: unlimited });
 const noop = await startNoop({ persistDir: tempDir("noop") });
 const expiry = Math.floor(Date.now() / 1000) + 3600;
 const manyMembers = Array.from({ length: 10_000 }, (_, i) => jwt({ sub: `bench-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));

@@ -6,7 +6,7 @@ use crate::domain::ids::{OrderId, StoreId};
 use crate::domain::order::Fulfilment;
 use crate::domain::order_lines::OrderLine;
 use crate::domain::time::BusinessDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// POST /v1/checkins: optional, no fields yet.
 #[derive(Debug, Serialize, Deserialize)]
