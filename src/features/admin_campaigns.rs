@@ -108,6 +108,7 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
         if_match,
     };
     let campaign: AdminCampaign = client::call(&ctx.env, &id, &command).await?;
+    client::forget_dry(&id, campaign.shard_count);
     with_etag(200, &campaign)
 }
 

@@ -138,6 +138,22 @@ test("a retried PATCH applies once: same key same answer, If-Match guards concur
   assert.equal(audit.length, 3, "add 5, add 10, pause: each audited once");
 });
 
+test("a refused claim's key keeps its first answer after a top-up; a new key claims", async () => {
+  assert.equal((await create(campaign("refused-key", { stock: 1 }))).status, 201);
+  assert.equal((await claim("refused-key", "rk-1")).status, 201);
+  const refused = await claim("refused-key", "rk-2", "rk-2-tap-1");
+  assert.deepEqual([refused.status, refused.json.code], [409, "sold_out"]);
+  const topped = await patch("refused-key", { add_stock: 1 }, { "idempotency-key": "rk-topup" });
+  assert.equal(topped.status, 200);
+  await new Promise((r) => setTimeout(r, 1100)); // past the isolate's one-second dry-shard hint
+  const repeat = await claim("refused-key", "rk-2", "rk-2-tap-1");
+  assert.deepEqual([repeat.status, repeat.text], [409, refused.text], "a repeat gets the first answer");
+  const fresh = await claim("refused-key", "rk-2", "rk-2-tap-2");
+  assert.equal(fresh.status, 201, "a new tap is a new claim");
+  const view = (await admin("refused-key")).json;
+  assert.deepEqual([view.stats.issued, view.stats.remaining], [2, 0]);
+});
+
 test("a dead-letter replay is idempotent by key and audited", async () => {
   const admin = staffToken("ops-1", "admin");
   world.stub.setMode("fail", 400);

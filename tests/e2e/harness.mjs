@@ -15,8 +15,8 @@ import addFormats from "ajv-formats";
 import { startCoreStub } from "../../scripts/core-stub.mjs";
 import { startEdge as startLocalEdge, ROOT } from "../../scripts/lib/local-edge.mjs";
 
-const startEdge = ({ persistDir, stubUrl, vars }) =>
-  startLocalEdge({ persistDir, vars: { ...SECRETS, ...TEST_VARS, CORE_BASE_URL: stubUrl, ...vars } });
+const startEdge = ({ persistDir, stubUrl, vars, ratelimits }) =>
+  startLocalEdge({ persistDir, vars: { ...SECRETS, ...TEST_VARS, CORE_BASE_URL: stubUrl, ...vars }, ratelimits });
 
 export const SECRETS = {
   MEMBER_JWT_SECRET: "e2e-member-secret-0123456789abcdef",
@@ -137,10 +137,22 @@ export const TEST_VARS = {
   CORE_TIMEOUT_MS: "10000",
 };
 
-export async function startWorld({ vars = {} } = {}) {
+/**
+ * For files that put one member under more concurrency than a person could (100 claims at
+ * once), to test the object's exactness rather than the per-member abuse limit, which
+ * breaks.test.mjs tests as shipped.
+ */
+export const NO_MEMBER_WRITE_LIMIT = { MEMBER_WRITES: { limit: 1_000_000 } };
+
+/**
+ * vars: overriding string bindings. ratelimits: overriding abuse limits (wrangler.toml
+ * `[[ratelimits]]`), for a file whose tests put one member under more concurrency than a
+ * person could, to test the object's exactness rather than the limiter.
+ */
+export async function startWorld({ vars = {}, ratelimits = {} } = {}) {
   const persistDir = mkdtempSync(join(tmpdir(), "pharmedge-e2e-"));
   const stub = await startCoreStub({ secret: SECRETS.EDGE_SIGNING_SECRET });
-  let edge = await startEdge({ persistDir, stubUrl: stub.url, vars });
+  let edge = await startEdge({ persistDir, stubUrl: stub.url, vars, ratelimits });
   const statuses = [];
   let socketRetries = 0;
 
@@ -208,7 +220,7 @@ export async function startWorld({ vars = {} } = {}) {
     /** Stops workerd and starts it again on the same persisted state. */
     async restart() {
       await edge.mf.dispose();
-      edge = await startEdge({ persistDir, stubUrl: stub.url, vars });
+      edge = await startEdge({ persistDir, stubUrl: stub.url, vars, ratelimits });
     },
     assertNo5xx() {
       if (socketRetries) console.log(`# retried ${socketRetries} keyed/GET requests after a socket reset by the local runtime`);

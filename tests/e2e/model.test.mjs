@@ -11,7 +11,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, writeFileSync } from "node:fs";
-import { useWorld } from "./harness.mjs";
+import { useWorld, NO_MEMBER_WRITE_LIMIT } from "./harness.mjs";
 import * as ops from "./model_lib.mjs";
 import { checkCampaigns, checkWallets, checkPoints, checkCore } from "./model_checks.mjs";
 
@@ -21,7 +21,7 @@ const BATCH_MAX = Number(process.env.MODEL_BATCH ?? 12);
 const LOG_FILE = process.env.MODEL_LOG; // the whole op log, when set
 const STEP_MS = 10_000; // the test clock moves 10 s per batch
 
-const world = useWorld();
+const world = useWorld({ ratelimits: NO_MEMBER_WRITE_LIMIT });
 
 /** Chooses the next batch of operations from the model's state (no two that would conflict). */
 function chooseBatch(model, done) {

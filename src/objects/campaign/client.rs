@@ -83,6 +83,18 @@ pub fn known_dry(id: &CampaignId, shard: u32) -> bool {
     })
 }
 
+/// After an operator's change (a top-up, a resume) this isolate forgets its dry hints for the
+/// campaign, so the new stock is offered at once here; other isolates forget theirs within
+/// `DRY_HINT_MS`.
+pub fn forget_dry(id: &CampaignId, shard_count: u32) {
+    DRY.with(|dry| {
+        let mut dry = dry.borrow_mut();
+        for shard in 0..shard_count {
+            dry.remove(&shard_name(id, shard));
+        }
+    });
+}
+
 pub fn mark_dry(id: &CampaignId, shard: u32) {
     DRY.with(|dry| {
         let mut dry = dry.borrow_mut();

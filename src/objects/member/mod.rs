@@ -1,6 +1,7 @@
 //! One Durable Object per member: the only owner of the member's check-ins, points ledger,
 //! paid-order spend and seen core events.
 
+mod claim_refusals;
 pub mod client;
 mod ops;
 pub mod protocol;
@@ -247,21 +248,41 @@ impl MemberObject {
         let repo = Rc::new(Repo { sql: storage.sql() });
         let terms = Rc::new(terms);
         let member = Rc::new(member);
+        let key = Rc::new((idempotency_key, body_hash));
         let reserved = {
-            let (repo, terms, member, config) =
-                (repo.clone(), terms.clone(), member.clone(), config.clone());
+            let (repo, terms, member, config, key) = (
+                repo.clone(),
+                terms.clone(),
+                member.clone(),
+                config.clone(),
+                key.clone(),
+            );
             sql::atomically(&storage, move || {
                 ops::prepare(&repo, &member, now.0)?;
+                claim_refusals::replay(&repo, key.0.as_deref(), &key.1)?;
                 wallet::reserve(
                     &repo,
                     &config.rules,
                     &member,
                     &terms.config,
-                    idempotency_key.as_deref(),
-                    &body_hash,
+                    key.0.as_deref(),
+                    &key.1,
                     now.0,
                 )
-            })?
+            })
+        };
+        let reserved = match reserved {
+            Ok(reserved) => reserved,
+            Err(error) => {
+                if claim_refusals::is_final(&error) {
+                    let (repo, key, refusal) = (repo.clone(), key.clone(), error.clone());
+                    sql::atomically(&storage, move || {
+                        let now_ms = now.0.timestamp_millis();
+                        claim_refusals::remember(&repo, key.0.as_deref(), &key.1, &refusal, now_ms)
+                    })?;
+                }
+                return Err(error);
+            }
         };
         let claim_id = match reserved {
             wallet::Reserved::Replay(response) => return Ok(response),
@@ -317,6 +338,8 @@ impl MemberObject {
             ),
             Err(error) => {
                 wallet::abandon(&repo, &claim_id)?;
+                let now_ms = now.0.timestamp_millis();
+                claim_refusals::remember(&repo, key.0.as_deref(), &key.1, &error, now_ms)?;
                 Ok(serde_json::json!({ "refused": error }))
             }
         })

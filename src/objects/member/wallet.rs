@@ -24,8 +24,9 @@ use serde_json::json;
 /// The member's coupons and claims.
 pub const MODULE: Module = Module {
     name: "wallet",
-    migrations: &[&[
-        "CREATE TABLE IF NOT EXISTS coupons (
+    migrations: &[
+        &[
+            "CREATE TABLE IF NOT EXISTS coupons (
         coupon_id TEXT PRIMARY KEY,
         campaign_id TEXT NOT NULL,
         claim_id TEXT NOT NULL UNIQUE,
@@ -39,7 +40,7 @@ pub const MODULE: Module = Module {
         redeemed_order TEXT,
         updated_ms INTEGER NOT NULL
     )",
-        "CREATE TABLE IF NOT EXISTS claims (
+            "CREATE TABLE IF NOT EXISTS claims (
         claim_id TEXT PRIMARY KEY,
         campaign_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -50,7 +51,15 @@ pub const MODULE: Module = Module {
         response TEXT,
         created_ms INTEGER NOT NULL
     )",
-    ]],
+        ],
+        // A claim refused for good answers the same to a repeat of its key (claim_refusals.rs).
+        &["CREATE TABLE claim_refusals (
+            idempotency_key TEXT PRIMARY KEY,
+            body_hash TEXT NOT NULL,
+            problem TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        )"],
+    ],
 };
 
 /// A coupon as the member sees it.
