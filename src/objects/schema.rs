@@ -64,6 +64,12 @@ impl Tables {
         Ok(())
     }
 
+    /// Whether this object holds no version record at all: new, or created before this
+    /// mechanism (then it holds every table its code used to create in its constructor).
+    pub fn unversioned(&self, storage: &Storage) -> Result<bool, ApiError> {
+        Ok(self.known(storage)?.is_empty())
+    }
+
     /// Whether this object has ever created `module`'s tables (reads need not create them).
     pub fn has(&self, storage: &Storage, module: &Module) -> Result<bool, ApiError> {
         Ok(self.known(storage)?.contains_key(module.name))

@@ -382,6 +382,13 @@ impl DurableObject for MemberObject {
                 .has(&storage, module)
                 .map_err(|error| worker::Error::RustError(format!("schema: {}", error.code())))
         };
+        // An alarm on an object from before the versions: it holds every table; adopt them.
+        let unversioned = self.tables.unversioned(&storage);
+        if unversioned.map_err(|error| worker::Error::RustError(error.code()))? {
+            if let Err(error) = self.tables.ensure(&storage, ALL) {
+                return Err(worker::Error::RustError(error.code()));
+            }
+        }
         if holds(&referral::MODULE)? {
             self.finish_registration_or_retry().await;
         }
