@@ -8,13 +8,12 @@
 //   add --url http://127.0.0.1:8787 to aim at a running runtime (e.g. scripts/dev); its member
 //   and staff secrets are then read from .dev.vars.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
 import http from "node:http";
 import { startEdge, ROOT } from "./lib/local-edge.mjs";
-import { startCoreStub } from "./core-stub.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -108,7 +107,27 @@ async function pool(count, job) {
 }
 
 const persistDir = targetUrl ? null : mkdtempSync(join(tmpdir(), "pharmedge-capacity-"));
-const stub = targetUrl ? null : await startCoreStub({ secret: secrets.EDGE_SIGNING_SECRET });
+/**
+ * The core stub in a process of its own, as the real core is: in the load generator's own
+ * event loop it answers late under full load, and every member object waiting on a delivery
+ * stays open meanwhile, which is the local runtime's limit (README, "Capacity").
+ */
+async function startStubProcess() {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [join(ROOT, "scripts/core-stub"), String(port)], {
+    env: { ...process.env, EDGE_SIGNING_SECRET: secrets.EDGE_SIGNING_SECRET },
+    stdio: "ignore",
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let tries = 0; tries < 100; tries++) {
+    const up = await fetch(`${url}/_stub/stats`).then((r) => r.ok, () => false);
+    if (up) return { url, close: async () => child.kill("SIGTERM") };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error("the core stub did not start");
+}
+const stub = targetUrl ? null : await startStubProcess();
 const edge = targetUrl ? null : await startEdge({ persistDir, vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true });
 const base = targetUrl ?? edge.url;
 const counts = {};

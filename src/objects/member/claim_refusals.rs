@@ -1,14 +1,15 @@
-//! The first answer to a claim refused for good, kept under its Idempotency-Key, so a repeat
-//! gets that answer (API.md) instead of being decided again after a top-up or a resume.
-//! Only final refusals are kept: a 503 or an in-progress answer is worth retrying.
+//! The first answer to a claim refused for good, kept under its Idempotency-Key in the
+//! `claims` table (state `refused`, not counted against the limits), so a repeat gets that
+//! answer (API.md) instead of being decided again after a top-up or a resume. Only final
+//! refusals are kept: a 503 or an in-progress answer is worth retrying.
 
 use super::repo::Repo;
+use crate::domain::ids::digest_id;
 use crate::http::error::ApiError;
 use crate::objects::sql::internal;
-use serde::Deserialize;
 
 /// Kept for two days: the contract keeps keys at least 24 h.
-const KEEP_MS: i64 = 48 * 3600 * 1000;
+pub const KEEP_MS: i64 = 48 * 3600 * 1000;
 
 /// Refusals that are the claim's answer, whatever happens to the campaign afterwards.
 pub fn is_final(error: &ApiError) -> bool {
@@ -23,34 +24,15 @@ pub fn is_final(error: &ApiError) -> bool {
     )
 }
 
-/// `Err` with the first answer when this key was refused before (or 422 when the body differs).
-pub fn replay(repo: &Repo, key: Option<&str>, body_hash: &str) -> Result<(), ApiError> {
-    let Some(key) = key else {
-        return Ok(());
-    };
-    #[derive(Deserialize)]
-    struct Row {
-        body_hash: String,
-        problem: String,
-    }
-    let rows: Vec<Row> = repo
-        .sql
-        .exec(
-            "SELECT body_hash, problem FROM claim_refusals WHERE idempotency_key = ?",
-            vec![key.into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("claim refusal"))?;
-    match rows.into_iter().next() {
-        None => Ok(()),
-        Some(row) if row.body_hash != body_hash => Err(ApiError::IdempotencyKeyReused),
-        Some(row) => Err(serde_json::from_str(&row.problem).map_err(|_| ApiError::Internal)?),
-    }
+/// The stored answer of a refused key.
+pub fn stored(problem: &str) -> ApiError {
+    serde_json::from_str(problem).unwrap_or(ApiError::Internal)
 }
 
-/// Keeps a final refusal under its key (the first one wins).
-pub fn remember(
+/// A refusal decided before any reservation (eligibility, limits): a row of its own.
+pub fn remember_early(
     repo: &Repo,
+    campaign_id: &str,
     key: Option<&str>,
     body_hash: &str,
     error: &ApiError,
@@ -60,17 +42,41 @@ pub fn remember(
         return Ok(());
     };
     let problem = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
+    let claim_id = digest_id("refused", &[campaign_id, key], 16);
     repo.sql
         .exec(
-            "DELETE FROM claim_refusals WHERE created_ms < ?",
-            vec![(now_ms - KEEP_MS).into()],
-        )
-        .map_err(internal("claim refusal prune"))?;
-    repo.sql
-        .exec(
-            "INSERT OR IGNORE INTO claim_refusals (idempotency_key, body_hash, problem, created_ms) VALUES (?, ?, ?, ?)",
-            vec![key.into(), body_hash.into(), problem.into(), now_ms.into()],
+            "INSERT OR IGNORE INTO claims (claim_id, campaign_id, seq, claim_date, state, idempotency_key, body_hash, response, created_ms)
+             VALUES (?, ?, 0, '', 'refused', ?, ?, ?, ?)",
+            vec![
+                claim_id.into(),
+                campaign_id.into(),
+                key.into(),
+                body_hash.into(),
+                problem.into(),
+                now_ms.into(),
+            ],
         )
         .map_err(internal("claim refusal"))?;
+    Ok(())
+}
+
+/// A reservation that met a refusal: kept as the key's answer when final, else dropped (the
+/// old `abandon`), so a retry after a 503 starts over.
+pub fn settle_refused(repo: &Repo, claim_id: &str, error: &ApiError) -> Result<(), ApiError> {
+    if is_final(error) {
+        let problem = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
+        repo.sql
+            .exec(
+                "UPDATE claims SET state = 'refused', response = ? WHERE claim_id = ? AND state = 'pending' AND idempotency_key IS NOT NULL",
+                vec![problem.into(), claim_id.into()],
+            )
+            .map_err(internal("claim refusal"))?;
+    }
+    repo.sql
+        .exec(
+            "DELETE FROM claims WHERE claim_id = ? AND state = 'pending'",
+            vec![claim_id.into()],
+        )
+        .map_err(internal("claim abandon"))?;
     Ok(())
 }

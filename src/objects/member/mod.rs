@@ -259,7 +259,6 @@ impl MemberObject {
             );
             sql::atomically(&storage, move || {
                 ops::prepare(&repo, &member, now.0)?;
-                claim_refusals::replay(&repo, key.0.as_deref(), &key.1)?;
                 wallet::reserve(
                     &repo,
                     &config.rules,
@@ -274,11 +273,19 @@ impl MemberObject {
         let reserved = match reserved {
             Ok(reserved) => reserved,
             Err(error) => {
-                if claim_refusals::is_final(&error) {
+                if claim_refusals::is_final(&error) && key.0.is_some() {
                     let (repo, key, refusal) = (repo.clone(), key.clone(), error.clone());
+                    let campaign_id = terms.config.id.clone();
                     sql::atomically(&storage, move || {
                         let now_ms = now.0.timestamp_millis();
-                        claim_refusals::remember(&repo, key.0.as_deref(), &key.1, &refusal, now_ms)
+                        claim_refusals::remember_early(
+                            &repo,
+                            campaign_id.as_str(),
+                            key.0.as_deref(),
+                            &key.1,
+                            &refusal,
+                            now_ms,
+                        )
                     })?;
                 }
                 return Err(error);
@@ -337,9 +344,7 @@ impl MemberObject {
                 now.0,
             ),
             Err(error) => {
-                wallet::abandon(&repo, &claim_id)?;
-                let now_ms = now.0.timestamp_millis();
-                claim_refusals::remember(&repo, key.0.as_deref(), &key.1, &error, now_ms)?;
+                claim_refusals::settle_refused(&repo, &claim_id, &error)?;
                 Ok(serde_json::json!({ "refused": error }))
             }
         })

@@ -24,9 +24,8 @@ use serde_json::json;
 /// The member's coupons and claims.
 pub const MODULE: Module = Module {
     name: "wallet",
-    migrations: &[
-        &[
-            "CREATE TABLE IF NOT EXISTS coupons (
+    migrations: &[&[
+        "CREATE TABLE IF NOT EXISTS coupons (
         coupon_id TEXT PRIMARY KEY,
         campaign_id TEXT NOT NULL,
         claim_id TEXT NOT NULL UNIQUE,
@@ -40,7 +39,7 @@ pub const MODULE: Module = Module {
         redeemed_order TEXT,
         updated_ms INTEGER NOT NULL
     )",
-            "CREATE TABLE IF NOT EXISTS claims (
+        "CREATE TABLE IF NOT EXISTS claims (
         claim_id TEXT PRIMARY KEY,
         campaign_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -51,15 +50,7 @@ pub const MODULE: Module = Module {
         response TEXT,
         created_ms INTEGER NOT NULL
     )",
-        ],
-        // A claim refused for good answers the same to a repeat of its key (claim_refusals.rs).
-        &["CREATE TABLE claim_refusals (
-            idempotency_key TEXT PRIMARY KEY,
-            body_hash TEXT NOT NULL,
-            problem TEXT NOT NULL,
-            created_ms INTEGER NOT NULL
-        )"],
-    ],
+    ]],
 };
 
 /// A coupon as the member sees it.
@@ -257,6 +248,7 @@ pub fn reserve(
                 ("issued", Some(response)) => Ok(Reserved::Replay(
                     serde_json::from_str(response).map_err(|_| ApiError::Internal)?,
                 )),
+                ("refused", Some(problem)) => Err(super::claim_refusals::stored(problem)),
                 _ => Err(ApiError::RequestInProgress),
             };
         }
@@ -265,8 +257,11 @@ pub fn reserve(
     // its claim id may then be reused, and taking it again is idempotent at the shard.
     repo.sql
         .exec(
-            "DELETE FROM claims WHERE state = 'pending' AND created_ms < ?",
-            vec![(now.timestamp_millis() - STALE_RESERVATION_MS).into()],
+            "DELETE FROM claims WHERE (state = 'pending' AND created_ms < ?) OR (state = 'refused' AND created_ms < ?)",
+            vec![
+                (now.timestamp_millis() - STALE_RESERVATION_MS).into(),
+                (now.timestamp_millis() - super::claim_refusals::KEEP_MS).into(),
+            ],
         )
         .map_err(internal("stale claims"))?;
     let facts = member_facts(repo, rules, now)?;
@@ -279,7 +274,9 @@ pub fn reserve(
     let counts: Vec<Counts> = repo
         .sql
         .exec(
-            "SELECT COUNT(*) AS total, COALESCE(SUM(claim_date = ?), 0) AS today, MAX(seq) AS max_seq FROM claims WHERE campaign_id = ?",
+            // Refused claims keep their row (their key's answer) but count against no limit;
+            // their seq is still taken, so claim ids stay unique.
+            "SELECT COALESCE(SUM(state != 'refused'), 0) AS total, COALESCE(SUM(claim_date = ? AND state != 'refused'), 0) AS today, MAX(seq) AS max_seq FROM claims WHERE campaign_id = ?",
             vec![today.as_str().into(), config.id.as_str().into()],
         )
         .and_then(|cursor| cursor.to_array())
@@ -396,17 +393,6 @@ pub fn issue(
         )
         .map_err(internal("claim issued"))?;
     Ok(response)
-}
-
-/// Phase 3 when no unit was taken: the reservation goes, the limits are free again.
-pub fn abandon(repo: &Repo, claim_id: &str) -> Result<(), ApiError> {
-    repo.sql
-        .exec(
-            "DELETE FROM claims WHERE claim_id = ? AND state = 'pending'",
-            vec![claim_id.into()],
-        )
-        .map_err(internal("claim abandon"))?;
-    Ok(())
 }
 
 // --- coupons on orders
