@@ -124,6 +124,13 @@ pub fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
         .map(|instant| instant.with_timezone(&Utc))
 }
 
+/// The test clock (`X-Test-Now`) within the years the objects can hold (alarms, unix
+/// milliseconds as stored): 2000 to 2099. Outside it the header is refused, never stored.
+pub fn parse_test_clock(raw: &str) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
+    parse_instant(raw).filter(|instant| (2000..2100).contains(&instant.year()))
+}
+
 pub fn from_unix_millis(millis: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(millis)
 }

@@ -93,9 +93,13 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     let key = idempotency_key(&ctx.req)?;
     let if_match = header(&ctx.req, "If-Match");
     let (patch, raw): (CampaignPatch, _) = json_body(&mut ctx.req).await?;
-    if patch.needs_precondition() && key.is_none() && if_match.is_none() {
+    // `If-Match: *` matches whatever is there, so it does not make a blind retry safe; an
+    // empty one names nothing.
+    let if_match = if_match.filter(|tags| !tags.trim().is_empty());
+    let guarded = if_match.as_deref().is_some_and(|tags| tags.trim() != "*");
+    if patch.needs_precondition() && key.is_none() && !guarded {
         return Err(ApiError::PreconditionRequired {
-            detail: "add_stock needs an Idempotency-Key or If-Match, so a retry cannot add twice"
+            detail: "add_stock needs an Idempotency-Key or an If-Match with the ETag, so a retry cannot add twice"
                 .into(),
         });
     }

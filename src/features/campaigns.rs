@@ -60,11 +60,11 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     json(200, &campaign)
 }
 
-/// Counts a refusal decided outside the stock shards, after the response is sent.
+/// Counts a refusal decided here (a bad poster link), after the response is sent. The
+/// member's object counts its own (eligibility, limits, sold out), once per claim.
 fn count_rejection(ctx: &Ctx, id: &CampaignId, error: &ApiError) {
     let reason = match error {
-        ApiError::NotEligible { reason } => format!("not_eligible:{reason}"),
-        ApiError::ClaimLimitReached { .. } | ApiError::InvalidPosterSignature => error.code(),
+        ApiError::InvalidPosterSignature => error.code(),
         _ => return,
     };
     let (env, id) = (ctx.env.clone(), id.clone());

@@ -112,4 +112,11 @@ test("unknown paths are 404, wrong methods 405 with Allow", async () => {
 test("a bad test-clock header is a 400, not a crash", async () => {
   const r = await world.api("GET", "/v1/me", { token: memberToken("auth-clock"), headers: { "x-test-now": "tomorrow" } });
   assert.deepEqual([r.status, r.json.code], [400, "invalid_request"]);
+  // Instants the objects cannot hold (before 1970, after 2189) are refused, never stored.
+  for (const instant of ["1969-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]) {
+    const write = await world.api("POST", "/v1/checkins", { token: memberToken("auth-clock"), headers: { "x-test-now": instant } });
+    assert.deepEqual([write.status, write.json.code], [400, "invalid_request"], instant);
+  }
+  const after = await world.api("GET", "/v1/me", { token: memberToken("auth-clock") });
+  assert.equal(after.status, 200, "the member is unharmed");
 });

@@ -46,7 +46,7 @@ test("a top-up of an unsharded campaign issues exactly stock + top-up to 3,100 c
   assert.deepEqual([topped.json.stock, topped.json.shard_count, topped.json.stats.remaining], [2001, 1, 2001]);
   // In waves of 500, each let settle at the core before the next: one local workerd holds every
   // object with a delivery in flight in one process, and past ~2,000 of them its SQLite runs out
-  // of memory (README, "Local runtime limits"); production has one machine per object.
+  // of memory (README, "Capacity"); production has one machine per object.
   const replies = [];
   for (let wave = 0; wave < 3100; wave += 500) {
     const size = Math.min(500, 3100 - wave);
@@ -111,6 +111,8 @@ test("a retried PATCH applies once: same key same answer, If-Match guards concur
   assert.equal((await create(campaign("patch-idem", { stock: 10 }))).status, 201);
   const blind = await patch("patch-idem", { add_stock: 5 });
   assert.deepEqual([blind.status, blind.json.code], [428, "precondition_required"]);
+  const star = await patch("patch-idem", { add_stock: 5 }, { "if-match": "*" });
+  assert.deepEqual([star.status, star.json.code], [428, "precondition_required"], "* matches anything: no guard");
   const retries = await concurrently(10, () => patch("patch-idem", { add_stock: 5 }, { "idempotency-key": "add-5" }));
   assert.deepEqual(countBy(retries, (r) => r.status), { 200: 10 });
   assert.equal(new Set(retries.map((r) => r.text)).size, 1, "every repeat gets the first answer");
@@ -148,10 +150,16 @@ test("a refused claim's key keeps its first answer after a top-up; a new key cla
   await new Promise((r) => setTimeout(r, 1100)); // past the isolate's one-second dry-shard hint
   const repeat = await claim("refused-key", "rk-2", "rk-2-tap-1");
   assert.deepEqual([repeat.status, repeat.text], [409, refused.text], "a repeat gets the first answer");
+  const limited = await claim("refused-key", "rk-1", "rk-1-tap-2");
+  assert.equal(limited.json.code, "claim_limit_reached");
+  for (let i = 0; i < 3; i++) assert.equal((await claim("refused-key", "rk-1", "rk-1-tap-2")).text, limited.text);
   const fresh = await claim("refused-key", "rk-2", "rk-2-tap-2");
   assert.equal(fresh.status, 201, "a new tap is a new claim");
   const view = (await admin("refused-key")).json;
   assert.deepEqual([view.stats.issued, view.stats.remaining], [2, 0]);
+  await new Promise((r) => setTimeout(r, 300)); // the counts are written after the answers
+  const rejected = (await admin("refused-key")).json.stats.claims_rejected;
+  assert.deepEqual([rejected.sold_out, rejected.claim_limit_reached], [1, 1], "each refusal counted once, not per repeat");
 });
 
 test("a dead-letter replay is idempotent by key and audited", async () => {

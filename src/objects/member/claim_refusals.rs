@@ -24,6 +24,16 @@ pub fn is_final(error: &ApiError) -> bool {
     )
 }
 
+/// The reason a refusal decided by the member's object is counted under in the campaign's
+/// stats (`claims_rejected`).
+pub fn rejection_reason(error: &ApiError) -> Option<String> {
+    match error {
+        ApiError::NotEligible { reason } => Some(format!("not_eligible:{reason}")),
+        ApiError::ClaimLimitReached { .. } | ApiError::SoldOut => Some(error.code()),
+        _ => None,
+    }
+}
+
 /// The stored answer of a refused key.
 pub fn stored(problem: &str) -> ApiError {
     serde_json::from_str(problem).unwrap_or(ApiError::Internal)

@@ -12,6 +12,7 @@ pub mod wallet;
 
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::campaign::{self, StockRefusal};
+use crate::domain::ids::CampaignId;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::campaign::client as campaign_client;
@@ -288,11 +289,14 @@ impl MemberObject {
                         )
                     })?;
                 }
+                self.count_rejection(&terms.config.id, &error);
                 return Err(error);
             }
         };
         let claim_id = match reserved {
             wallet::Reserved::Replay(response) => return Ok(response),
+            // A repeat of a refused key: its first answer, counted when it was decided.
+            wallet::Reserved::Refused(first_answer) => return Err(first_answer),
             wallet::Reserved::Go { claim_id } => claim_id,
         };
         let mut outcome = Err(ApiError::SoldOut);
@@ -322,16 +326,9 @@ impl MemberObject {
                 }
             }
         }
-        if matches!(outcome, Err(ApiError::SoldOut)) {
-            // Counted once per claim (a claim may have asked several dry shards), after the answer.
-            let (env, id) = (self.env.clone(), terms.config.id.clone());
-            self.state.wait_until(async move {
-                let command = CampaignCommand::Rejected {
-                    reason: "sold_out".into(),
-                };
-                let _: Result<serde_json::Value, ApiError> =
-                    campaign_client::call(&env, &id, &command).await;
-            });
+        if let Err(error) = &outcome {
+            // Once per claim (a claim may have asked several dry shards).
+            self.count_rejection(&terms.config.id, error);
         }
         sql::atomically(&storage, move || match outcome {
             Ok(()) => wallet::issue(
@@ -352,6 +349,22 @@ impl MemberObject {
             Some(error) => Err(serde_json::from_value(error.clone()).unwrap_or(ApiError::Internal)),
             None => Ok(value),
         })
+    }
+}
+
+impl MemberObject {
+    /// Counts a claim refused here, once, in the campaign's stats, after the answer. The
+    /// shards count their own refusals (paused, ended, not started).
+    fn count_rejection(&self, campaign_id: &CampaignId, error: &ApiError) {
+        let Some(reason) = claim_refusals::rejection_reason(error) else {
+            return;
+        };
+        let (env, id) = (self.env.clone(), campaign_id.clone());
+        self.state.wait_until(async move {
+            let command = CampaignCommand::Rejected { reason };
+            let _: Result<serde_json::Value, ApiError> =
+                campaign_client::call(&env, &id, &command).await;
+        });
     }
 }
 

@@ -188,6 +188,8 @@ const STALE_RESERVATION_MS: i64 = 120_000;
 pub enum Reserved {
     /// The same Idempotency-Key and body again: the first answer.
     Replay(serde_json::Value),
+    /// The same Idempotency-Key and body as a claim refused for good: its first answer.
+    Refused(ApiError),
     /// A unit may now be taken for this claim id.
     Go { claim_id: String },
 }
@@ -248,7 +250,9 @@ pub fn reserve(
                 ("issued", Some(response)) => Ok(Reserved::Replay(
                     serde_json::from_str(response).map_err(|_| ApiError::Internal)?,
                 )),
-                ("refused", Some(problem)) => Err(super::claim_refusals::stored(problem)),
+                ("refused", Some(problem)) => {
+                    Ok(Reserved::Refused(super::claim_refusals::stored(problem)))
+                }
                 _ => Err(ApiError::RequestInProgress),
             };
         }
