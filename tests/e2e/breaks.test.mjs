@@ -3,7 +3,7 @@
 // coupons for members of unknown age, and no limit on how fast one member or client writes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently, countBy } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, inWaves, EVICTION_PAUSE_MS } from "./harness.mjs";
 
 const world = useWorld();
 
@@ -44,16 +44,10 @@ test("a top-up of an unsharded campaign issues exactly stock + top-up to 3,100 c
   const topped = await patch("topup-2000", { add_stock: 1 }, { "idempotency-key": "topup-2000-a" });
   assert.equal(topped.status, 200);
   assert.deepEqual([topped.json.stock, topped.json.shard_count, topped.json.stats.remaining], [2001, 1, 2001]);
-  // In waves of 500, each let settle at the core before the next: one local workerd holds every
-  // object with a delivery in flight in one process, and past ~2,000 of them its SQLite runs out
-  // of memory (README, "Capacity"); production has one machine per object.
-  const replies = [];
-  for (let wave = 0; wave < 3100; wave += 500) {
-    const size = Math.min(500, 3100 - wave);
-    replies.push(...(await concurrently(size, (i) => claim("topup-2000", `tu-${wave + i}`))));
-    const issued = replies.filter((r) => r.status === 201).length;
-    await claimedAtCore("topup-2000", issued);
-  }
+  // In waves (see harness `inWaves`), each let settle at the core before the next.
+  const replies = await inWaves(3100, 620, (i) => claim("topup-2000", `tu-${i}`), {
+    afterWave: (sofar) => claimedAtCore("topup-2000", sofar.filter((r) => r.status === 201).length),
+  });
   const statuses = countBy(replies, (r) => r.json.code ?? r.status);
   assert.deepEqual(statuses, { 201: 2001, sold_out: 1099 });
   const view = (await admin("topup-2000")).json;
@@ -77,7 +71,9 @@ test("top-ups, pauses and resumes while a sharded flash sale is in flight never 
   })();
   const first = await concurrently(700, (i) => claim("topup-live", `live-${i}`));
   await operator;
-  // Whatever the first wave met, a second wave drains what is left.
+  // Whatever the first wave met, a second wave drains what is left (after the first wave's
+  // objects are evicted: harness `inWaves`).
+  await new Promise((r) => setTimeout(r, EVICTION_PAUSE_MS));
   const second = await concurrently(600, (i) => claim("topup-live", `live-late-${i}`));
   const issued = [...first, ...second].filter((r) => r.status === 201).length;
   const view = (await admin("topup-live")).json;

@@ -3,7 +3,7 @@
 // turning at 16:00Z, store posters, idempotent replays, redemption once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, TEST_VARS, NO_MEMBER_WRITE_LIMIT } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, TEST_VARS, NO_MEMBER_WRITE_LIMIT, inWaves } from "./harness.mjs";
 
 const world = useWorld({ ratelimits: NO_MEMBER_WRITE_LIMIT });
 
@@ -117,10 +117,7 @@ test("sharded: stock 1,000 over 8 shards, 3,000 claimants: exactly 1,000 issued"
   // Six waves of 500 at once: the stock runs dry in the middle of a wave, with hundreds of
   // claims interleaving on the 8 shards. (One local workerd starves its oldest requests when
   // thousands queue at once; see harness.mjs.)
-  const responses = [];
-  for (let wave = 0; wave < 3000; wave += 500) {
-    responses.push(...(await concurrently(500, (i) => claim("flash-sharded", `sharded-${wave + i}`, { key: `sharded-${wave + i}` }))));
-  }
+  const responses = await inWaves(3000, 500, (i) => claim("flash-sharded", `sharded-${i}`, { key: `sharded-${i}` }));
   assert.deepEqual(countBy(responses, (r) => r.status), { 201: 1000, 409: 2000 });
   assert.ok(responses.filter((r) => r.status === 409).every((r) => r.json.code === "sold_out"));
   const coupons = new Set(responses.filter((r) => r.status === 201).map((r) => r.json.coupon.coupon_id));

@@ -256,6 +256,24 @@ export function useWorld(options) {
   return new Proxy({}, { get: (_, key) => current[key] });
 }
 
+/**
+ * A local workerd keeps an idle object open for 10 s and every open object's SQLite database in
+ * one process; a few thousand new member objects within that time exhaust its SQLite memory
+ * (SQLITE_NOMEM, README "Capacity"), the faster the machine the sooner. Tests that create
+ * thousands of members let each wave's objects be evicted before the next. Production has one
+ * machine per object.
+ */
+export const EVICTION_PAUSE_MS = 11_000;
+export async function inWaves(total, size, makeRequest, { afterWave } = {}) {
+  const replies = [];
+  for (let wave = 0; wave < total; wave += size) {
+    if (wave > 0) await new Promise((r) => setTimeout(r, EVICTION_PAUSE_MS));
+    replies.push(...(await concurrently(Math.min(size, total - wave), (i) => makeRequest(wave + i))));
+    if (afterWave) await afterWave(replies);
+  }
+  return replies;
+}
+
 /** `n` requests fired together (the agent above caps how many are on the wire at once). */
 export function concurrently(n, makeRequest) {
   return Promise.all(Array.from({ length: n }, (_, i) => makeRequest(i)));
