@@ -286,10 +286,10 @@ fn signature_timestamps_are_plain_digits_once_and_never_overflow() {
 }
 
 /// Found by schemathesis: an ignored field carrying a number no f64 can hold (1e400) made the
-/// nested-struct check fail as a 500.
+/// nested-struct check fail as a 500. The fields the server reads are valid, so it is accepted.
 #[test]
-fn a_number_too_big_for_any_float_in_an_ignored_field_is_400() {
+fn a_number_too_big_for_any_float_in_an_ignored_field_is_ignored() {
     let body = r#"{"store_id":"s1","fulfilment":"pickup","lines":[{"sku":"a","name":"b","qty":1,"unit_price_fen":1,"drug_class":"otc_b","x":1e400}]}"#;
-    let detail = refusal::<PlaceOrderBody>(body);
-    assert!(detail.starts_with("malformed JSON"), "{detail}");
+    let order = parse_json::<PlaceOrderBody>(body.as_bytes());
+    assert!(order.is_ok(), "{order:?}");
 }

@@ -7,12 +7,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startCoreStub } from "../../scripts/core-stub.mjs";
 import { startEdge } from "../../scripts/lib/local-edge.mjs";
-import { SECRETS, TEST_VARS } from "../e2e/harness.mjs";
+import { SECRETS, TEST_VARS, NO_MEMBER_WRITE_LIMIT } from "../e2e/harness.mjs";
 import { seed } from "./seed.mjs";
 
 const persistDir = mkdtempSync(join(tmpdir(), "pharmedge-schemathesis-"));
 const stub = await startCoreStub({ secret: SECRETS.EDGE_SIGNING_SECRET });
-const edge = await startEdge({ persistDir, vars: { ...SECRETS, ...TEST_VARS, CORE_BASE_URL: stub.url } });
+// A pool of 8 members makes thousands of writes: the per-member abuse limit (tested as shipped
+// in tests/e2e/breaks.test.mjs) would leave most of them untested behind 429s.
+const edge = await startEdge({
+  persistDir,
+  vars: { ...SECRETS, ...TEST_VARS, CORE_BASE_URL: stub.url },
+  ratelimits: NO_MEMBER_WRITE_LIMIT,
+});
 const fixtures = await seed(edge.url);
 console.log(JSON.stringify({ url: edge.url, secrets: SECRETS, fixtures }));
 
