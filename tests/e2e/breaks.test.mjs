@@ -134,6 +134,14 @@ test("a retried PATCH applies once: same key same answer, If-Match guards concur
   assert.deepEqual([again.status, again.text], [200, keyed.text]);
   const audit = (await admin("patch-idem")).json.audit.filter((a) => a.action === "update");
   assert.equal(audit.length, 3, "add 5, add 10, pause: each audited once");
+  // A keyed change refused (412) keeps that answer: a repeat is the same 412, byte for byte, even
+  // after the campaign changed again; it never applies later under the same key.
+  const stale = await patch("patch-idem", { add_stock: 1 }, { "if-match": etag, "idempotency-key": "stale-1" });
+  assert.equal(stale.status, 412);
+  assert.equal((await patch("patch-idem", { status: "active" }, { "idempotency-key": "resume-1" })).status, 200);
+  const staleAgain = await patch("patch-idem", { add_stock: 1 }, { "if-match": etag, "idempotency-key": "stale-1" });
+  assert.deepEqual([staleAgain.status, staleAgain.text], [412, stale.text]);
+  assert.equal((await admin("patch-idem")).json.stock, 25, "the refused top-up never applied");
 });
 
 test("a refused claim's key keeps its first answer after a top-up; a new key claims", async () => {

@@ -189,7 +189,11 @@ pub fn patch(sql: &SqlStorage, input: PatchInput) -> Result<Patched, ApiError> {
             if row.body_hash != input.body_hash {
                 return Err(ApiError::IdempotencyKeyReused);
             }
-            let stored = row.response.and_then(|raw| serde_json::from_str(&raw).ok());
+            let stored: Option<Value> =
+                row.response.and_then(|raw| serde_json::from_str(&raw).ok());
+            if let Some(refusal) = stored.as_ref().and_then(|answer| answer.get("refused")) {
+                return Err(serde_json::from_value(refusal.clone()).unwrap_or(ApiError::Internal));
+            }
             return Ok(Patched::Replay(stored));
         }
     }
@@ -227,6 +231,34 @@ pub fn patch(sql: &SqlStorage, input: PatchInput) -> Result<Patched, ApiError> {
         input.now_ms,
     )?;
     Ok(Patched::Applied)
+}
+
+/// Refusals that are a keyed change's answer for good: a repeat gets the same (API.md), even
+/// if the campaign has changed since. A missing campaign or a 503 is not kept.
+pub fn is_final_refusal(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::PreconditionFailed { .. }
+            | ApiError::InvalidTransition { .. }
+            | ApiError::InvalidCampaign { .. }
+            | ApiError::InvalidRequest { .. }
+    )
+}
+
+/// Keeps a keyed change's refusal as its answer (the first one wins).
+pub fn remember_refusal(
+    sql: &SqlStorage,
+    key: &str,
+    body_hash: &str,
+    error: &ApiError,
+) -> Result<(), ApiError> {
+    let answer = json!({ "refused": error });
+    sql.exec(
+        "INSERT OR IGNORE INTO patch_keys (key, body_hash, response) VALUES (?, ?, ?)",
+        vec![key.into(), body_hash.into(), answer.to_string().into()],
+    )
+    .map_err(internal("patch refusal"))?;
+    Ok(())
 }
 
 /// Stores the answer of a keyed change unless one is stored already, and returns the stored one.

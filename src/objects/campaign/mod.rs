@@ -242,7 +242,7 @@ impl CampaignObject {
                 if_match,
             } => {
                 let sql = self.sql();
-                let key = idempotency_key.clone();
+                let (key, hash) = (idempotency_key.clone(), body_hash.clone());
                 let patched = atomically(&self.state.storage(), move || {
                     head::patch(
                         &sql,
@@ -250,12 +250,19 @@ impl CampaignObject {
                             patch: &changes,
                             actor: &actor,
                             key: key.as_deref(),
-                            body_hash: &body_hash,
+                            body_hash: &hash,
                             if_match: if_match.as_deref(),
                             now_ms: now.0.timestamp_millis(),
                         },
                     )
-                })?;
+                });
+                let patched = match (patched, &idempotency_key) {
+                    (Err(error), Some(key)) if head::is_final_refusal(&error) => {
+                        head::remember_refusal(&self.sql(), key, &body_hash, &error)?;
+                        return Err(error);
+                    }
+                    (result, _) => result?,
+                };
                 if let Patched::Replay(Some(first_answer)) = patched {
                     return Ok(first_answer);
                 }
