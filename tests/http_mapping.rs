@@ -201,3 +201,46 @@ fn refusals_map_once_to_their_codes() {
         "cancelled"
     );
 }
+
+/// The one rule for what a keyed request keeps as its answer (claims and campaign PATCH): a
+/// decided refusal yes; anything worth retrying, or about the key or the caller, never.
+#[test]
+fn only_decided_refusals_are_kept_as_a_keys_answer() {
+    let kept = [
+        ApiError::SoldOut,
+        ApiError::CampaignPaused,
+        ApiError::CampaignEnded,
+        ApiError::CampaignNotStarted,
+        ApiError::ClaimLimitReached {
+            limit: "per_member".into(),
+        },
+        ApiError::NotEligible {
+            reason: "not_a_new_member".into(),
+        },
+        ApiError::PreconditionFailed {
+            current_etag: "\"r2\"".into(),
+        },
+        ApiError::InvalidTransition { detail: "x".into() },
+        ApiError::InvalidCampaign { detail: "x".into() },
+        ApiError::invalid("x"),
+    ];
+    for error in &kept {
+        assert!(
+            error.is_final_refusal(),
+            "{error:?} is the request's answer"
+        );
+    }
+    let retried = [
+        ApiError::Unavailable,
+        ApiError::Internal,
+        ApiError::RequestInProgress,
+        ApiError::RateLimited { retry_after_s: 10 },
+        ApiError::IdempotencyKeyReused,
+        ApiError::CampaignNotFound,
+        ApiError::PreconditionRequired { detail: "x".into() },
+        ApiError::Unauthenticated,
+    ];
+    for error in &retried {
+        assert!(!error.is_final_refusal(), "{error:?} is not kept");
+    }
+}

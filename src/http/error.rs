@@ -173,6 +173,26 @@ impl ApiError {
         }
     }
 
+    /// Whether this refusal is the final answer of its request: a repeat with the same
+    /// Idempotency-Key and body gets it again, whatever changes later (a top-up, a resume, a
+    /// new revision). What is worth retrying (429, 503, a request still in progress) and what
+    /// is about the key or the caller (422 key reused, 401, 403 by role) is not.
+    pub fn is_final_refusal(&self) -> bool {
+        matches!(
+            self,
+            ApiError::NotEligible { .. }
+                | ApiError::ClaimLimitReached { .. }
+                | ApiError::SoldOut
+                | ApiError::CampaignPaused
+                | ApiError::CampaignEnded
+                | ApiError::CampaignNotStarted
+                | ApiError::PreconditionFailed { .. }
+                | ApiError::InvalidTransition { .. }
+                | ApiError::InvalidCampaign { .. }
+                | ApiError::InvalidRequest { .. }
+        )
+    }
+
     /// The stable machine code (the serde tag).
     pub fn code(&self) -> String {
         match serde_json::to_value(self) {
@@ -331,80 +351,6 @@ impl ApiError {
             status,
             body: Value::Object(body),
             headers,
-        }
-    }
-}
-
-impl From<crate::domain::campaign::StockRefusal> for ApiError {
-    fn from(refusal: crate::domain::campaign::StockRefusal) -> Self {
-        use crate::domain::campaign::StockRefusal;
-        match refusal {
-            StockRefusal::CampaignNotStarted => ApiError::CampaignNotStarted,
-            StockRefusal::CampaignEnded => ApiError::CampaignEnded,
-            StockRefusal::CampaignPaused => ApiError::CampaignPaused,
-            StockRefusal::SoldOut => ApiError::SoldOut,
-        }
-    }
-}
-
-impl From<crate::domain::campaign_patch::PatchRefusal> for ApiError {
-    fn from(refusal: crate::domain::campaign_patch::PatchRefusal) -> Self {
-        use crate::domain::campaign_patch::PatchRefusal;
-        match refusal {
-            PatchRefusal::Empty => ApiError::invalid("body: give status, ends_at or add_stock"),
-            PatchRefusal::Transition(detail) => ApiError::InvalidTransition { detail },
-            PatchRefusal::Invalid(detail) => ApiError::InvalidCampaign { detail },
-        }
-    }
-}
-
-impl From<crate::domain::order::OrderRefusal> for ApiError {
-    fn from(refusal: crate::domain::order::OrderRefusal) -> Self {
-        use crate::domain::coupon::NotApplicable;
-        use crate::domain::order::OrderRefusal;
-        match refusal {
-            OrderRefusal::Invalid(detail) => ApiError::invalid(detail),
-            OrderRefusal::RestrictedDrug { line } => ApiError::RestrictedDrug {
-                detail: format!("lines[{line}] is a special-management drug, not sold online"),
-            },
-            OrderRefusal::PrescriptionRequired => ApiError::PrescriptionRequired,
-            OrderRefusal::CouponNotApplicable(NotApplicable::NoEligibleLines) => {
-                ApiError::CouponNotApplicable {
-                    detail: "no line of this order may be discounted".into(),
-                }
-            }
-            OrderRefusal::CouponNotApplicable(NotApplicable::BelowMinimumSpend {
-                eligible_fen,
-                min_spend_fen,
-            }) => ApiError::CouponNotApplicable {
-                detail: format!(
-                    "eligible lines total {eligible_fen} fen, the coupon needs {min_spend_fen}"
-                ),
-            },
-        }
-    }
-}
-
-impl From<crate::domain::pickup::VerifyRefusal> for ApiError {
-    fn from(refusal: crate::domain::pickup::VerifyRefusal) -> Self {
-        use crate::domain::pickup::VerifyRefusal;
-        use crate::domain::time::{from_unix_millis, rfc3339};
-        match refusal {
-            VerifyRefusal::InvalidCode => ApiError::InvalidCode,
-            VerifyRefusal::CodeExpired => ApiError::CodeExpired,
-            VerifyRefusal::WrongStore => ApiError::WrongStore,
-            VerifyRefusal::AlreadyPickedUp {
-                verified_at_ms,
-                verified_by,
-            } => ApiError::AlreadyPickedUp {
-                verified_at: rfc3339(from_unix_millis(verified_at_ms).unwrap_or_default()),
-                verified_by,
-            },
-            VerifyRefusal::NotReady { status } => ApiError::NotReady {
-                order_status: status.into(),
-            },
-            VerifyRefusal::PickupExpired => ApiError::PickupExpired,
-            VerifyRefusal::PharmacistRequired => ApiError::PharmacistRequired,
         }
     }
 }

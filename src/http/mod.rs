@@ -3,6 +3,7 @@
 
 pub mod bodies;
 pub mod error;
+mod error_from;
 pub mod json;
 pub mod jwt;
 pub mod router;

@@ -233,18 +233,6 @@ pub fn patch(sql: &SqlStorage, input: PatchInput) -> Result<Patched, ApiError> {
     Ok(Patched::Applied)
 }
 
-/// Refusals that are a keyed change's answer for good: a repeat gets the same (API.md), even
-/// if the campaign has changed since. A missing campaign or a 503 is not kept.
-pub fn is_final_refusal(error: &ApiError) -> bool {
-    matches!(
-        error,
-        ApiError::PreconditionFailed { .. }
-            | ApiError::InvalidTransition { .. }
-            | ApiError::InvalidCampaign { .. }
-            | ApiError::InvalidRequest { .. }
-    )
-}
-
 /// Keeps a keyed change's refusal as its answer (the first one wins).
 pub fn remember_refusal(
     sql: &SqlStorage,

@@ -257,7 +257,7 @@ impl CampaignObject {
                     )
                 });
                 let patched = match (patched, &idempotency_key) {
-                    (Err(error), Some(key)) if head::is_final_refusal(&error) => {
+                    (Err(error), Some(key)) if error.is_final_refusal() => {
                         head::remember_refusal(&self.sql(), key, &body_hash, &error)?;
                         return Err(error);
                     }

@@ -11,19 +11,6 @@ use crate::objects::sql::internal;
 /// Kept for two days: the contract keeps keys at least 24 h.
 pub const KEEP_MS: i64 = 48 * 3600 * 1000;
 
-/// Refusals that are the claim's answer, whatever happens to the campaign afterwards.
-pub fn is_final(error: &ApiError) -> bool {
-    matches!(
-        error,
-        ApiError::NotEligible { .. }
-            | ApiError::ClaimLimitReached { .. }
-            | ApiError::SoldOut
-            | ApiError::CampaignPaused
-            | ApiError::CampaignEnded
-            | ApiError::CampaignNotStarted
-    )
-}
-
 /// The reason a refusal decided by the member's object is counted under in the campaign's
 /// stats (`claims_rejected`).
 pub fn rejection_reason(error: &ApiError) -> Option<String> {
@@ -48,7 +35,7 @@ pub fn remember_early(
     error: &ApiError,
     now_ms: i64,
 ) -> Result<(), ApiError> {
-    let Some(key) = key.filter(|_| is_final(error)) else {
+    let Some(key) = key.filter(|_| error.is_final_refusal()) else {
         return Ok(());
     };
     let problem = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
@@ -73,7 +60,7 @@ pub fn remember_early(
 /// A reservation that met a refusal: kept as the key's answer when final, else dropped (the
 /// old `abandon`), so a retry after a 503 starts over.
 pub fn settle_refused(repo: &Repo, claim_id: &str, error: &ApiError) -> Result<(), ApiError> {
-    if is_final(error) {
+    if error.is_final_refusal() {
         let problem = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
         repo.sql
             .exec(

@@ -1,0 +1,77 @@
+//! Refusals decided by the domain, as API errors: each domain refusal type maps here once.
+
+use super::error::ApiError;
+
+impl From<crate::domain::campaign::StockRefusal> for ApiError {
+    fn from(refusal: crate::domain::campaign::StockRefusal) -> Self {
+        use crate::domain::campaign::StockRefusal;
+        match refusal {
+            StockRefusal::CampaignNotStarted => ApiError::CampaignNotStarted,
+            StockRefusal::CampaignEnded => ApiError::CampaignEnded,
+            StockRefusal::CampaignPaused => ApiError::CampaignPaused,
+            StockRefusal::SoldOut => ApiError::SoldOut,
+        }
+    }
+}
+
+impl From<crate::domain::campaign_patch::PatchRefusal> for ApiError {
+    fn from(refusal: crate::domain::campaign_patch::PatchRefusal) -> Self {
+        use crate::domain::campaign_patch::PatchRefusal;
+        match refusal {
+            PatchRefusal::Empty => ApiError::invalid("body: give status, ends_at or add_stock"),
+            PatchRefusal::Transition(detail) => ApiError::InvalidTransition { detail },
+            PatchRefusal::Invalid(detail) => ApiError::InvalidCampaign { detail },
+        }
+    }
+}
+
+impl From<crate::domain::order::OrderRefusal> for ApiError {
+    fn from(refusal: crate::domain::order::OrderRefusal) -> Self {
+        use crate::domain::coupon::NotApplicable;
+        use crate::domain::order::OrderRefusal;
+        match refusal {
+            OrderRefusal::Invalid(detail) => ApiError::invalid(detail),
+            OrderRefusal::RestrictedDrug { line } => ApiError::RestrictedDrug {
+                detail: format!("lines[{line}] is a special-management drug, not sold online"),
+            },
+            OrderRefusal::PrescriptionRequired => ApiError::PrescriptionRequired,
+            OrderRefusal::CouponNotApplicable(NotApplicable::NoEligibleLines) => {
+                ApiError::CouponNotApplicable {
+                    detail: "no line of this order may be discounted".into(),
+                }
+            }
+            OrderRefusal::CouponNotApplicable(NotApplicable::BelowMinimumSpend {
+                eligible_fen,
+                min_spend_fen,
+            }) => ApiError::CouponNotApplicable {
+                detail: format!(
+                    "eligible lines total {eligible_fen} fen, the coupon needs {min_spend_fen}"
+                ),
+            },
+        }
+    }
+}
+
+impl From<crate::domain::pickup::VerifyRefusal> for ApiError {
+    fn from(refusal: crate::domain::pickup::VerifyRefusal) -> Self {
+        use crate::domain::pickup::VerifyRefusal;
+        use crate::domain::time::{from_unix_millis, rfc3339};
+        match refusal {
+            VerifyRefusal::InvalidCode => ApiError::InvalidCode,
+            VerifyRefusal::CodeExpired => ApiError::CodeExpired,
+            VerifyRefusal::WrongStore => ApiError::WrongStore,
+            VerifyRefusal::AlreadyPickedUp {
+                verified_at_ms,
+                verified_by,
+            } => ApiError::AlreadyPickedUp {
+                verified_at: rfc3339(from_unix_millis(verified_at_ms).unwrap_or_default()),
+                verified_by,
+            },
+            VerifyRefusal::NotReady { status } => ApiError::NotReady {
+                order_status: status.into(),
+            },
+            VerifyRefusal::PickupExpired => ApiError::PickupExpired,
+            VerifyRefusal::PharmacistRequired => ApiError::PharmacistRequired,
+        }
+    }
+}
