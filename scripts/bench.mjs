@@ -103,7 +103,13 @@ for (const [id, shards] of [["bench-flash-1", 1], ["bench-flash-8", 8]]) {
 }
 
 // --- orders: accepted with the core up (a new order object each), then forwarded.
-const orderLines = [{ sku: "otc-1", name: "感冒灵", qty: 2, unit_price_fen: 1590, drug_class: "otc_b" }];
+// The catalogue first, as the core pushes it: orders are priced from it (KV + the authority).
+const catalogBody = JSON.stringify({ batch_id: "bench-catalog", items: [{ sku: "otc-1", name: "感冒灵", drug_class: "otc_b", price_fen: 1590, version: 1, status: "on_sale" }] });
+const catalogT = Math.floor(Date.now() / 1000);
+const catalogSig = crypto.createHmac("sha256", secrets.CORE_SIGNING_SECRET).update(`${catalogT}.${catalogBody}`).digest("hex");
+const pushed = await fetch(`${edge.url}/v1/core/catalog`, { method: "POST", headers: { "content-type": "application/json", "core-signature": `t=${catalogT},v1=${catalogSig}` }, body: catalogBody });
+if (pushed.status !== 200) throw new Error(`catalogue push: ${pushed.status} ${await pushed.text()}`);
+const orderLines = [{ sku: "otc-1", qty: 2 }];
 const buyers = Array.from({ length: 1_000 }, (_, i) => jwt({ sub: `buyer-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
 const orderCounts = {};
 let nextBuyer = 0;

@@ -15,6 +15,10 @@ pub const ORDER_OBJECT: &str = "ORDER";
 pub const STORE_OBJECT: &str = "STORE";
 pub const DEAD_LETTERS_OBJECT: &str = "DEAD_LETTERS";
 pub const REFERRALS_OBJECT: &str = "REFERRALS";
+/// The catalogue authority: versions, statuses and stop-sales (one instance).
+pub const CATALOG_OBJECT: &str = "CATALOG_AUTHORITY";
+/// KV namespace: SKU -> catalogue item, read by pages and by orders before the authority.
+pub const CATALOG_KV: &str = "CATALOG";
 /// KV namespace: share code -> member id, read on every tap of a referral link.
 pub const REFERRAL_LINKS_KV: &str = "REFERRAL_LINKS";
 /// The dead-letter registry is a single object.

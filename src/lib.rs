@@ -20,6 +20,8 @@ mod routes;
 #[cfg(target_arch = "wasm32")]
 pub use objects::campaign::{directory::DirectoryObject, stock::StockObject, CampaignObject};
 #[cfg(target_arch = "wasm32")]
+pub use objects::catalog::CatalogObject;
+#[cfg(target_arch = "wasm32")]
 pub use objects::member::MemberObject;
 #[cfg(target_arch = "wasm32")]
 pub use objects::{

@@ -2,8 +2,8 @@
 
 use crate::config::Config;
 use crate::features::{
-    admin_campaigns, campaigns, checkins, core_events, coupons, health, me, orders, outbox_admin,
-    pickups, points, referrals, Ctx,
+    admin_campaigns, campaigns, catalog, checkins, core_events, coupons, health, me, orders,
+    outbox_admin, pickups, points, referrals, Ctx,
 };
 use crate::http::error::ApiError;
 use crate::http::request::business_now;
@@ -47,6 +47,10 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/v1/admin/outbox/dead",                    handler: |c| Box::pin(outbox_admin::dead(c)) },
     Route { method: "POST",  pattern: "/v1/admin/outbox/dead/{id}/replay",        handler: |c| Box::pin(outbox_admin::replay(c)) },
     Route { method: "POST",  pattern: "/v1/core/events",                          handler: |c| Box::pin(core_events::receive(c)) },
+    Route { method: "POST",  pattern: "/v1/core/catalog",                         handler: |c| Box::pin(catalog::push(c)) },
+    Route { method: "GET",   pattern: "/v1/catalog/{sku}",                        handler: |c| Box::pin(catalog::get(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/catalog/{sku}",                  handler: |c| Box::pin(catalog::admin_get(c)) },
+    Route { method: "PATCH", pattern: "/v1/admin/catalog/{sku}",                  handler: |c| Box::pin(catalog::set_status(c)) },
 ];
 
 pub async fn dispatch(req: Request, env: Env, worker_ctx: worker::Context) -> Response {

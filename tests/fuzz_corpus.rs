@@ -6,11 +6,12 @@
 mod targets;
 
 use pharmedge::domain::campaign::CampaignConfig;
+use pharmedge::domain::catalog::{check_requests, CatalogBatch};
 use pharmedge::domain::events::{CoreEvent, Envelope};
-use pharmedge::domain::order;
 use pharmedge::domain::pickup::{self, Binding};
 use pharmedge::http::bodies::{
-    CampaignPatch, CheckinBody, ClaimBody, MakeupBody, PlaceOrderBody, VerifyBody,
+    CampaignPatch, CatalogStatusBody, CheckinBody, ClaimBody, MakeupBody, PlaceOrderBody,
+    VerifyBody,
 };
 use pharmedge::http::json::parse_json;
 use pharmedge::http::{jwt, signature};
@@ -78,12 +79,18 @@ fn the_valid_seeds_are_still_accepted() {
     parse_json::<ClaimBody>(&read("claim_poster")).unwrap();
     for name in ["order", "order_rx"] {
         let placed: PlaceOrderBody = parse_json(&read(name)).unwrap();
-        order::price(&placed.lines, placed.prescription_id.as_deref(), None).unwrap();
+        check_requests(&placed.lines).unwrap();
     }
     for name in ["verify_qr", "verify_short"] {
         parse_json::<VerifyBody>(&read(name)).unwrap();
     }
     parse_json::<CampaignPatch>(&read("patch")).unwrap();
+    let batch: CatalogBatch = parse_json(&read("catalog")).unwrap();
+    batch.validate().unwrap();
+    parse_json::<CatalogStatusBody>(&read("catalog_status"))
+        .unwrap()
+        .check()
+        .unwrap();
     let config: CampaignConfig = parse_json(&read("campaign")).unwrap();
     config.validate().unwrap();
     let envelope: Envelope = parse_json(&read("event")).unwrap();
@@ -203,15 +210,17 @@ fn write_seeds() {
         ("checkin", "{}".to_string()),
         ("makeup", r#"{"date":"2027-01-10"}"#.to_string()),
         ("claim_poster", r#"{"store_id":"store-1","poster_sig":"0123456789abcdef0123456789abcdef"}"#.to_string()),
-        ("order", r#"{"store_id":"store-1","fulfilment":"pickup","lines":[{"sku":"sku-1","name":"维生素C","qty":2,"unit_price_fen":1990,"drug_class":"otc_b"}],"coupon_id":"cpn_1"}"#.to_string()),
-        ("order_rx", r#"{"store_id":"store-1","fulfilment":"delivery","lines":[{"sku":"rx-1","name":"阿莫西林","qty":1,"unit_price_fen":3500,"drug_class":"rx"}],"prescription_id":"rx_9"}"#.to_string()),
+        ("order", r#"{"store_id":"store-1","fulfilment":"pickup","lines":[{"sku":"sku-1","qty":2,"unit_price_fen":1990}],"coupon_id":"cpn_1"}"#.to_string()),
+        ("order_rx", r#"{"store_id":"store-1","fulfilment":"delivery","lines":[{"sku":"rx-1","qty":1}],"prescription_id":"rx_9"}"#.to_string()),
         ("verify_qr", format!("{{\"code\":\"{}\"}}", pickup::qr_text(PICKUP_SECRET, &binding, now_step))),
         ("verify_short", r#"{"order_id":"ord_1","short_code":"123456"}"#.to_string()),
         ("patch", r#"{"status":"paused","ends_at":"2027-02-01T00:00:00Z","add_stock":100}"#.to_string()),
         ("campaign", r#"{"id":"camp-1","name":"新客满减","kind":"coupon","starts_at":"2027-01-01T00:00:00Z","ends_at":"2027-02-01T00:00:00Z","stock":2000,"coupon":{"type":"threshold","value_fen":1000,"min_spend_fen":5000,"valid_days":7},"limits":{"per_member":1,"per_member_per_day":1},"audience":{"new_members_within_days":30,"tiers":["silver"]},"rules_text":"每人限领一张","shards":2}"#.to_string()),
         ("event", event.to_string()),
         ("array", r#"["store-1","pickup",[]]"#.to_string()),
-        ("overflow", r#"{"store_id":"s","fulfilment":"pickup","lines":[{"sku":"a","name":"b","qty":99999999999999999999,"unit_price_fen":355.0,"drug_class":"otc_b"}]}"#.to_string()),
+        ("overflow", r#"{"store_id":"s","fulfilment":"pickup","lines":[{"sku":"a","qty":99999999999999999999,"unit_price_fen":355.0}]}"#.to_string()),
+        ("catalog", r#"{"batch_id":"b-1","items":[{"sku":"sku-1","name":"维生素C","drug_class":"otc_b","price_fen":1990,"version":1,"status":"on_sale","max_qty_per_order":5},{"sku":"rx-1","name":"阿莫西林","drug_class":"rx","price_fen":3500,"version":2,"category":"抗生素","status":"stopped"}]}"#.to_string()),
+        ("catalog_status", r#"{"status":"stopped","reason":"药监局通知 CR-22"}"#.to_string()),
     ];
     for (name, body) in bodies {
         write("json_bodies", name, body);

@@ -142,6 +142,32 @@ pub enum LineRefusal {
     PriceChanged { current: Vec<PricedLine> },
 }
 
+/// The shape of the lines as sent, before anything is looked up; names the field.
+pub fn check_requests(requests: &[LineRequest]) -> Result<(), String> {
+    if requests.is_empty() || requests.len() > MAX_LINES {
+        return Err(format!("lines: between 1 and {MAX_LINES} lines"));
+    }
+    for (index, request) in requests.iter().enumerate() {
+        if !is_valid_id(&request.sku) {
+            return Err(format!(
+                "lines[{index}].sku: must match [A-Za-z0-9_-]{{1,64}}"
+            ));
+        }
+        if !(1..=MAX_QTY).contains(&request.qty) {
+            return Err(format!("lines[{index}].qty: from 1 to {MAX_QTY}"));
+        }
+        if request
+            .unit_price_fen
+            .is_some_and(|price| !(0..=MAX_UNIT_PRICE_FEN).contains(&price))
+        {
+            return Err(format!(
+                "lines[{index}].unit_price_fen: from 0 to {MAX_UNIT_PRICE_FEN}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Prices and classes an order's lines from the catalogue, refusing in the order a
 /// pharmacist would: what is unknown, what may never be sold online, what is stopped, how
 /// much of it, and last whether the member saw another price.
@@ -149,31 +175,7 @@ pub fn price_lines<'a>(
     requests: &[LineRequest],
     lookup: impl Fn(&str) -> Option<&'a CatalogItem>,
 ) -> Result<Vec<PricedLine>, LineRefusal> {
-    if requests.is_empty() || requests.len() > MAX_LINES {
-        return Err(LineRefusal::Invalid(format!(
-            "lines: between 1 and {MAX_LINES} lines"
-        )));
-    }
-    for (index, request) in requests.iter().enumerate() {
-        if !is_valid_id(&request.sku) {
-            return Err(LineRefusal::Invalid(format!(
-                "lines[{index}].sku: must match [A-Za-z0-9_-]{{1,64}}"
-            )));
-        }
-        if !(1..=MAX_QTY).contains(&request.qty) {
-            return Err(LineRefusal::Invalid(format!(
-                "lines[{index}].qty: from 1 to {MAX_QTY}"
-            )));
-        }
-        if request
-            .unit_price_fen
-            .is_some_and(|price| !(0..=MAX_UNIT_PRICE_FEN).contains(&price))
-        {
-            return Err(LineRefusal::Invalid(format!(
-                "lines[{index}].unit_price_fen: from 0 to {MAX_UNIT_PRICE_FEN}"
-            )));
-        }
-    }
+    check_requests(requests).map_err(LineRefusal::Invalid)?;
     let mut items = Vec::with_capacity(requests.len());
     for (line, request) in requests.iter().enumerate() {
         let item = lookup(&request.sku).ok_or(LineRefusal::UnknownSku { line })?;
@@ -217,4 +219,46 @@ pub fn price_lines<'a>(
         return Err(LineRefusal::PriceChanged { current: priced });
     }
     Ok(priced)
+}
+
+/// A stop-sale an admin put on a SKU (CR-22), besides the core's own `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminStop {
+    pub reason: String,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+/// What is stopping a SKU. The core's status and an admin's stop are separate facts, so a
+/// routine catalogue push never lifts a stop an admin put on for a regulator, and an admin
+/// lifting their stop never sells what the core stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Stops {
+    pub core: bool,
+    pub admin: Option<AdminStop>,
+}
+
+impl Stops {
+    pub fn of(item: &CatalogItem, admin: Option<AdminStop>) -> Stops {
+        Stops {
+            core: item.status == SaleStatus::Stopped,
+            admin,
+        }
+    }
+
+    pub fn status(&self) -> SaleStatus {
+        if self.core || self.admin.is_some() {
+            SaleStatus::Stopped
+        } else {
+            SaleStatus::OnSale
+        }
+    }
+}
+
+/// The item as orders and pages see it: the core's fields with the effective status.
+pub fn effective(item: &CatalogItem, stops: &Stops) -> CatalogItem {
+    CatalogItem {
+        status: stops.status(),
+        ..item.clone()
+    }
 }

@@ -1,7 +1,8 @@
 //! Events: the signed ones the core system sends in, and the ones the edge sends out.
 
-use super::ids::{MemberId, OrderId, StoreId};
-use super::order_lines::OrderLine;
+use super::ids::{is_valid_id, MemberId, OrderId, StoreId};
+use super::order_lines::{OrderLine, MAX_LINES, MAX_QTY};
+use super::prescription::PrescribedItem;
 use super::time::Instant;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -83,6 +84,44 @@ pub struct OrderReady {
     pub pickup_deadline: Option<Instant>,
 }
 
+/// A pharmacist in the core approved these Rx items for this member, once, until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrescriptionApproved {
+    pub prescription_id: String,
+    pub member_id: MemberId,
+    pub items: Vec<PrescribedItem>,
+    pub approved_by: String,
+    pub expires_at: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrescriptionRevoked {
+    pub prescription_id: String,
+    pub member_id: MemberId,
+}
+
+fn check_prescription(id: &str, items: Option<&[PrescribedItem]>) -> Result<(), EventError> {
+    let invalid = |detail: String| Err(EventError::Invalid(detail));
+    if !is_valid_id(id) {
+        return invalid("data.prescription_id: must match [A-Za-z0-9_-]{1,64}".into());
+    }
+    let Some(items) = items else { return Ok(()) };
+    if items.is_empty() || items.len() > MAX_LINES {
+        return invalid(format!("data.items: from 1 to {MAX_LINES} items"));
+    }
+    for (index, item) in items.iter().enumerate() {
+        if !is_valid_id(&item.sku) {
+            return invalid(format!(
+                "data.items[{index}].sku: must match [A-Za-z0-9_-]{{1,64}}"
+            ));
+        }
+        if !(1..=MAX_QTY).contains(&item.qty) {
+            return invalid(format!("data.items[{index}].qty: from 1 to {MAX_QTY}"));
+        }
+    }
+    Ok(())
+}
+
 /// A parsed inbound event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CoreEvent {
@@ -94,6 +133,8 @@ pub enum CoreEvent {
     OrderRefunded(OrderRefunded),
     OrderReadyForPickup(OrderReady),
     OrderCancelled(OrderStatusChange),
+    PrescriptionApproved(PrescriptionApproved),
+    PrescriptionRevoked(PrescriptionRevoked),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +204,21 @@ impl CoreEvent {
                 CoreEvent::OrderReadyForPickup(ready)
             }
             "order.cancelled" => CoreEvent::OrderCancelled(data(value)?),
+            "prescription.approved" => {
+                let approved: PrescriptionApproved = data(value)?;
+                check_prescription(&approved.prescription_id, Some(&approved.items))?;
+                if !is_valid_id(&approved.approved_by) {
+                    return Err(EventError::Invalid(
+                        "data.approved_by: must match [A-Za-z0-9_-]{1,64}".into(),
+                    ));
+                }
+                CoreEvent::PrescriptionApproved(approved)
+            }
+            "prescription.revoked" => {
+                let revoked: PrescriptionRevoked = data(value)?;
+                check_prescription(&revoked.prescription_id, None)?;
+                CoreEvent::PrescriptionRevoked(revoked)
+            }
             other => return Err(EventError::UnknownType(other.to_owned())),
         };
         Ok(event)

@@ -143,3 +143,72 @@ pub fn next_status(current: OrderStatus, happening: OrderHappening) -> Option<Or
 pub fn releases_coupon(status: OrderStatus) -> bool {
     matches!(status, OrderStatus::Rejected | OrderStatus::Cancelled)
 }
+
+/// How a coupon's discount is shared among the lines it may touch: in proportion to each
+/// line's total, rounded down, the fen left over going to the largest remainders (earliest
+/// line first on a tie). The shares sum to `discount_fen` exactly, never exceed a line's
+/// total, and are 0 on lines a coupon may never discount (Rx, special).
+pub fn allocate_discount(lines: &[OrderLine], discount_fen: i64) -> Vec<i64> {
+    let eligible: Vec<bool> = lines
+        .iter()
+        .map(|line| super::coupon::discountable(line.drug_class))
+        .collect();
+    let base: i128 = lines
+        .iter()
+        .zip(&eligible)
+        .filter(|(_, ok)| **ok)
+        .map(|(line, _)| i128::from(line.total_fen()))
+        .sum();
+    let mut shares = vec![0_i64; lines.len()];
+    if base <= 0 || discount_fen <= 0 {
+        return shares;
+    }
+    let discount = i128::from(discount_fen.min(base as i64));
+    let mut remainders = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if !eligible[index] {
+            continue;
+        }
+        let weighted = discount * i128::from(line.total_fen());
+        shares[index] = (weighted / base) as i64;
+        remainders.push((weighted % base, index));
+    }
+    let mut left = discount as i64 - shares.iter().sum::<i64>();
+    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (_, index) in remainders {
+        if left == 0 {
+            break;
+        }
+        shares[index] += 1;
+        left -= 1;
+    }
+    shares
+}
+
+/// A line of an accepted order: the catalogue's name, class and price, the version they were
+/// read at, and the line's share of the coupon's discount.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AcceptedLine {
+    #[serde(flatten)]
+    pub line: OrderLine,
+    pub discount_fen: i64,
+    pub catalog_version: i64,
+}
+
+/// The accepted lines of an order priced from the catalogue with `discount_fen` off.
+pub fn accepted_lines(
+    priced: &[super::catalog::PricedLine],
+    discount_fen: i64,
+) -> Vec<AcceptedLine> {
+    let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
+    let shares = allocate_discount(&lines, discount_fen);
+    priced
+        .iter()
+        .zip(shares)
+        .map(|(priced, discount_fen)| AcceptedLine {
+            line: priced.line.clone(),
+            discount_fen,
+            catalog_version: priced.catalog_version,
+        })
+        .collect()
+}

@@ -42,6 +42,14 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         CoreEvent::MemberVerified(data) => (data.member_id.clone(), MemberEvent::Verified(data)),
         CoreEvent::OrderPaid(data) => (data.member_id.clone(), MemberEvent::Paid(data)),
         CoreEvent::OrderRefunded(data) => (data.member_id.clone(), MemberEvent::Refunded(data)),
+        CoreEvent::PrescriptionApproved(data) => (
+            data.member_id.clone(),
+            MemberEvent::PrescriptionApproved(data),
+        ),
+        CoreEvent::PrescriptionRevoked(data) => (
+            data.member_id.clone(),
+            MemberEvent::PrescriptionRevoked(data),
+        ),
         CoreEvent::OrderConfirmed(data) => {
             return order_event(&ctx, envelope.id, OrderEvent::Confirmed(data)).await
         }

@@ -3,6 +3,7 @@
 
 pub mod admin_campaigns;
 pub mod campaigns;
+pub mod catalog;
 pub mod checkins;
 pub mod core_events;
 pub mod coupons;

@@ -1,9 +1,10 @@
-//! Orders placed at the edge (pickup or delivery): checked for compliance, priced with the
-//! member's coupon, stored and acknowledged with 202, then forwarded to the core.
+//! Orders placed at the edge (pickup or delivery): SKUs and quantities from the member,
+//! priced, classed and checked from the catalogue, discounted with the member's coupon,
+//! stored and acknowledged with 202, then forwarded to the core.
 
 use super::Ctx;
+use crate::domain::catalog::check_requests;
 use crate::domain::ids::{digest_id, hex, is_valid_id, OrderId};
-use crate::domain::order;
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::bodies::PlaceOrderBody;
@@ -47,8 +48,8 @@ pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
             "prescription_id: must match [A-Za-z0-9_-]{1,64}",
         ));
     }
-    // Compliance before anything is stored or locked.
-    order::price(&body.lines, body.prescription_id.as_deref(), None)?;
+    // The shape of the lines; what they are and cost is the catalogue's (in the order object).
+    check_requests(&body.lines).map_err(ApiError::invalid)?;
     let order_id = order_id_for(claims.sub.as_str(), key.as_deref())?;
     let command = OrderCommand::Place(PlaceOrder {
         order_id: order_id.clone(),

@@ -2,9 +2,9 @@
 //! parsed natively in tests and fuzz targets exactly as the worker parses it. Unknown fields
 //! are refused: a client sending something it expects to matter hears that it does not.
 
+use crate::domain::catalog::LineRequest;
 use crate::domain::ids::{OrderId, StoreId};
 use crate::domain::order::Fulfilment;
-use crate::domain::order_lines::OrderLine;
 use crate::domain::time::BusinessDate;
 use serde::{Deserialize, Serialize};
 
@@ -41,7 +41,8 @@ pub struct LinkBody {}
 pub struct PlaceOrderBody {
     pub store_id: StoreId,
     pub fulfilment: Fulfilment,
-    pub lines: Vec<OrderLine>,
+    /// SKU and quantity (and the price the member saw); anything else is refused.
+    pub lines: Vec<LineRequest>,
     #[serde(default)]
     pub coupon_id: Option<String>,
     #[serde(default)]
@@ -63,3 +64,22 @@ pub struct VerifyBody {
 
 /// PATCH /v1/admin/campaigns/{id}: the change itself is the domain's (`apply_patch`).
 pub use crate::domain::campaign_patch::CampaignPatch;
+
+/// PATCH /v1/admin/catalog/{sku}: an admin's stop-sale, or lifting it; always with a reason.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogStatusBody {
+    pub status: crate::domain::catalog::SaleStatus,
+    pub reason: String,
+}
+
+impl CatalogStatusBody {
+    /// The reason is what an inspector reads in the audit: 1 to 200 characters of text.
+    pub fn check(&self) -> Result<(), String> {
+        let chars = self.reason.trim().chars().count();
+        if !(1..=200).contains(&chars) || self.reason.chars().any(char::is_control) {
+            return Err("reason: 1 to 200 characters, no control characters".into());
+        }
+        Ok(())
+    }
+}

@@ -87,7 +87,28 @@ pub enum ApiError {
     RestrictedDrug {
         detail: String,
     },
+    /// In an order (`line` given) 422; a SKU looked up by path 404.
+    UnknownSku {
+        detail: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        line: Option<usize>,
+    },
+    SkuStopped {
+        detail: String,
+    },
+    QuantityLimit {
+        detail: String,
+        max: i64,
+    },
+    /// The member saw another price: `lines` are the order's lines at today's prices.
+    PriceChanged {
+        lines: Vec<serde_json::Value>,
+    },
     PrescriptionRequired,
+    PrescriptionInvalid {
+        reason: String,
+        detail: String,
+    },
     CouponUnavailable {
         detail: String,
     },
@@ -138,7 +159,10 @@ impl ApiError {
             | ApiError::InvalidPosterSignature
             | ApiError::WrongStore
             | ApiError::PharmacistRequired => 403,
-            ApiError::NotFound | ApiError::CampaignNotFound | ApiError::OrderNotFound => 404,
+            ApiError::NotFound
+            | ApiError::CampaignNotFound
+            | ApiError::OrderNotFound
+            | ApiError::UnknownSku { line: None, .. } => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::AlreadyCheckedIn { .. }
             | ApiError::InsufficientPoints { .. }
@@ -151,6 +175,7 @@ impl ApiError {
             | ApiError::SoldOut
             | ApiError::ClaimLimitReached { .. }
             | ApiError::CouponUnavailable { .. }
+            | ApiError::PriceChanged { .. }
             | ApiError::AlreadyPickedUp { .. }
             | ApiError::NotReady { .. } => 409,
             ApiError::CodeExpired | ApiError::PickupExpired => 410,
@@ -164,7 +189,11 @@ impl ApiError {
             | ApiError::InvalidCampaign { .. }
             | ApiError::NonCompliantReward { .. }
             | ApiError::RestrictedDrug { .. }
+            | ApiError::UnknownSku { .. }
+            | ApiError::SkuStopped { .. }
+            | ApiError::QuantityLimit { .. }
             | ApiError::PrescriptionRequired
+            | ApiError::PrescriptionInvalid { .. }
             | ApiError::CouponNotApplicable { .. }
             | ApiError::InvalidCode => 422,
             ApiError::RateLimited { .. } | ApiError::MakeupLimit { .. } => 429,
@@ -202,117 +231,6 @@ impl ApiError {
                 .unwrap_or("internal")
                 .to_owned(),
             _ => "internal".to_owned(),
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        match self {
-            ApiError::InvalidRequest { .. } => "The request is invalid",
-            ApiError::Unauthenticated => "Authentication is required",
-            ApiError::InvalidToken { .. } => "The token is not valid",
-            ApiError::Forbidden { .. } => "Not allowed",
-            ApiError::InvalidSignature { .. } => "The signature is not valid",
-            ApiError::NotFound => "Not found",
-            ApiError::MethodNotAllowed { .. } => "Method not allowed",
-            ApiError::PayloadTooLarge { .. } => "The body is too large",
-            ApiError::UnsupportedMediaType => "The body must be application/json",
-            ApiError::RateLimited { .. } => "Too many requests",
-            ApiError::IdempotencyKeyReused => "Idempotency key reused with a different body",
-            ApiError::UnknownEvent { .. } => "Unknown event type",
-            ApiError::AlreadyCheckedIn { .. } => "Already checked in",
-            ApiError::MakeupNotAllowed { .. } => "Make-up check-in not allowed",
-            ApiError::InsufficientPoints { .. } => "Not enough points",
-            ApiError::MakeupLimit { .. } => "Make-up check-ins used up this month",
-            ApiError::RequestInProgress => "A request with this Idempotency-Key is in progress",
-            ApiError::CampaignNotFound => "No such campaign",
-            ApiError::CampaignExists => "A campaign with this id exists",
-            ApiError::InvalidCampaign { .. } => "The campaign configuration is invalid",
-            ApiError::NonCompliantReward { .. } => "The reward is not compliant",
-            ApiError::InvalidTransition { .. } => "That status change is not allowed",
-            ApiError::PreconditionFailed { .. } => "The campaign changed since you read it",
-            ApiError::PreconditionRequired { .. } => "Send an Idempotency-Key or If-Match",
-            ApiError::CampaignNotStarted => "The campaign has not started",
-            ApiError::CampaignEnded => "The campaign has ended",
-            ApiError::CampaignPaused => "The campaign is paused",
-            ApiError::SoldOut => "Sold out",
-            ApiError::ClaimLimitReached { .. } => "Claim limit reached",
-            ApiError::NotEligible { .. } => "Not eligible for this campaign",
-            ApiError::InvalidPosterSignature => "The poster link is not valid",
-            ApiError::OrderNotFound => "No such order",
-            ApiError::RestrictedDrug { .. } => "This drug cannot be sold online",
-            ApiError::PrescriptionRequired => "A prescription is required",
-            ApiError::CouponUnavailable { .. } => "The coupon cannot be used",
-            ApiError::CouponNotApplicable { .. } => "The coupon does not apply to this order",
-            ApiError::InvalidCode => "The pickup code is not valid",
-            ApiError::CodeExpired => "The pickup code has expired",
-            ApiError::WrongStore => "The order is for another store",
-            ApiError::AlreadyPickedUp { .. } => "Already picked up",
-            ApiError::NotReady { .. } => "The order is not ready for pickup",
-            ApiError::PharmacistRequired => "A pharmacist must hand over this order",
-            ApiError::PickupExpired => "The pickup deadline has passed",
-            ApiError::Unavailable => "Temporarily unavailable",
-            ApiError::Internal => "Internal error",
-        }
-    }
-
-    fn detail(&self) -> String {
-        match self {
-            ApiError::InvalidRequest { detail }
-            | ApiError::InvalidToken { detail }
-            | ApiError::Forbidden { detail }
-            | ApiError::InvalidSignature { detail }
-            | ApiError::UnknownEvent { detail }
-            | ApiError::MakeupNotAllowed { detail, .. }
-            | ApiError::InvalidCampaign { detail }
-            | ApiError::NonCompliantReward { detail }
-            | ApiError::InvalidTransition { detail }
-            | ApiError::PreconditionRequired { detail }
-            | ApiError::RestrictedDrug { detail }
-            | ApiError::CouponUnavailable { detail }
-            | ApiError::CouponNotApplicable { detail } => detail.clone(),
-            ApiError::Unauthenticated => "send Authorization: Bearer <token>".into(),
-            ApiError::NotFound => "no such resource".into(),
-            ApiError::MethodNotAllowed { allow } => format!("allowed: {}", allow.join(", ")),
-            ApiError::PayloadTooLarge { limit_bytes } => format!("limit is {limit_bytes} bytes"),
-            ApiError::UnsupportedMediaType => "send Content-Type: application/json".into(),
-            ApiError::RateLimited { retry_after_s } => format!("retry after {retry_after_s} s"),
-            ApiError::IdempotencyKeyReused => {
-                "this Idempotency-Key was used with a different request".into()
-            }
-            ApiError::AlreadyCheckedIn { date } => format!("{date} is already checked in"),
-            ApiError::InsufficientPoints { balance, required } => {
-                format!("balance {balance}, required {required}")
-            }
-            ApiError::MakeupLimit { limit } => format!("at most {limit} per month"),
-            ApiError::RequestInProgress => "retry in a moment for the first answer".into(),
-            ApiError::CampaignNotFound => "no campaign with this id".into(),
-            ApiError::PreconditionFailed { current_etag } => {
-                format!("If-Match does not match the current ETag {current_etag}: read it again")
-            }
-            ApiError::CampaignExists => "campaign ids are unique".into(),
-            ApiError::CampaignNotStarted => "claims open at starts_at".into(),
-            ApiError::CampaignEnded => "claims closed at ends_at".into(),
-            ApiError::CampaignPaused => "claims are paused by the operator".into(),
-            ApiError::SoldOut => "no coupons left".into(),
-            ApiError::ClaimLimitReached { limit } => format!("limit reached: {limit}"),
-            ApiError::NotEligible { reason } => format!("not eligible: {reason}"),
-            ApiError::InvalidPosterSignature => "the store poster signature does not match".into(),
-            ApiError::OrderNotFound => "no order with this id for this member".into(),
-            ApiError::PrescriptionRequired => {
-                "prescription drugs need a prescription_id from an approved prescription".into()
-            }
-            ApiError::InvalidCode => "the code is malformed, forged or for another order".into(),
-            ApiError::CodeExpired => "ask the member to refresh the code".into(),
-            ApiError::WrongStore => "this order is to be picked up at another store".into(),
-            ApiError::AlreadyPickedUp {
-                verified_at,
-                verified_by,
-            } => format!("picked up at {verified_at}, verified by {verified_by}"),
-            ApiError::NotReady { order_status } => format!("the order is {order_status}"),
-            ApiError::PharmacistRequired => "the order has prescription drugs".into(),
-            ApiError::PickupExpired => "the order was not picked up in time".into(),
-            ApiError::Unavailable => "please retry shortly".into(),
-            ApiError::Internal => "something went wrong on our side".into(),
         }
     }
 

@@ -75,3 +75,49 @@ impl From<crate::domain::pickup::VerifyRefusal> for ApiError {
         }
     }
 }
+
+impl From<crate::domain::catalog::LineRefusal> for ApiError {
+    fn from(refusal: crate::domain::catalog::LineRefusal) -> Self {
+        use crate::domain::catalog::LineRefusal;
+        match refusal {
+            LineRefusal::Invalid(detail) => ApiError::invalid(detail),
+            LineRefusal::UnknownSku { line } => ApiError::UnknownSku {
+                detail: format!("lines[{line}].sku is not in the catalogue"),
+                line: Some(line),
+            },
+            LineRefusal::Restricted { line } => ApiError::RestrictedDrug {
+                detail: format!("lines[{line}] is a special-management drug, not sold online"),
+            },
+            LineRefusal::Stopped { line } => ApiError::SkuStopped {
+                detail: format!("lines[{line}].sku is stopped from sale"),
+            },
+            LineRefusal::QuantityLimit { line, max } => ApiError::QuantityLimit {
+                detail: format!("lines[{line}]: at most {max} of this product per order"),
+                max,
+            },
+            LineRefusal::PriceChanged { current } => ApiError::PriceChanged {
+                lines: current
+                    .iter()
+                    .filter_map(|line| serde_json::to_value(line).ok())
+                    .collect(),
+            },
+        }
+    }
+}
+
+impl From<crate::domain::prescription::PrescriptionProblem> for ApiError {
+    fn from(problem: crate::domain::prescription::PrescriptionProblem) -> Self {
+        use crate::domain::prescription::PrescriptionProblem as P;
+        let detail = match problem {
+            P::Unknown => "no approved prescription of yours has this id",
+            P::Expired => "the prescription has expired",
+            P::Used => "the prescription was used by another order",
+            P::NotCovered => "the prescription does not cover these products or quantities",
+            P::Revoked => "the prescription was revoked",
+        };
+        ApiError::PrescriptionInvalid {
+            reason: problem.as_str().into(),
+            detail: detail.into(),
+        }
+    }
+}

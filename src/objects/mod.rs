@@ -2,6 +2,7 @@
 //! result and its outbox rows in one synchronous SQLite transaction, then returns.
 
 pub mod campaign;
+pub mod catalog;
 pub mod dead_letters;
 pub mod member;
 pub mod order;

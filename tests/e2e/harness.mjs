@@ -149,7 +149,7 @@ export const NO_MEMBER_WRITE_LIMIT = { MEMBER_WRITES: { limit: 1_000_000 } };
  * `[[ratelimits]]`), for a file whose tests put one member under more concurrency than a
  * person could, to test the object's exactness rather than the limiter.
  */
-export async function startWorld({ vars = {}, ratelimits = {} } = {}) {
+export async function startWorld({ vars = {}, ratelimits = {}, catalog = [] } = {}) {
   const persistDir = mkdtempSync(join(tmpdir(), "pharmedge-e2e-"));
   const stub = await startCoreStub({ secret: SECRETS.EDGE_SIGNING_SECRET });
   let edge = await startEdge({ persistDir, stubUrl: stub.url, vars, ratelimits });
@@ -200,6 +200,20 @@ export async function startWorld({ vars = {}, ratelimits = {} } = {}) {
     });
   }
 
+  /** Pushes catalogue items as the core does (signed, one batch); asserts it was accepted. */
+  let batchSeq = 0;
+  async function pushCatalog(items, { batchId = `batch-${process.pid}-${++batchSeq}-${Date.now()}`, now } = {}) {
+    const raw = JSON.stringify({ batch_id: batchId, items });
+    const res = await api("POST", "/v1/core/catalog", {
+      raw,
+      now,
+      headers: { "content-type": "application/json", "core-signature": coreSignature(raw) },
+    });
+    assert.equal(res.status, 200, `catalogue push: ${res.text}`);
+    return res;
+  }
+  if (catalog.length) await pushCatalog(catalog);
+
   async function waitFor(predicate, { timeoutMs = 15000, what = "condition" } = {}) {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -213,6 +227,7 @@ export async function startWorld({ vars = {}, ratelimits = {} } = {}) {
     stub,
     api,
     coreEvent,
+    pushCatalog,
     waitFor,
     get url() {
       return edge.url;
@@ -233,6 +248,10 @@ export async function startWorld({ vars = {}, ratelimits = {} } = {}) {
     },
   };
 }
+
+/** A catalogue item as the core pushes it (version 1, on sale unless `extra` says otherwise). */
+export const catalogItem = (sku, drug_class, price_fen, extra = {}) =>
+  ({ sku, name: `商品 ${sku}`, drug_class, price_fen, version: 1, status: "on_sale", ...extra });
 
 /**
  * Starts a world before the file's tests and, after them, checks that nothing answered 5xx and

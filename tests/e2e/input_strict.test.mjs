@@ -4,14 +4,16 @@
 // is refused. Each case was accepted before; none may change anything.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, jwt, nowSecs, coreSignature, SECRETS } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, jwt, nowSecs, coreSignature, SECRETS, catalogItem } from "./harness.mjs";
 
-const world = useWorld();
+const world = useWorld({ catalog: [catalogItem("otc-1", "otc_b", 1990)] });
 
 const NOW = "2026-07-01T04:00:00Z";
 const marketing = staffToken("mkt-strict", "marketing");
 const clerk = staffToken("clerk-strict", "clerk", "store-1");
+// A line as the core reports it (paid events), and as a member orders it (SKU and quantity).
 const line = { sku: "otc-1", name: "维生素C", qty: 1, unit_price_fen: 1990, drug_class: "otc_b" };
+const request = { sku: "otc-1", qty: 1 };
 const campaign = (id) => ({
   id, name: `严格输入 ${id}`, kind: "coupon",
   starts_at: "2026-07-01T00:00:00Z", ends_at: "2026-07-02T00:00:00Z",
@@ -45,7 +47,7 @@ function writes(member) {
     { what: "make-up", path: "/v1/checkins/makeup", token: memberToken(member), body: { date: "2026-06-30" }, ok: null },
     { what: "claim", path: "/v1/campaigns/strict-claims/claims", token: memberToken(member), body: {}, ok: 201 },
     { what: "referral link", path: "/v1/referrals/link", token: memberToken(member), body: {}, ok: 200 },
-    { what: "order", path: "/v1/orders", token: memberToken(member), body: { store_id: "store-1", fulfilment: "pickup", lines: [line] }, ok: 202 },
+    { what: "order", path: "/v1/orders", token: memberToken(member), body: { store_id: "store-1", fulfilment: "pickup", lines: [request] }, ok: 202 },
     { what: "verify", path: "/v1/store/pickups/verify", token: clerk, body: { order_id: "ord_none", short_code: "123456" }, ok: null },
     { what: "create campaign", path: "/v1/admin/campaigns", token: marketing, body: campaign(`strict-new-${member}`), ok: 201 },
     { what: "patch campaign", path: "/v1/admin/campaigns/strict-claims", method: "PATCH", token: marketing, body: { status: "active" }, ok: 200 },
@@ -68,7 +70,7 @@ test("a body that is not a JSON object is 400 on every write, and changes nothin
   const member = "strict-positional";
   // The positional forms serde used to read as the struct.
   const positional = [
-    ["/v1/orders", memberToken(member), JSON.stringify(["store-1", "pickup", [line]])],
+    ["/v1/orders", memberToken(member), JSON.stringify(["store-1", "pickup", [request]])],
     ["/v1/checkins/makeup", memberToken(member), JSON.stringify(["2026-06-30"])],
     ["/v1/campaigns/strict-claims/claims", memberToken(member), JSON.stringify([null, null])],
   ];
@@ -78,7 +80,7 @@ test("a body that is not a JSON object is 400 on every write, and changes nothin
   }
   // Structs inside the body as well: an order line or the campaign limits given positionally.
   const nested = [
-    ["/v1/orders", memberToken(member), JSON.stringify({ store_id: "store-1", fulfilment: "pickup", lines: [Object.values(line)] }), "lines[0]"],
+    ["/v1/orders", memberToken(member), JSON.stringify({ store_id: "store-1", fulfilment: "pickup", lines: [Object.values(request)] }), "lines[0]"],
     ["/v1/admin/campaigns", marketing, JSON.stringify({ ...campaign("strict-nested"), limits: [1] }), "limits"],
   ];
   for (const [path, token, raw, field] of nested) {
@@ -155,7 +157,7 @@ test("numbers out of a field's range are 400 naming the field, never 500", async
   await createCampaign("strict-numbers");
   const token = memberToken("strict-numbers");
   const order = (qty, price) =>
-    `{"store_id":"store-1","fulfilment":"pickup","lines":[{"sku":"otc-1","name":"x","qty":${qty},"unit_price_fen":${price},"drug_class":"otc_b"}]}`;
+    `{"store_id":"store-1","fulfilment":"pickup","lines":[{"sku":"otc-1","qty":${qty},"unit_price_fen":${price}}]}`;
   const cases = [
     ["/v1/orders", token, "POST", order("99999999999999999999", "100"), "lines[0].qty"],
     ["/v1/orders", token, "POST", order("9223372036854775808", "100"), "lines[0].qty"],

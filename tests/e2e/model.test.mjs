@@ -21,7 +21,7 @@ const BATCH_MAX = Number(process.env.MODEL_BATCH ?? 12);
 const LOG_FILE = process.env.MODEL_LOG; // the whole op log, when set
 const STEP_MS = 10_000; // the test clock moves 10 s per batch
 
-const world = useWorld({ ratelimits: NO_MEMBER_WRITE_LIMIT });
+const world = useWorld({ ratelimits: NO_MEMBER_WRITE_LIMIT, catalog: ops.MODEL_CATALOG });
 
 /** Chooses the next batch of operations from the model's state (no two that would conflict). */
 function chooseBatch(model, done) {

@@ -31,13 +31,17 @@ export const marketing = staffToken("mkt-model", "marketing");
 const T0 = Date.parse("2026-06-03T12:00:00Z");
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-// --- orders (issue 10 will make order lines `{sku, qty}` priced from a catalogue: change the
-// cart and orderBody below, and paidLines if the core's lines change shape)
+// --- orders: the member sends SKUs and quantities; the catalogue (pushed by the model test's
+// world, MODEL_CATALOG) decides names, classes and prices.
 const CART = [
   { sku: "mdl-otc-1", name: "模型药品", qty: 1, unit_price_fen: 15_000, drug_class: "otc_b" },
   { sku: "mdl-hlth-1", name: "模型保健品", qty: 2, unit_price_fen: 8_000, drug_class: "health" },
 ];
-export const orderBody = (couponId) => ({ store_id: "mdl-store", fulfilment: "pickup", lines: CART, ...(couponId ? { coupon_id: couponId } : {}) });
+export const MODEL_CATALOG = CART.map(({ sku, name, unit_price_fen, drug_class }) =>
+  ({ sku, name, drug_class, price_fen: unit_price_fen, version: 1, status: "on_sale" }));
+export const orderBody = (couponId) => ({
+  store_id: "mdl-store", fulfilment: "pickup", lines: CART.map(({ sku, qty }) => ({ sku, qty })), ...(couponId ? { coupon_id: couponId } : {}),
+});
 const paidLines = () => CART.map(({ sku, name, qty, unit_price_fen, drug_class }) => ({ sku, name, qty, unit_price_fen, drug_class }));
 
 /** The model: everything the test has been told by the edge, and what it therefore expects. */

@@ -3,16 +3,24 @@
 // forwarded to the core exactly once through outages, restarts and dead letters.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, assertSettledOnce } from "./harness.mjs";
+import { useWorld, catalogItem, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, assertSettledOnce } from "./harness.mjs";
 
-const world = useWorld();
+// What the core sells, as it pushes it; orders name SKUs and quantities only.
+const CATALOG = [
+  catalogItem("otc-1", "otc_b", 15000), catalogItem("hlth-1", "health", 8000), catalogItem("otc", "otc_b", 100),
+  catalogItem("sp", "special", 100), catalogItem("rx", "rx", 5000), catalogItem("x", "otc_b", 100),
+  catalogItem("rx-1", "rx", 50000), catalogItem("otc-small", "otc_b", 1000),
+];
+const world = useWorld({ catalog: CATALOG });
 
 const marketing = staffToken("mkt-orders", "marketing");
 const NOW = "2026-06-03T12:30:00Z";
 const LATER = "2026-06-03T13:00:00Z";
 
-const line = (sku, drug_class, unit_price_fen, qty = 1) => ({ sku, name: `商品 ${sku}`, qty, unit_price_fen, drug_class });
-const otcCart = [line("otc-1", "otc_b", 15000), line("hlth-1", "health", 8000, 2)]; // 310.00 yuan
+const line = (sku, qty = 1) => ({ sku, qty });
+// The core's paid event carries the lines it sold, as the edge priced them.
+const paidLines = (lines) => lines.map(({ sku, name, qty, unit_price_fen, drug_class }) => ({ sku, name, qty, unit_price_fen, drug_class }));
+const otcCart = [line("otc-1"), line("hlth-1", 2)]; // 310.00 yuan
 const place = (member, body, { key, now = LATER } = {}) =>
   world.api("POST", "/v1/orders", { token: memberToken(member), body, headers: key ? { "idempotency-key": key } : {}, now });
 const order = (member, id) => world.api("GET", `/v1/orders/${id}`, { token: memberToken(member) });
@@ -20,6 +28,13 @@ const orderDeliveries = (prefix) => world.stub.deliveries().filter((d) => d.path
 const orderAttempts = (prefix) => (a) => a.path === "/orders" && a.body?.member_id?.startsWith(prefix);
 let eventSeq = 0;
 const coreEvent = (type, data) => world.coreEvent({ id: `evt-ord-${++eventSeq}`, type, created_at: new Date().toISOString(), data }, { now: LATER });
+/** A pharmacist in the core approves `items` for `member` (the edge never decides that). */
+async function approve(member, prescription_id, items) {
+  const approved = await coreEvent("prescription.approved", {
+    prescription_id, member_id: member, items, approved_by: "pharm-1", expires_at: "2026-07-01T00:00:00Z",
+  });
+  assert.equal(approved.status, 200, approved.text);
+}
 
 async function couponFor(member, campaignId, coupon = { type: "threshold", value_fen: 3000, min_spend_fen: 19900, valid_days: 30 }) {
   const created = await world.api("POST", "/v1/admin/campaigns", {
@@ -74,19 +89,20 @@ test("an order is stored, answered 202, forwarded once, and replayed by its Idem
 });
 
 test("compliance first: special drugs are refused, Rx needs a prescription, bad bodies are 400", async () => {
-  const special = await place("ord-comp", { store_id: "s1", fulfilment: "delivery", lines: [line("otc", "otc_b", 100), line("sp", "special", 100)] });
+  const special = await place("ord-comp", { store_id: "s1", fulfilment: "delivery", lines: [line("otc"), line("sp")] });
   assert.deepEqual([special.status, special.json.code], [422, "restricted_drug"]);
   assert.match(special.json.detail, /lines\[1\]/);
-  const rx = await place("ord-comp", { store_id: "s1", fulfilment: "pickup", lines: [line("rx", "rx", 5000)] });
+  await approve("ord-comp", "rx-123", [{ sku: "rx", qty: 1 }]);
+  const rx = await place("ord-comp", { store_id: "s1", fulfilment: "pickup", lines: [line("rx")] });
   assert.deepEqual([rx.status, rx.json.code], [422, "prescription_required"]);
-  const withRx = await place("ord-comp", { store_id: "s1", fulfilment: "pickup", lines: [line("rx", "rx", 5000)], prescription_id: "rx-123" });
+  const withRx = await place("ord-comp", { store_id: "s1", fulfilment: "pickup", lines: [line("rx")], prescription_id: "rx-123" });
   assert.equal(withRx.status, 202);
   for (const [body, field] of [
     [{ store_id: "s1", fulfilment: "drone", lines: otcCart }, /fulfilment/],
     [{ store_id: "s1", fulfilment: "pickup", lines: [] }, /lines/],
     [{ store_id: "s 1", fulfilment: "pickup", lines: otcCart }, /store_id/],
-    [{ store_id: "s1", fulfilment: "pickup", lines: [{ ...line("x", "otc_b", 100), qty: "2" }] }, /qty/],
-    [{ store_id: "s1", fulfilment: "pickup", lines: [{ ...line("x", "otc_b", 100), qty: 0 }] }, /qty/],
+    [{ store_id: "s1", fulfilment: "pickup", lines: [{ ...line("x"), qty: "2" }] }, /qty/],
+    [{ store_id: "s1", fulfilment: "pickup", lines: [{ ...line("x"), qty: 0 }] }, /qty/],
     [{ store_id: "s1", fulfilment: "pickup", lines: otcCart, coupon_id: "'; DROP TABLE coupons;--" }, /coupon_id/],
     [{ store_id: "s1", fulfilment: "pickup", lines: otcCart, extra: 1 }, /extra/],
   ]) {
@@ -103,7 +119,8 @@ test("compliance first: special drugs are refused, Rx needs a prescription, bad 
 test("a coupon is locked with the order, applies to eligible lines only, and is released once on rejection", async () => {
   const member = "ord-coupon";
   const couponId = await couponFor(member, "cmp-ord-lock");
-  const cart = [...otcCart, line("rx-1", "rx", 50000)];
+  await approve(member, "rx-9", [{ sku: "rx-1", qty: 1 }]);
+  const cart = [...otcCart, line("rx-1")];
   const placed = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: cart, coupon_id: couponId, prescription_id: "rx-9" });
   assert.equal(placed.status, 202);
   assert.deepEqual([placed.json.subtotal_fen, placed.json.discount_fen, placed.json.payable_fen, placed.json.coupon_id], [81000, 3000, 78000, couponId]);
@@ -123,9 +140,9 @@ test("a coupon is locked with the order, applies to eligible lines only, and is 
   assert.equal(coupons.filter((c) => c.coupon_id === couponId).length, 1);
 
   // Usable again, but not on a cart it cannot discount.
-  const rxOnly = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: [line("rx-1", "rx", 50000)], coupon_id: couponId, prescription_id: "rx-9" });
+  const rxOnly = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: [line("rx-1")], coupon_id: couponId, prescription_id: "rx-9" });
   assert.deepEqual([rxOnly.status, rxOnly.json.code], [422, "coupon_not_applicable"]);
-  const small = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: [line("otc-1", "otc_b", 1000)], coupon_id: couponId });
+  const small = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: [line("otc-small")], coupon_id: couponId });
   assert.deepEqual([small.status, small.json.code], [422, "coupon_not_applicable"]);
   assert.equal((await wallet(member)).find((c) => c.coupon_id === couponId).status, "available", "a refused order locks nothing");
   const reused = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: otcCart, coupon_id: couponId });
@@ -138,7 +155,7 @@ test("concurrent paid and cancelled events: the coupon is redeemed once and neve
   const placed = await place(member, { store_id: "store-1", fulfilment: "delivery", lines: otcCart, coupon_id: couponId });
   assert.equal(placed.status, 202);
   const orderId = placed.json.order_id;
-  const paid = { order_id: orderId, member_id: member, paid_at: LATER, amount_fen: placed.json.payable_fen, insurance_fen: 0, lines: otcCart, coupon_id: couponId, first_order: true };
+  const paid = { order_id: orderId, member_id: member, paid_at: LATER, amount_fen: placed.json.payable_fen, insurance_fen: 0, lines: paidLines(placed.json.lines), coupon_id: couponId, first_order: true };
   const responses = await concurrently(40, (i) => (i % 2 ? coreEvent("order.paid", paid) : coreEvent("order.cancelled", { order_id: orderId })));
   assert.ok(responses.every((r) => r.status === 200));
   // Let the cancellation's release (through the order's outbox) arrive.

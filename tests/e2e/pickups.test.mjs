@@ -6,25 +6,38 @@ import crypto from "node:crypto";
 import { Resvg } from "@resvg/resvg-js";
 import jsQR from "jsqr";
 import * as OTPAuth from "otpauth";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, SECRETS, assertEachKeyOnce } from "./harness.mjs";
+import { useWorld, catalogItem, memberToken, staffToken, concurrently, countBy, validateSchema, SECRETS, assertEachKeyOnce } from "./harness.mjs";
 
-const world = useWorld();
+const CATALOG = [
+  catalogItem("otc-1", "otc_b", 15000), catalogItem("dev-1", "device", 3000),
+  catalogItem("rx-1", "rx", 5000), catalogItem("otc-small", "otc_b", 1000),
+];
+const world = useWorld({ catalog: CATALOG });
 
-const line = (sku, drug_class, unit_price_fen, qty = 1) => ({ sku, name: `商品 ${sku}`, qty, unit_price_fen, drug_class });
-const otcCart = [line("otc-1", "otc_b", 15000), line("dev-1", "device", 3000)];
+const line = (sku, qty = 1) => ({ sku, qty });
+const otcCart = [line("otc-1"), line("dev-1")];
+// Lines as the core reports them (it is trusted): what the catalogue priced.
+const coreLines = (lines) => lines.map(({ sku, name, qty, unit_price_fen, drug_class }) => ({ sku, name, qty, unit_price_fen, drug_class }));
 let eventSeq = 0;
 const coreEvent = (type, data, now) => world.coreEvent({ id: `evt-pku-${++eventSeq}`, type, created_at: new Date().toISOString(), data }, { now });
 
 /** An order placed by `member` and reported ready at `store` by the core. */
 async function readyOrder(member, store, { lines = otcCart, readyAt = new Date().toISOString(), deadline } = {}) {
-  const rx = lines.some((l) => l.drug_class === "rx");
+  const rxLines = lines.filter((l) => CATALOG.find((item) => item.sku === l.sku).drug_class === "rx");
+  const prescription_id = `rx-77-${member}`;
+  if (rxLines.length) {
+    const approved = await coreEvent("prescription.approved", {
+      prescription_id, member_id: member, items: rxLines, approved_by: "pharm-1", expires_at: new Date(Date.now() + 86400_000).toISOString(),
+    });
+    assert.equal(approved.status, 200);
+  }
   const placed = await world.api("POST", "/v1/orders", {
     token: memberToken(member),
-    body: { store_id: store, fulfilment: "pickup", lines, ...(rx ? { prescription_id: "rx-77" } : {}) },
+    body: { store_id: store, fulfilment: "pickup", lines, ...(rxLines.length ? { prescription_id } : {}) },
   });
-  assert.equal(placed.status, 202);
+  assert.equal(placed.status, 202, placed.text);
   const orderId = placed.json.order_id;
-  const ready = await coreEvent("order.ready_for_pickup", { order_id: orderId, member_id: member, store_id: store, lines, ready_at: readyAt, ...(deadline ? { pickup_deadline: deadline } : {}) });
+  const ready = await coreEvent("order.ready_for_pickup", { order_id: orderId, member_id: member, store_id: store, lines: coreLines(placed.json.lines), ready_at: readyAt, ...(deadline ? { pickup_deadline: deadline } : {}) });
   assert.equal(ready.status, 200);
   return orderId;
 }
@@ -126,7 +139,7 @@ test("stale, tampered, wrong-store, foreign and premature codes are each refused
 });
 
 test("an Rx order needs a pharmacist", async () => {
-  const orderId = await readyOrder("pku-rx", "store-rx", { lines: [line("rx-1", "rx", 5000), line("otc-1", "otc_b", 1000)] });
+  const orderId = await readyOrder("pku-rx", "store-rx", { lines: [line("rx-1"), line("otc-small")] });
   const listed = await world.api("GET", "/v1/store/pickups", { token: pharmacist("store-rx") });
   await world.waitFor(async () => (await world.api("GET", "/v1/store/pickups", { token: pharmacist("store-rx") })).json.pickups.length === 1, { what: "listed" });
   assert.equal(listed.status, 200);
@@ -198,7 +211,7 @@ test("brute force is throttled: per order on short codes, per staff member, with
 test("an order placed in the app, known only from the core's events, is picked up the same way", async () => {
   const orderId = "app-order-1";
   assert.equal((await coreEvent("order.confirmed", { order_id: orderId })).status, 200);
-  const ready = await coreEvent("order.ready_for_pickup", { order_id: orderId, member_id: "pku-app", store_id: "store-app", lines: otcCart, ready_at: new Date().toISOString() });
+  const ready = await coreEvent("order.ready_for_pickup", { order_id: orderId, member_id: "pku-app", store_id: "store-app", lines: coreLines(CATALOG.slice(0, 2).map((item) => ({ ...item, qty: 1, unit_price_fen: item.price_fen }))), ready_at: new Date().toISOString() });
   assert.equal(ready.status, 200);
   const seen = await world.api("GET", `/v1/orders/${orderId}`, { token: memberToken("pku-app") });
   assert.deepEqual([seen.status, seen.json.status, seen.json.store_id, seen.json.subtotal_fen], [200, "ready_for_pickup", "store-app", null]);

@@ -41,7 +41,17 @@ export async function seed(url) {
   // A coupon in the owner's wallet, so orders can name one.
   const claimed = await call("POST", "/v1/campaigns/st-coupon/claims", { token: memberToken(owner) });
 
-  const lines = [{ sku: "st-otc-1", name: "schemathesis OTC", qty: 2, unit_price_fen: 2500, drug_class: "otc_b" }];
+  // The catalogue the core pushes: orders name SKUs and quantities only.
+  const catalog = JSON.stringify({
+    batch_id: "st-catalog-1",
+    items: [
+      { sku: "st-otc-1", name: "schemathesis OTC", drug_class: "otc_b", price_fen: 2500, version: 1, status: "on_sale", max_qty_per_order: 10 },
+      { sku: "st-rx-1", name: "schemathesis Rx", drug_class: "rx", price_fen: 3500, version: 1, status: "on_sale" },
+    ],
+  });
+  await call("POST", "/v1/core/catalog", { body: JSON.parse(catalog), headers: { "core-signature": coreSignature(catalog) } });
+  const lines = [{ sku: "st-otc-1", qty: 2 }];
+  const coreLines = [{ sku: "st-otc-1", name: "schemathesis OTC", qty: 2, unit_price_fen: 2500, drug_class: "otc_b" }];
   const orders = [];
   for (const key of ["st-order-accepted", "st-order-ready"]) {
     const placed = await call("POST", "/v1/orders", {
@@ -55,7 +65,7 @@ export async function seed(url) {
     id: "st-evt-ready",
     type: "order.ready_for_pickup",
     created_at: iso(now),
-    data: { order_id: orders[1], member_id: owner, store_id: "S1", lines, ready_at: iso(now) },
+    data: { order_id: orders[1], member_id: owner, store_id: "S1", lines: coreLines, ready_at: iso(now) },
   });
   await call("POST", "/v1/core/events", { body: JSON.parse(event), headers: { "core-signature": coreSignature(event) } });
   return {

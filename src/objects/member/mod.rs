@@ -5,6 +5,7 @@ mod claim;
 mod claim_refusals;
 pub mod client;
 mod ops;
+mod prescriptions;
 pub mod protocol;
 mod referral;
 mod referral_flow;
@@ -12,6 +13,7 @@ mod repo;
 pub mod wallet;
 
 use crate::config::{Config, MEMBER_OBJECT};
+use crate::domain::order_lines::has_rx;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::rpc::to_json;
@@ -39,6 +41,14 @@ const ALL: &[&Module] = &[
     &outbox::MODULE,
 ];
 
+/// What coupons and orders without prescriptions touch.
+const WALLET: &[&Module] = &[
+    &repo::POINTS,
+    &repo::EVENTS,
+    &wallet::MODULE,
+    &outbox::MODULE,
+];
+
 /// The modules whose tables `command` may touch: a member who only checks in holds the
 /// points tables and the outbox (a check-in queues `checkin.recorded`), nothing else.
 fn needs(command: &MemberCommand) -> &'static [&'static Module] {
@@ -47,14 +57,28 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
         | MemberCommand::Makeup { .. }
         | MemberCommand::Month { .. }
         | MemberCommand::Ledger { .. } => &[&repo::POINTS, &outbox::MODULE],
-        MemberCommand::Summary { .. }
-        | MemberCommand::Coupons { .. }
-        | MemberCommand::Claim(_)
-        | MemberCommand::LockCoupon { .. }
-        | MemberCommand::ReleaseCoupon { .. } => &[
+        MemberCommand::Summary { .. } | MemberCommand::Coupons { .. } | MemberCommand::Claim(_) => {
+            WALLET
+        }
+        MemberCommand::Reserve { lines, .. } if !has_rx(lines) => WALLET,
+        MemberCommand::ReleaseCoupon {
+            prescription_id: None,
+            ..
+        } => WALLET,
+        MemberCommand::Reserve { .. } | MemberCommand::ReleaseCoupon { .. } => &[
             &repo::POINTS,
             &repo::EVENTS,
             &wallet::MODULE,
+            &outbox::MODULE,
+            &prescriptions::MODULE,
+        ],
+        MemberCommand::Event {
+            event: MemberEvent::PrescriptionApproved(_) | MemberEvent::PrescriptionRevoked(_),
+            ..
+        } => &[
+            &repo::POINTS,
+            &repo::EVENTS,
+            &prescriptions::MODULE,
             &outbox::MODULE,
         ],
         _ => ALL,
@@ -144,28 +168,26 @@ impl MemberObject {
                     now,
                     status,
                 } => to_json(ops::coupons(&repo, &member, now.0, status)),
-                MemberCommand::LockCoupon {
-                    coupon_id,
+                MemberCommand::Reserve {
                     order_id,
                     lines,
+                    coupon_id,
                     prescription_id,
                     now,
-                } => to_json(wallet::lock(
+                } => to_json(prescriptions::reserve(
                     &repo,
-                    &coupon_id,
                     order_id.as_str(),
                     &lines,
+                    coupon_id.as_deref(),
                     prescription_id.as_deref(),
                     now.0,
                 )),
                 MemberCommand::ReleaseCoupon {
                     coupon_id,
+                    prescription_id,
                     order_id,
                     now,
-                } => to_json(
-                    wallet::release(&repo, &coupon_id, order_id.as_str(), now.0)
-                        .map(|released| serde_json::json!({ "released": released })),
-                ),
+                } => release(&repo, coupon_id, prescription_id, order_id.as_str(), now.0),
                 MemberCommand::Click {
                     day, visitor, now, ..
                 } => to_json(referral::click(&repo, rules, &day, &visitor, now.0)),
@@ -225,6 +247,25 @@ impl MemberObject {
         outbox::ensure_alarm(&storage).await?;
         Ok(reply)
     }
+}
+
+/// Gives back what an order reserved; each part only if that order still holds it.
+fn release(
+    repo: &Repo,
+    coupon_id: Option<String>,
+    prescription_id: Option<String>,
+    order_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<serde_json::Value, ApiError> {
+    let released = match &coupon_id {
+        Some(coupon_id) => wallet::release(repo, coupon_id, order_id, now)?,
+        None => false,
+    };
+    let returned = match &prescription_id {
+        Some(id) => prescriptions::give_back(repo, id, order_id, now.timestamp_millis())?,
+        None => false,
+    };
+    Ok(serde_json::json!({ "released": released, "prescription_returned": returned }))
 }
 
 impl DurableObject for MemberObject {

@@ -400,6 +400,12 @@ pub fn event(
             order_refunded(repo, event_id, refunded, now)?;
             referral::after_refund(repo, rules, member_id, now)?;
         }
+        MemberEvent::PrescriptionApproved(approved) => {
+            super::prescriptions::approved(repo, approved, now.timestamp_millis())?
+        }
+        MemberEvent::PrescriptionRevoked(revoked) => {
+            super::prescriptions::revoked(repo, revoked, now.timestamp_millis())?
+        }
     }
     Ok(EventReply {
         accepted: true,

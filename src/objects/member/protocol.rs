@@ -2,7 +2,10 @@
 //! exactly the JSON bodies of the member endpoints.
 
 use crate::domain::coupon::CouponStatus;
-use crate::domain::events::{MemberRegistered, MemberVerified, OrderPaid, OrderRefunded};
+use crate::domain::events::{
+    MemberRegistered, MemberVerified, OrderPaid, OrderRefunded, PrescriptionApproved,
+    PrescriptionRevoked,
+};
 use crate::domain::ids::{MemberId, OrderId, StoreId};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::referral::{Refusal, Stage};
@@ -31,6 +34,10 @@ pub enum MemberEvent {
     Paid(OrderPaid),
     #[serde(rename = "order.refunded")]
     Refunded(OrderRefunded),
+    #[serde(rename = "prescription.approved")]
+    PrescriptionApproved(PrescriptionApproved),
+    #[serde(rename = "prescription.revoked")]
+    PrescriptionRevoked(PrescriptionRevoked),
 }
 
 /// A registration as the member's object gets it: the worker has read the share code, found
@@ -84,11 +91,12 @@ pub enum MemberCommand {
         now: Instant,
         status: Option<CouponStatus>,
     },
-    /// Locks a coupon to an order being placed; answers the order's `Totals`.
-    LockCoupon {
-        coupon_id: String,
+    /// Reserves for an order being placed, all or nothing, the prescription its Rx lines
+    /// need and its coupon; answers the order's `Totals`.
+    Reserve {
         order_id: OrderId,
         lines: Vec<OrderLine>,
+        coupon_id: Option<String>,
         prescription_id: Option<String>,
         now: Instant,
     },
@@ -129,9 +137,13 @@ pub enum MemberCommand {
         stage: Stage,
         now: Instant,
     },
-    /// Gives a coupon locked by an order back (from the order's outbox).
+    /// Gives back what an order reserved: its coupon and its prescription (from the
+    /// order's outbox; rows queued before prescriptions carry a coupon only).
     ReleaseCoupon {
-        coupon_id: String,
+        #[serde(default)]
+        coupon_id: Option<String>,
+        #[serde(default)]
+        prescription_id: Option<String>,
         order_id: OrderId,
         now: Instant,
     },

@@ -8,13 +8,15 @@ pub mod protocol;
 mod repo;
 
 use crate::config::{Config, ORDER_OBJECT};
+use crate::domain::catalog::{price_lines, PricedLine};
 use crate::domain::order;
+use crate::domain::order_lines::{has_rx, OrderLine};
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::member::protocol::MemberCommand;
 use crate::objects::rpc::to_json;
 use crate::objects::schema::{Module, Tables};
-use crate::objects::{member, outbox, rpc, sql};
+use crate::objects::{catalog, member, outbox, rpc, sql};
 use protocol::{OrderCommand, PlaceOrder};
 use repo::Repo;
 use std::rc::Rc;
@@ -72,13 +74,13 @@ impl OrderObject {
         }
     }
 
-    /// Placement crosses two owners: the order here, the coupon in the member's wallet.
-    /// Record the placement, lock the coupon (which also prices the order with it), then
-    /// accept. Neither transaction spans the await; a placement that dies in between is
-    /// abandoned by the alarm and its coupon given back.
+    /// Placement crosses three owners: the order here, the catalogue authority (what is
+    /// sold, as what, at what price, and whether it is stopped, as of now), and the member's
+    /// object (the coupon and the prescription). Record the placement, price it from the
+    /// catalogue, reserve what the member's object holds, then accept. No transaction spans
+    /// an await; a placement that dies in between is abandoned by the alarm and what it
+    /// reserved given back.
     async fn place(&self, place: PlaceOrder) -> Result<serde_json::Value, ApiError> {
-        // Compliance and lines first: nothing is recorded for an order that cannot be sold.
-        let plain = order::price(&place.lines, place.prescription_id.as_deref(), None)?;
         let storage = self.state.storage();
         let repo = Rc::new(Repo { sql: storage.sql() });
         let place = Rc::new(place);
@@ -95,41 +97,68 @@ impl OrderObject {
             wall_now().timestamp_millis() + ops::PLACING_TIMEOUT_MS,
         )
         .await?;
-        let totals = match &place.coupon_id {
-            None => plain,
-            Some(coupon_id) => {
-                let command = MemberCommand::LockCoupon {
-                    coupon_id: coupon_id.clone(),
-                    order_id: place.order_id.clone(),
-                    lines: place.lines.clone(),
-                    prescription_id: place.prescription_id.clone(),
-                    now: place.now,
-                };
-                match member::client::call::<order::Totals>(&self.env, &place.member_id, &command)
-                    .await
-                {
-                    Ok(totals) => totals,
-                    Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
-                        // The lock may or may not have happened: give it back to be sure.
-                        let repo = repo.clone();
-                        sql::atomically(&storage, move || ops::abandon(&repo, now_ms))?;
-                        outbox::ensure_alarm(&storage).await?;
-                        return Err(error);
-                    }
-                    Err(refusal) => {
-                        let repo = repo.clone();
-                        sql::atomically(&storage, move || ops::forget(&repo))?;
-                        return Err(refusal);
-                    }
+        // Nothing is reserved yet: a refusal or a failure here leaves nothing behind.
+        let priced = match self.price(&place).await {
+            Ok(priced) => priced,
+            Err(error) => {
+                let repo = repo.clone();
+                sql::atomically(&storage, move || ops::forget(&repo))?;
+                return Err(error);
+            }
+        };
+        let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
+        let rx = has_rx(&lines);
+        let prescription_id = place.prescription_id.clone().filter(|_| rx);
+        let totals = if place.coupon_id.is_none() && !rx {
+            order::price(&lines, None, None)?
+        } else {
+            let command = MemberCommand::Reserve {
+                order_id: place.order_id.clone(),
+                lines,
+                coupon_id: place.coupon_id.clone(),
+                prescription_id: prescription_id.clone(),
+                now: place.now,
+            };
+            match member::client::call::<order::Totals>(&self.env, &place.member_id, &command).await
+            {
+                Ok(totals) => totals,
+                Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
+                    // The reservation may or may not have happened: give it back to be sure.
+                    let repo = repo.clone();
+                    sql::atomically(&storage, move || ops::abandon(&repo, now_ms))?;
+                    outbox::ensure_alarm(&storage).await?;
+                    return Err(error);
+                }
+                Err(refusal) => {
+                    let repo = repo.clone();
+                    sql::atomically(&storage, move || ops::forget(&repo))?;
+                    return Err(refusal);
                 }
             }
         };
+        let decided = ops::Decided {
+            lines: order::accepted_lines(&priced, totals.discount_fen),
+            prescription_id,
+            totals,
+        };
         let accepted = {
             let (repo, place) = (repo.clone(), place.clone());
-            sql::atomically(&storage, move || ops::accept(&repo, &place, totals))?
+            sql::atomically(&storage, move || ops::accept(&repo, &place, decided))?
         };
         outbox::ensure_alarm(&storage).await?;
         Ok(accepted)
+    }
+
+    /// The order's lines priced and classed from the catalogue as of now, and checked the
+    /// way a pharmacist would (unknown, never online, stopped, how many, which price).
+    async fn price(&self, place: &PlaceOrder) -> Result<Vec<PricedLine>, ApiError> {
+        let skus: Vec<&str> = place.lines.iter().map(|line| line.sku.as_str()).collect();
+        let current = catalog::client::current(&self.env, &skus).await?;
+        let priced = price_lines(&place.lines, |sku| current.get(sku))?;
+        let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
+        // Rx lines without a prescription id are refused before anything is reserved.
+        order::price(&lines, place.prescription_id.as_deref(), None)?;
+        Ok(priced)
     }
 }
 

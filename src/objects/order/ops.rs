@@ -9,7 +9,7 @@ use super::repo::{OrderRow, Repo, ABANDONED, PLACING};
 use crate::config::{Config, MEMBER_OBJECT, STORE_OBJECT};
 use crate::core_link::Target;
 use crate::domain::events::OutboundEvent;
-use crate::domain::order::{self, next_status, OrderHappening, OrderStatus, Totals};
+use crate::domain::order::{self, next_status, AcceptedLine, OrderHappening, OrderStatus, Totals};
 use crate::domain::order_lines::has_rx;
 use crate::domain::pickup::{self, Binding, PickupFacts, Verifier};
 use crate::domain::time::Instant;
@@ -84,29 +84,47 @@ pub fn begin(repo: &Repo, place: &PlaceOrder) -> Result<Begin, ApiError> {
     Ok(Begin::Go)
 }
 
-/// Phase 3: the order is accepted, stored with its totals, and queued for the core.
-pub fn accept(repo: &Repo, place: &PlaceOrder, totals: Totals) -> Result<Value, ApiError> {
+/// What placement decided: the lines as priced and discounted, the prescription consumed
+/// (Rx lines only), the totals.
+pub struct Decided {
+    pub lines: Vec<AcceptedLine>,
+    pub prescription_id: Option<String>,
+    pub totals: Totals,
+}
+
+/// Phase 3: the order is accepted, stored with its lines and totals, and queued for the core.
+pub fn accept(repo: &Repo, place: &PlaceOrder, decided: Decided) -> Result<Value, ApiError> {
     let row = repo.load()?.ok_or(ApiError::Internal)?;
     if row.status != PLACING {
         // The placement timed out and was given up meanwhile; the client may retry.
         return Err(ApiError::Unavailable);
     }
     let now_ms = place.now.0.timestamp_millis();
+    let Decided {
+        lines,
+        prescription_id,
+        totals,
+    } = decided;
     let reply = PlacedReply {
         order_id: place.order_id.clone(),
         status: OrderStatus::Accepted.as_str().into(),
+        lines,
         subtotal_fen: totals.subtotal_fen,
         discount_fen: totals.discount_fen,
         payable_fen: totals.payable_fen,
         coupon_id: place.coupon_id.clone(),
+        prescription_id,
         placed_at: place.now,
     };
     let response = serde_json::to_value(&reply).map_err(|_| ApiError::Internal)?;
+    let stored_lines = serde_json::to_string(&reply.lines).map_err(|_| ApiError::Internal)?;
     repo.exec(
         "order accept",
-        "UPDATE order_row SET status = ?, subtotal_fen = ?, discount_fen = ?, payable_fen = ?, response = ?, placed_ms = ?, updated_ms = ? WHERE k = 1",
+        "UPDATE order_row SET status = ?, lines = ?, prescription_id = ?, subtotal_fen = ?, discount_fen = ?, payable_fen = ?, response = ?, placed_ms = ?, updated_ms = ? WHERE k = 1",
         vec![
             OrderStatus::Accepted.as_str().into(),
+            stored_lines.into(),
+            reply.prescription_id.as_deref().into(),
             totals.subtotal_fen.into(),
             totals.discount_fen.into(),
             totals.payable_fen.into(),
@@ -115,17 +133,23 @@ pub fn accept(repo: &Repo, place: &PlaceOrder, totals: Totals) -> Result<Value, 
             now_ms.into(),
         ],
     )?;
+    let catalog_versions: std::collections::BTreeMap<&str, i64> = reply
+        .lines
+        .iter()
+        .map(|line| (line.line.sku.as_str(), line.catalog_version))
+        .collect();
     let forwarded = json!({
         "order_id": place.order_id,
         "member_id": place.member_id,
         "store_id": place.store_id,
         "fulfilment": place.fulfilment,
-        "lines": place.lines,
+        "lines": reply.lines,
         "coupon_id": place.coupon_id,
         "subtotal_fen": totals.subtotal_fen,
         "discount_fen": totals.discount_fen,
         "payable_fen": totals.payable_fen,
-        "prescription_id": place.prescription_id,
+        "prescription_id": reply.prescription_id,
+        "catalog_versions": catalog_versions,
         "placed_at": place.now,
     });
     outbox::enqueue(
@@ -162,13 +186,17 @@ pub fn abandon(repo: &Repo, now_ms: i64) -> Result<(), ApiError> {
 }
 
 fn queue_release(repo: &Repo, row: &OrderRow, why: &str, now_ms: i64) -> Result<(), ApiError> {
-    let (Some(coupon_id), Some(member_id)) = (&row.coupon_id, &row.member_id) else {
+    let Some(member_id) = &row.member_id else {
         return Ok(());
     };
+    if row.coupon_id.is_none() && row.prescription_id.is_none() {
+        return Ok(());
+    }
     let order_id =
         crate::domain::ids::OrderId::parse(&row.order_id).map_err(|_| ApiError::Internal)?;
     let command = MemberCommand::ReleaseCoupon {
-        coupon_id: coupon_id.clone(),
+        coupon_id: row.coupon_id.clone(),
+        prescription_id: row.prescription_id.clone(),
         order_id,
         now: Instant::from_millis(now_ms),
     };

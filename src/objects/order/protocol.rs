@@ -1,21 +1,23 @@
 //! Commands the worker (and the store object) send to an order's object, and its replies.
 //! Replies are exactly the JSON bodies of the order and pickup endpoints.
 
+use crate::domain::catalog::LineRequest;
 use crate::domain::events::{OrderReady, OrderStatusChange};
 use crate::domain::ids::{MemberId, OrderId, StaffId, StoreId};
-use crate::domain::order::Fulfilment;
+use crate::domain::order::{AcceptedLine, Fulfilment};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
 
-/// An order as the member placed it, validated by the worker.
+/// An order as the member placed it: SKUs and quantities, shape checked by the worker;
+/// the order object prices and classes it from the catalogue.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlaceOrder {
     pub order_id: OrderId,
     pub member_id: MemberId,
     pub store_id: StoreId,
     pub fulfilment: Fulfilment,
-    pub lines: Vec<OrderLine>,
+    pub lines: Vec<LineRequest>,
     pub coupon_id: Option<String>,
     pub prescription_id: Option<String>,
     /// Hash of the request body, for Idempotency-Key replays.
@@ -92,10 +94,13 @@ pub enum OrderCommand {
 pub struct PlacedReply {
     pub order_id: OrderId,
     pub status: String,
+    pub lines: Vec<AcceptedLine>,
     pub subtotal_fen: i64,
     pub discount_fen: i64,
     pub payable_fen: i64,
     pub coupon_id: Option<String>,
+    /// The prescription the order consumed (only when it has Rx lines).
+    pub prescription_id: Option<String>,
     pub placed_at: Instant,
 }
 

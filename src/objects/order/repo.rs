@@ -62,6 +62,8 @@ pub struct OrderRow {
     pub fulfilment: Option<String>,
     pub lines: String,
     pub coupon_id: Option<String>,
+    #[serde(default)]
+    pub prescription_id: Option<String>,
     pub subtotal_fen: Option<i64>,
     pub discount_fen: Option<i64>,
     pub payable_fen: Option<i64>,

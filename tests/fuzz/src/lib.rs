@@ -4,12 +4,13 @@
 //! or a broken invariant asserted here.
 
 use pharmedge::domain::campaign::{split_stock, CampaignConfig};
+use pharmedge::domain::catalog::{check_requests, CatalogBatch};
 use pharmedge::domain::events::{is_valid_event_id, CoreEvent, Envelope};
-use pharmedge::domain::order;
 use pharmedge::domain::pickup::{self, Binding, CodeRefusal};
 use pharmedge::domain::referral::{normalize_code, CODE_LEN};
 use pharmedge::http::bodies::{
-    CampaignPatch, CheckinBody, ClaimBody, LinkBody, MakeupBody, PlaceOrderBody, VerifyBody,
+    CampaignPatch, CatalogStatusBody, CheckinBody, ClaimBody, LinkBody, MakeupBody, PlaceOrderBody,
+    VerifyBody,
 };
 use pharmedge::http::error::ApiError;
 use pharmedge::http::json::{is_json_content_type, parse_json};
@@ -205,9 +206,16 @@ pub fn json_bodies(data: &[u8]) {
     let _ = body::<VerifyBody>(data);
     let _ = body::<CampaignPatch>(data);
     if let Some(placed) = body::<PlaceOrderBody>(data) {
-        if let Ok(totals) = order::price(&placed.lines, placed.prescription_id.as_deref(), None) {
-            assert!(totals.payable_fen >= 0 && totals.subtotal_fen >= 0);
+        let _ = check_requests(&placed.lines);
+    }
+    if let Some(batch) = body::<CatalogBatch>(data) {
+        // All or nothing: a batch either validates whole or names one field of one item.
+        if let Err(detail) = batch.validate() {
+            assert!(detail.starts_with("items") || detail.starts_with("batch_id"));
         }
+    }
+    if let Some(status) = body::<CatalogStatusBody>(data) {
+        let _ = status.check();
     }
     if let Some(config) = body::<CampaignConfig>(data) {
         if config.validate().is_ok() {
