@@ -1,7 +1,7 @@
 // The benchmark behind scripts/bench. Load comes from autocannon (npm) in this process; the
 // worker and the no-op baselines run in workerd (separate processes) on the same machine.
 //   node scripts/bench.mjs [seconds per scenario] [connections]
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
@@ -21,6 +21,34 @@ const jwt = (claims, secret) => {
   return `${head}.${body}.${crypto.createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url")}`;
 };
 const tempDir = (name) => mkdtempSync(join(tmpdir(), `pharmedge-bench-${name}-`));
+// `BENCH_ONLY=orders scripts/bench`: the no-op floors and the orders scenario only.
+const only = process.env.BENCH_ONLY;
+
+// CPU of a workerd process (user + system), read from /proc: each runtime is a child of this
+// process, so the figure is the runtime's own, not the load generator's or the core stub's.
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+function childWorkerds() {
+  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return stat.includes("(workerd)") && Number(fields[1]) === process.pid;
+    } catch {
+      return false;
+    }
+  });
+}
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+/** `work()`'s result, with the CPU ms the runtime `pid` spent meanwhile. */
+async function withCpu(pid, work) {
+  const before = cpuMsOf(pid);
+  const result = await work();
+  return { result, cpuMs: cpuMsOf(pid) - before };
+}
 
 function run(url, requests) {
   return new Promise((resolve, reject) => {
@@ -47,7 +75,9 @@ const stub = await startCoreStub({ secret: secrets.EDGE_SIGNING_SECRET });
 // members and links far faster than any person, on purpose.
 const unlimited = { MEMBER_WRITES: { limit: 1_000_000_000 }, LINK_TAPS: { limit: 1_000_000_000 } };
 const edge = await startEdge({ persistDir: tempDir("edge"), vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true, ratelimits: unlimited });
+const edgePid = childWorkerds()[0];
 const noop = await startNoop({ persistDir: tempDir("noop") });
+const noopPid = childWorkerds().find((pid) => pid !== edgePid);
 const expiry = Math.floor(Date.now() / 1000) + 3600;
 const manyMembers = Array.from({ length: 10_000 }, (_, i) => jwt({ sub: `bench-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
 const fewMembers = Array.from({ length: 100 }, (_, i) => jwt({ sub: `warm-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
@@ -56,16 +86,49 @@ const warmCounts = {};
 
 const rows = [];
 const scenario = async (title, baseline, url, requests) => {
-  const result = await run(url, requests);
-  rows.push({ title, baseline, result });
+  const pid = url.startsWith(noop.url) ? noopPid : edgePid;
+  const { result, cpuMs } = await withCpu(pid, () => run(url, requests));
+  rows.push({ title, baseline, result, cpuMs });
   return result;
 };
 await scenario("no-op worker: constant", null, `${noop.url}/`);
 await scenario("GET /healthz", "no-op worker: constant", `${edge.url}/healthz`);
 await scenario("no-op DO: new object per request", null, `${noop.url}/do/new`);
-await scenario("POST /v1/checkins, 10,000 members (new object each)", "no-op DO: new object per request", `${edge.url}/v1/checkins`, checkins(manyMembers, coldCounts));
+if (!only) await scenario("POST /v1/checkins, 10,000 members (new object each)", "no-op DO: new object per request", `${edge.url}/v1/checkins`, checkins(manyMembers, coldCounts));
 await scenario("no-op DO: one warm object", null, `${noop.url}/do/one`);
-await scenario("POST /v1/checkins, 100 members (warm objects)", "no-op DO: one warm object", `${edge.url}/v1/checkins`, checkins(fewMembers, warmCounts));
+if (!only) await scenario("POST /v1/checkins, 100 members (warm objects)", "no-op DO: one warm object", `${edge.url}/v1/checkins`, checkins(fewMembers, warmCounts));
+// --- orders: accepted with the core up (a new order object each), then forwarded.
+// The catalogue first, as the core pushes it: orders are priced from it (KV + the authority).
+const catalogBody = JSON.stringify({ batch_id: "bench-catalog", items: [{ sku: "otc-1", name: "感冒灵", drug_class: "otc_b", price_fen: 1590, version: 1, status: "on_sale" }] });
+const catalogT = Math.floor(Date.now() / 1000);
+const catalogSig = crypto.createHmac("sha256", secrets.CORE_SIGNING_SECRET).update(`${catalogT}.${catalogBody}`).digest("hex");
+const pushed = await fetch(`${edge.url}/v1/core/catalog`, { method: "POST", headers: { "content-type": "application/json", "core-signature": `t=${catalogT},v1=${catalogSig}` }, body: catalogBody });
+if (pushed.status !== 200) throw new Error(`catalogue push: ${pushed.status} ${await pushed.text()}`);
+const orderLines = [{ sku: "otc-1", qty: 2 }];
+const coreLines = [{ sku: "otc-1", name: "感冒灵", qty: 2, unit_price_fen: 1590, drug_class: "otc_b" }];
+const buyers = Array.from({ length: 1_000 }, (_, i) => jwt({ sub: `buyer-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
+const orderCounts = {};
+let nextBuyer = 0;
+await scenario("POST /v1/orders, core up (new order object each)", "no-op DO: new object per request", `${edge.url}/v1/orders`, [
+  {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ store_id: "bench-store", fulfilment: "delivery", lines: orderLines }),
+    setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${buyers[nextBuyer++ % buyers.length]}` } }),
+    onResponse: (status) => {
+      orderCounts[status] = (orderCounts[status] ?? 0) + 1;
+    },
+  },
+]);
+
+if (only === "orders") {
+  printTable();
+  console.log(`orders: answers ${JSON.stringify(orderCounts)}`);
+  await edge.mf.dispose();
+  await noop.mf.dispose();
+  await stub.close();
+  process.exit(0);
+}
 
 // --- flash sale: one hot campaign, unsharded and over 8 shards; stock well below the claims.
 const marketing = jwt({ sub: "bench-marketing", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
@@ -102,28 +165,21 @@ for (const [id, shards] of [["bench-flash-1", 1], ["bench-flash-8", 8]]) {
   flash[id] = { counts, issued: stats.stats.issued, overIssued: Math.max(0, (counts[201] ?? 0) - FLASH_STOCK, stats.stats.issued - FLASH_STOCK) };
 }
 
-// --- orders: accepted with the core up (a new order object each), then forwarded.
-// The catalogue first, as the core pushes it: orders are priced from it (KV + the authority).
-const catalogBody = JSON.stringify({ batch_id: "bench-catalog", items: [{ sku: "otc-1", name: "感冒灵", drug_class: "otc_b", price_fen: 1590, version: 1, status: "on_sale" }] });
-const catalogT = Math.floor(Date.now() / 1000);
-const catalogSig = crypto.createHmac("sha256", secrets.CORE_SIGNING_SECRET).update(`${catalogT}.${catalogBody}`).digest("hex");
-const pushed = await fetch(`${edge.url}/v1/core/catalog`, { method: "POST", headers: { "content-type": "application/json", "core-signature": `t=${catalogT},v1=${catalogSig}` }, body: catalogBody });
-if (pushed.status !== 200) throw new Error(`catalogue push: ${pushed.status} ${await pushed.text()}`);
-const orderLines = [{ sku: "otc-1", qty: 2 }];
-const buyers = Array.from({ length: 1_000 }, (_, i) => jwt({ sub: `buyer-${i}`, exp: expiry }, secrets.MEMBER_JWT_SECRET));
-const orderCounts = {};
-let nextBuyer = 0;
-await scenario("POST /v1/orders, core up (new order object each)", "no-op DO: new object per request", `${edge.url}/v1/orders`, [
-  {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ store_id: "bench-store", fulfilment: "delivery", lines: orderLines }),
-    setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${buyers[nextBuyer++ % buyers.length]}` } }),
-    onResponse: (status) => {
-      orderCounts[status] = (orderCounts[status] ?? 0) + 1;
-    },
-  },
-]);
+function printTable() {
+  console.log(`\n${cpus().length} cores; ${connections} connections; ${seconds} s per scenario; autocannon on the same machine\n`);
+  console.log("| scenario | req/s | p50 ms | p99 ms | workerd CPU ms/req | errors + unexpected statuses | vs baseline |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  for (const { title, baseline, result, cpuMs } of rows) {
+    const base = rows.find((row) => row.title === baseline);
+    const ratio = base ? `${(result.requests.average / base.result.requests.average).toFixed(2)} of "${baseline}"` : "(baseline)";
+    // For the redirect, a 302 is the success.
+    const unexpected = title.startsWith("GET /r/")
+      ? result.errors + Object.entries(tapCounts).filter(([status]) => status !== "302").reduce((sum, [, n]) => sum + n, 0)
+      : result.errors + result.non2xx;
+    const perRequest = cpuMs === undefined || !result.requests.total ? "" : (cpuMs / result.requests.total).toFixed(2);
+    console.log(`| ${title} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${perRequest} | ${unexpected} | ${ratio} |`);
+  }
+}
 
 /** `count` calls of `work(i)`, `width` at a time. */
 async function pooled(count, width, work) {
@@ -160,7 +216,7 @@ const pickupOrders = await pooled(PICKUPS, 32, async (i) => {
   const orderId = await placeOrder(pickupMembers[i].token, store);
   const raw = JSON.stringify({
     id: `bench-ready-${orderId}`, type: "order.ready_for_pickup", created_at: new Date().toISOString(),
-    data: { order_id: orderId, member_id: pickupMembers[i].id, store_id: store, lines: orderLines, ready_at: new Date().toISOString() },
+    data: { order_id: orderId, member_id: pickupMembers[i].id, store_id: store, lines: coreLines, ready_at: new Date().toISOString() },
   });
   const ready = await fetch(`${edge.url}/v1/core/events`, { method: "POST", headers: { "content-type": "application/json", "core-signature": coreSignature(raw) }, body: raw });
   if (ready.status !== 200) throw new Error(`ready: ${ready.status} ${await ready.text()}`);
@@ -174,7 +230,7 @@ const pickupCodes = await pooled(PICKUPS, 32, async (i) => {
 });
 const verifyCounts = {};
 let nextPickup = 0;
-const verifyResult = await new Promise((resolve, reject) => {
+const { result: verifyResult, cpuMs: verifyCpu } = await withCpu(edgePid, () => new Promise((resolve, reject) => {
   autocannon({
     url: `${edge.url}/v1/store/pickups/verify`,
     connections,
@@ -192,8 +248,8 @@ const verifyResult = await new Promise((resolve, reject) => {
       },
     ],
   }, (err, result) => (err ? reject(err) : resolve(result)));
-});
-rows.push({ title: `POST /v1/store/pickups/verify, ${PICKUPS} ready orders over ${STORES} stores, each once`, baseline: "no-op DO: one warm object", result: verifyResult });
+}));
+rows.push({ title: `POST /v1/store/pickups/verify, ${PICKUPS} ready orders over ${STORES} stores, each once`, baseline: "no-op DO: one warm object", result: verifyResult, cpuMs: verifyCpu });
 
 // --- referral links: GET /r/{code} over 1,000 members' codes (the redirect reads memory or KV;
 // the click is counted by the member's object after the answer).
@@ -208,7 +264,7 @@ const referralCodes = await pooled(REFERRERS, 32, async (i) => {
 const TAPS = 5_000;
 const tapCounts = {};
 let nextTap = 0;
-const tapResult = await new Promise((resolve, reject) => {
+const { result: tapResult, cpuMs: tapCpu } = await withCpu(edgePid, () => new Promise((resolve, reject) => {
   autocannon({
     url: `${edge.url}/r/x`,
     connections,
@@ -223,8 +279,8 @@ const tapResult = await new Promise((resolve, reject) => {
       },
     ],
   }, (err, result) => (err ? reject(err) : resolve(result)));
-});
-rows.push({ title: `GET /r/{code}, ${TAPS} taps over ${REFERRERS} codes (302; click counted after the answer)`, baseline: "no-op worker: constant", result: tapResult });
+}));
+rows.push({ title: `GET /r/{code}, ${TAPS} taps over ${REFERRERS} codes (302; click counted after the answer)`, baseline: "no-op worker: constant", result: tapResult, cpuMs: tapCpu });
 // Every answered tap must be counted, exactly: wait for the counts to settle, then add them up.
 let clicksCounted = 0;
 for (let settled = 0, previous = -1; settled < 3; ) {
@@ -256,18 +312,7 @@ while (Date.now() - recoveredAt < 300_000) {
   await new Promise((r) => setTimeout(r, 100));
 }
 
-console.log(`\n${cpus().length} cores; ${connections} connections; ${seconds} s per scenario; autocannon on the same machine\n`);
-console.log("| scenario | req/s | p50 ms | p99 ms | errors + unexpected statuses | vs baseline |");
-console.log("|---|---:|---:|---:|---:|---:|");
-for (const { title, baseline, result } of rows) {
-  const base = rows.find((row) => row.title === baseline);
-  const ratio = base ? `${(result.requests.average / base.result.requests.average).toFixed(2)} of "${baseline}"` : "(baseline)";
-  // For the redirect, a 302 is the success.
-  const unexpected = title.startsWith("GET /r/")
-    ? result.errors + Object.entries(tapCounts).filter(([status]) => status !== "302").reduce((sum, [, n]) => sum + n, 0)
-    : result.errors + result.non2xx;
-  console.log(`| ${title} | ${Math.round(result.requests.average)} | ${result.latency.p50} | ${result.latency.p99} | ${unexpected} | ${ratio} |`);
-}
+printTable();
 console.log(`\ncheck-in answers, 10,000 members: ${JSON.stringify(coldCounts)}; 100 members: ${JSON.stringify(warmCounts)} (201 first of the day, 200 repeat)`);
 for (const [id, result] of Object.entries(flash)) {
   console.log(`${id}: answers ${JSON.stringify(result.counts)}; issued ${result.issued} of ${FLASH_STOCK}; over-issued ${result.overIssued}`);

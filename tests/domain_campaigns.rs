@@ -60,17 +60,43 @@ fn a_good_config_validates_and_bad_ones_name_the_field() {
 
 #[test]
 fn rx_or_class_a_otc_rewards_are_not_compliant() {
+    use pharmedge::domain::campaign::check_gift;
+    use pharmedge::domain::catalog::{CatalogItem, SaleStatus};
+    let item = |class: &str, status: SaleStatus| CatalogItem {
+        sku: "g".into(),
+        name: "试用装".into(),
+        drug_class: serde_json::from_value(json!(class)).unwrap(),
+        price_fen: 100,
+        version: 1,
+        category: None,
+        status,
+        max_qty_per_order: None,
+    };
+    // The class is the catalogue's: the operator names the SKU only.
     for class in ["rx", "otc_a", "special"] {
-        let gift = config(json!({"gift": {"sku": "g", "name": "试用装", "drug_class": class}}));
+        let refused = check_gift(Some(&item(class, SaleStatus::OnSale)));
         assert!(
-            matches!(gift.validate(), Err(ConfigRefusal::NonCompliant(_))),
+            matches!(refused, Err(ConfigRefusal::NonCompliant(_))),
             "{class}"
         );
     }
+    for class in ["otc_b", "health", "device", "other"] {
+        assert_eq!(
+            check_gift(Some(&item(class, SaleStatus::OnSale))),
+            Ok(()),
+            "{class}"
+        );
+    }
+    let stopped = check_gift(Some(&item("health", SaleStatus::Stopped)));
+    assert!(matches!(stopped, Err(ConfigRefusal::NonCompliant(_))));
+    assert!(matches!(check_gift(None), Err(ConfigRefusal::Invalid(_))));
+    assert!(config(json!({"gift": {"sku": "g"}})).validate().is_ok());
+    let declared = serde_json::from_value::<pharmedge::domain::campaign::CampaignConfig>(
+        json!({"gift": {"sku": "g", "drug_class": "health"}}),
+    );
     assert!(
-        config(json!({"gift": {"sku": "g", "name": "维生素", "drug_class": "health"}}))
-            .validate()
-            .is_ok()
+        declared.is_err(),
+        "a class declared by the operator is refused"
     );
     let rx_coupon = config(
         json!({"coupon": {"type": "fixed", "value_fen": 990, "valid_days": 3, "eligible_classes": ["otc_b", "rx"]}}),

@@ -55,13 +55,34 @@ pub struct Audience {
     pub tiers: Option<Vec<Tier>>,
 }
 
-/// A gift handed out with the coupon (e.g. a trial pack). Never Rx, class-A OTC or special.
+/// A gift handed out with the coupon (e.g. a trial pack), named by SKU only: what it is comes
+/// from the catalogue (`check_gift`), never from the operator's form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gift {
     pub sku: String,
-    pub name: String,
-    pub drug_class: DrugClass,
+}
+
+/// Whether the catalogue's entry for a gift allows it: rewards and gifts are never Rx,
+/// class-A OTC or special-management drugs, and never something stopped from sale.
+pub fn check_gift(item: Option<&super::catalog::CatalogItem>) -> Result<(), ConfigRefusal> {
+    let item =
+        item.ok_or_else(|| ConfigRefusal::Invalid("gift.sku: not in the catalogue".into()))?;
+    if matches!(
+        item.drug_class,
+        DrugClass::Rx | DrugClass::OtcA | DrugClass::Special
+    ) {
+        let class = serde_json::to_value(item.drug_class).unwrap_or_default();
+        return Err(ConfigRefusal::NonCompliant(format!(
+            "gift.sku: the catalogue classes it {class}; rewards and gifts are never rx, class-A OTC or special drugs"
+        )));
+    }
+    if item.status == super::catalog::SaleStatus::Stopped {
+        return Err(ConfigRefusal::NonCompliant(
+            "gift.sku: stopped from sale".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The full configuration a marketing operator submits.
@@ -184,16 +205,14 @@ impl CampaignConfig {
                 ));
             }
         }
-        if let Some(gift) = &self.gift {
-            if matches!(
-                gift.drug_class,
-                DrugClass::Rx | DrugClass::OtcA | DrugClass::Special
-            ) {
-                return Err(ConfigRefusal::NonCompliant(
-                    "gift.drug_class: rewards and gifts are never rx, class-A OTC or special drugs"
-                        .into(),
-                ));
-            }
+        if self
+            .gift
+            .as_ref()
+            .is_some_and(|gift| !super::ids::is_valid_id(&gift.sku))
+        {
+            return Err(ConfigRefusal::Invalid(
+                "gift.sku: must match [A-Za-z0-9_-]{1,64}".into(),
+            ));
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 use super::campaigns::poster_url;
 use super::Ctx;
 use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT};
-use crate::domain::campaign::{CampaignConfig, ConfigRefusal};
+use crate::domain::campaign::{check_gift, CampaignConfig, ConfigRefusal};
 use crate::domain::campaign_patch::etag;
 use crate::domain::ids::{CampaignId, StoreId};
 use crate::domain::time::Instant;
@@ -17,6 +17,7 @@ use crate::objects::campaign::directory::DirectoryCommand;
 use crate::objects::campaign::protocol::{
     AdminCampaign, CampaignCommand, CampaignPatch, ClaimTerms,
 };
+use crate::objects::catalog::client as catalog_client;
 use crate::objects::rpc::call_object;
 use serde_json::json;
 use worker::Response;
@@ -27,6 +28,13 @@ fn operator(ctx: &Ctx) -> Result<StaffClaims, ApiError> {
     auth::staff(&ctx.req, &ctx.config, ROLES)
 }
 
+fn refused(refusal: ConfigRefusal) -> ApiError {
+    match refusal {
+        ConfigRefusal::Invalid(detail) => ApiError::InvalidCampaign { detail },
+        ConfigRefusal::NonCompliant(detail) => ApiError::NonCompliantReward { detail },
+    }
+}
+
 fn campaign_id(ctx: &Ctx) -> Result<CampaignId, ApiError> {
     path_id(ctx.params.get("id"), "id", CampaignId::parse)
 }
@@ -35,10 +43,12 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     let staff = operator(&ctx)?;
     let key = idempotency_key(&ctx.req)?;
     let (config, raw): (CampaignConfig, _) = json_body(&mut ctx.req).await?;
-    config.validate().map_err(|refusal| match refusal {
-        ConfigRefusal::Invalid(detail) => ApiError::InvalidCampaign { detail },
-        ConfigRefusal::NonCompliant(detail) => ApiError::NonCompliantReward { detail },
-    })?;
+    config.validate().map_err(refused)?;
+    if let Some(gift) = &config.gift {
+        // What the gift is, the catalogue says (as of now).
+        let current = catalog_client::current(&ctx.env, &[gift.sku.as_str()]).await?;
+        check_gift(current.get(&gift.sku)).map_err(refused)?;
+    }
     let hash = body_hash("campaigns", &raw);
     if let Some(key) = &key {
         let reserve = DirectoryCommand::ReserveKey {

@@ -3,9 +3,12 @@
 // turning at 16:00Z, store posters, idempotent replays, redemption once.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, TEST_VARS, NO_MEMBER_WRITE_LIMIT, inWaves } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, countBy, validateSchema, assertEachKeyOnce, TEST_VARS, NO_MEMBER_WRITE_LIMIT, inWaves, catalogItem } from "./harness.mjs";
 
-const world = useWorld({ ratelimits: NO_MEMBER_WRITE_LIMIT });
+const world = useWorld({
+  ratelimits: NO_MEMBER_WRITE_LIMIT,
+  catalog: [catalogItem("gift-rx-1", "rx", 3500), catalogItem("gift-a-1", "otc_a", 990), catalogItem("gift-vc-1", "health", 500)],
+});
 
 const marketing = staffToken("mkt-1", "marketing");
 const NOW = "2026-06-03T12:30:00Z"; // inside every default window below
@@ -50,10 +53,17 @@ test("marketing creates campaigns idempotently; configs are validated", async ()
   const invalid = await create(campaign("cmp-bad", { ends_at: "2026-06-03T11:00:00Z" }));
   assert.deepEqual([invalid.status, invalid.json.code], [422, "invalid_campaign"]);
   assert.match(invalid.json.detail, /ends_at/);
-  const noncompliant = await create(campaign("cmp-rx", { gift: { sku: "rx-1", name: "处方药", drug_class: "rx" } }));
+  // A gift is named by SKU; what it is, the catalogue says.
+  const noncompliant = await create(campaign("cmp-rx", { gift: { sku: "gift-rx-1" } }));
   assert.deepEqual([noncompliant.status, noncompliant.json.code], [422, "non_compliant_reward"]);
-  const otcA = await create(campaign("cmp-otca", { gift: { sku: "a-1", name: "甲类OTC", drug_class: "otc_a" } }));
+  const otcA = await create(campaign("cmp-otca", { gift: { sku: "gift-a-1" } }));
   assert.deepEqual([otcA.status, otcA.json.code], [422, "non_compliant_reward"]);
+  const declared = await create(campaign("cmp-declared", { gift: { sku: "gift-rx-1", name: "维生素", drug_class: "health" } }));
+  assert.deepEqual([declared.status, declared.json.code], [400, "invalid_request"], "the operator cannot declare a class");
+  const unknownGift = await create(campaign("cmp-nogift", { gift: { sku: "gift-nope" } }));
+  assert.deepEqual([unknownGift.status, unknownGift.json.code], [422, "invalid_campaign"]);
+  const gift = await create(campaign("cmp-gift", { gift: { sku: "gift-vc-1" } }));
+  assert.equal(gift.status, 201, gift.text);
   const badShape = await create({ ...campaign("cmp-shape"), stock: "lots" });
   assert.deepEqual([badShape.status, badShape.json.code], [400, "invalid_request"]);
   assert.match(badShape.json.detail, /stock/);

@@ -51,11 +51,10 @@ pub async fn from_kv(env: &Env, sku: &str) -> Result<Option<CatalogItem>, ApiErr
 /// status (a stop acknowledged before this call is seen), name, class and price. A SKU
 /// the authority does not know is absent.
 pub async fn current(env: &Env, skus: &[&str]) -> Result<BTreeMap<String, CatalogItem>, ApiError> {
+    // An order may name a SKU on several lines: each is looked up and checked once.
+    let skus: std::collections::BTreeSet<&str> = skus.iter().copied().collect();
     let mut local: BTreeMap<String, CatalogItem> = BTreeMap::new();
-    for sku in skus {
-        if local.contains_key(*sku) {
-            continue;
-        }
+    for sku in &skus {
         let cached = ITEMS.with(|items| items.borrow().get(*sku).cloned());
         let item = match cached {
             Some(item) => Some(item),
@@ -85,7 +84,11 @@ pub async fn current(env: &Env, skus: &[&str]) -> Result<BTreeMap<String, Catalo
                     remember(&held);
                     held
                 }
-                None => return Err(ApiError::Internal),
+                // The authority sends the item whenever the caller's copy is not current.
+                None => {
+                    worker::console_error!("catalogue: no item for {} in the answer", entry.sku);
+                    return Err(ApiError::Unavailable);
+                }
             },
         };
         // The status is the authority's, whatever the copy says.
