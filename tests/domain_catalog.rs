@@ -171,7 +171,7 @@ fn batches_are_all_or_nothing_and_name_the_bad_item() {
 }
 
 #[test]
-fn only_a_newer_version_replaces_an_item() {
+fn a_lower_version_never_replaces_an_item() {
     let held = item("vc-1", DrugClass::Health, 9_000);
     let mut newer = held.clone();
     newer.version = 2;
@@ -182,4 +182,14 @@ fn only_a_newer_version_replaces_an_item() {
         "a late delivery changes nothing"
     );
     assert!(!supersedes(Some(&held), &held), "a repeat changes nothing");
+    // The contract ignores lower versions only: a stop sent at the same version still acts.
+    let mut stopped = held.clone();
+    stopped.status = SaleStatus::Stopped;
+    assert!(supersedes(Some(&held), &stopped));
+    let mut late_stop = stopped.clone();
+    late_stop.version = 1;
+    assert!(
+        !supersedes(Some(&newer), &late_stop),
+        "lower than held: ignored"
+    );
 }

@@ -101,10 +101,14 @@ impl CatalogBatch {
     }
 }
 
-/// Whether an incoming item replaces the held one: only a strictly newer version does, so
-/// a repeated or late delivery changes nothing.
+/// Whether an incoming item replaces the held one. A lower version is a late delivery and is
+/// ignored (API.md); a repeat of the held item changes nothing. The same version with other
+/// content is applied: the contract ignores only lower versions, and a stop the core sends
+/// without bumping the version must still act.
 pub fn supersedes(held: Option<&CatalogItem>, incoming: &CatalogItem) -> bool {
-    held.is_none_or(|held| incoming.version > held.version)
+    held.is_none_or(|held| {
+        incoming.version > held.version || (incoming.version == held.version && incoming != held)
+    })
 }
 
 /// An order line as the member sends it: nothing the pharmacy decides.
