@@ -146,6 +146,29 @@ test("the same batch 20 times at once applies once; older versions, reused batch
   await coreGotExactly(world, "catb-", [priced]);
 });
 
+test("a full batch of 1,000 items (about 190 KB) applies; 1,001 items are 400; a body over the route's limit is 413", async () => {
+  const full = Array.from({ length: 1_000 }, (_, i) => ({
+    ...catalogItem(`full-${String(i).padStart(4, "0")}`, i % 10 === 0 ? "rx" : "otc_b", 1_000 + i, { category: "感冒用药", max_qty_per_order: 10 }),
+    name: `复方氨酚烷胺片 ${i} 12片/盒`,
+  }));
+  const started = Date.now();
+  const pushed = await pushRaw("full-batch-1", full);
+  const tookMs = Date.now() - started;
+  assert.deepEqual([pushed.status, pushed.json?.applied, pushed.json?.items], [200, 1_000, 1_000], pushed.text.slice(0, 300));
+  console.log(`# a 1,000-item batch (${Buffer.byteLength(JSON.stringify({ batch_id: "full-batch-1", items: full }))} bytes) answered in ${tookMs} ms, KV written before the answer`);
+  const last = await item("full-0999");
+  assert.deepEqual([last.status, last.json.price_fen, last.json.name], [200, 1_999, "复方氨酚烷胺片 999 12片/盒"]);
+  const sold = await order("catfull-m", [line("full-0001", 2), line("full-0999")]);
+  assert.deepEqual([sold.status, sold.json.payable_fen], [202, 2 * 1_001 + 1_999]);
+  const over = await pushRaw("full-batch-2", [...full, catalogItem("full-1000", "otc_b", 1)]);
+  assert.deepEqual(refusal(over), [400, "invalid_request"]);
+  assert.match(over.json.detail, /items/);
+  assert.deepEqual(refusal(await item("full-1000")), [404, "unknown_sku"]);
+  const huge = await pushRaw("full-batch-3", [{ ...catalogItem("full-huge", "otc_b", 1), name: "x", pad: "x".repeat(4 * 1024 * 1024) }]);
+  assert.deepEqual(refusal(huge), [413, "payload_too_large"]);
+  await coreGotExactly(world, "catfull-", [sold]);
+});
+
 /**
  * 200 orders of `sku`, from distinct members, launched a few milliseconds apart so they
  * overlap (at most 80 at once, so the client never queues one and its start time is when it
