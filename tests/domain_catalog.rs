@@ -171,7 +171,7 @@ fn batches_are_all_or_nothing_and_name_the_bad_item() {
 }
 
 #[test]
-fn a_lower_version_never_replaces_an_item() {
+fn only_a_newer_version_replaces_an_item() {
     let held = item("vc-1", DrugClass::Health, 9_000);
     let mut newer = held.clone();
     newer.version = 2;
@@ -182,10 +182,10 @@ fn a_lower_version_never_replaces_an_item() {
         "a late delivery changes nothing"
     );
     assert!(!supersedes(Some(&held), &held), "a repeat changes nothing");
-    // The contract ignores lower versions only: a stop sent at the same version still acts.
+    // The same version with other content is not applied either: arrival order must not decide.
     let mut stopped = held.clone();
     stopped.status = SaleStatus::Stopped;
-    assert!(supersedes(Some(&held), &stopped));
+    assert!(!supersedes(Some(&held), &stopped));
     let mut late_stop = stopped.clone();
     late_stop.version = 1;
     assert!(

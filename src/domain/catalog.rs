@@ -101,14 +101,12 @@ impl CatalogBatch {
     }
 }
 
-/// Whether an incoming item replaces the held one. A lower version is a late delivery and is
-/// ignored (API.md); a repeat of the held item changes nothing. The same version with other
-/// content is applied: the contract ignores only lower versions, and a stop the core sends
-/// without bumping the version must still act.
+/// Whether an incoming item replaces the held one: only a strictly newer version does. A
+/// lower one is a late delivery (API.md); the same version again is a repeat, and if its
+/// content differs the core broke its own versioning, and arrival order must not decide.
+/// The push's `applied` count tells the core what took effect.
 pub fn supersedes(held: Option<&CatalogItem>, incoming: &CatalogItem) -> bool {
-    held.is_none_or(|held| {
-        incoming.version > held.version || (incoming.version == held.version && incoming != held)
-    })
+    held.is_none_or(|held| incoming.version > held.version)
 }
 
 /// An order line as the member sends it: nothing the pharmacy decides.

@@ -8,7 +8,7 @@ use crate::http::auth;
 use crate::http::bodies::CatalogStatusBody;
 use crate::http::error::ApiError;
 use crate::http::jwt::Role;
-use crate::http::request::{body_bytes, body_hash, json_body, parse_json, require_json};
+use crate::http::request::{body_bytes_up_to, body_hash, json_body, parse_json, require_json};
 use crate::http::response::json;
 use crate::objects::catalog::client;
 use crate::objects::catalog::protocol::{AdminView, CatalogCommand, ItemView, PushReply};
@@ -16,6 +16,10 @@ use worker::Response;
 
 /// How long a browser or CDN may keep a page's copy of an item. Orders never rely on it.
 const PAGE_MAX_AGE_S: u32 = 30;
+/// A batch may hold 1,000 items, about 100 bytes each at the least and about 4 KiB at the
+/// most (200-character names and 100-character categories, every character \u-escaped as a
+/// surrogate pair): the 64 KiB limit of other bodies would refuse any full batch.
+const MAX_BATCH_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 fn sku_param(ctx: &Ctx) -> Result<String, ApiError> {
     let raw = ctx.params.get("sku").unwrap_or_default();
@@ -29,7 +33,7 @@ fn sku_param(ctx: &Ctx) -> Result<String, ApiError> {
 /// POST /v1/core/catalog: the signature over the raw body first, then the whole batch is
 /// checked before anything is applied.
 pub async fn push(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let body = body_bytes(&mut ctx.req).await?;
+    let body = body_bytes_up_to(&mut ctx.req, MAX_BATCH_BODY_BYTES).await?;
     auth::core_signature(&ctx.req, &body, &ctx.config)?;
     require_json(&ctx.req)?;
     let batch: CatalogBatch = parse_json(&body)?;

@@ -13,15 +13,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The raw body, refused with 413 over the limit (checked on the declared length first,
 /// then on what actually arrives).
 pub async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = ApiError::PayloadTooLarge {
-        limit_bytes: MAX_BODY_BYTES,
-    };
+    body_bytes_up_to(req, MAX_BODY_BYTES).await
+}
+
+/// `body_bytes` with a route's own limit (the core's catalogue batches are larger).
+pub async fn body_bytes_up_to(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = ApiError::PayloadTooLarge { limit_bytes: limit };
     if let Some(length) = header(req, "Content-Length") {
-        if length
-            .trim()
-            .parse::<usize>()
-            .is_ok_and(|n| n > MAX_BODY_BYTES)
-        {
+        if length.trim().parse::<usize>().is_ok_and(|n| n > limit) {
             return Err(too_large);
         }
     }
@@ -29,7 +28,7 @@ pub async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         .bytes()
         .await
         .map_err(|_| ApiError::invalid("body could not be read"))?;
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > limit {
         return Err(too_large);
     }
     Ok(bytes)
