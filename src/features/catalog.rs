@@ -8,7 +8,7 @@ use crate::http::auth;
 use crate::http::bodies::CatalogStatusBody;
 use crate::http::error::ApiError;
 use crate::http::jwt::Role;
-use crate::http::request::{body_bytes, body_hash, json_body, parse_json, require_json};
+use crate::http::request::{body_bytes_within, body_hash, json_body, parse_json, require_json};
 use crate::http::response::json;
 use crate::objects::catalog::client;
 use crate::objects::catalog::protocol::{AdminView, CatalogCommand, ItemView, PushReply};
@@ -16,6 +16,11 @@ use worker::Response;
 
 /// How long a browser or CDN may keep a page's copy of an item. Orders never rely on it.
 const PAGE_MAX_AGE_S: u32 = 30;
+/// A batch may hold 1,000 items (API.md); even minimal items need about 80 KiB for that, and
+/// the largest (200-character names, escaped) about 2 KiB each, so this route's body limit
+/// is 2 MiB rather than the 64 KiB of member writes. The body is read before the signature
+/// is checked, so the limit also bounds what an unsigned caller can make us read.
+const PUSH_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 fn sku_param(ctx: &Ctx) -> Result<String, ApiError> {
     let raw = ctx.params.get("sku").unwrap_or_default();
@@ -29,7 +34,7 @@ fn sku_param(ctx: &Ctx) -> Result<String, ApiError> {
 /// POST /v1/core/catalog: the signature over the raw body first, then the whole batch is
 /// checked before anything is applied.
 pub async fn push(mut ctx: Ctx) -> Result<Response, ApiError> {
-    let body = body_bytes(&mut ctx.req).await?;
+    let body = body_bytes_within(&mut ctx.req, PUSH_MAX_BODY_BYTES).await?;
     auth::core_signature(&ctx.req, &body, &ctx.config)?;
     require_json(&ctx.req)?;
     let batch: CatalogBatch = parse_json(&body)?;

@@ -13,14 +13,17 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The raw body, refused with 413 over the limit (checked on the declared length first,
 /// then on what actually arrives).
 pub async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let too_large = ApiError::PayloadTooLarge {
-        limit_bytes: MAX_BODY_BYTES,
-    };
+    body_bytes_within(req, MAX_BODY_BYTES).await
+}
+
+/// `body_bytes` with a route's own limit (the catalogue push carries up to 1,000 items).
+pub async fn body_bytes_within(req: &mut Request, limit_bytes: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = ApiError::PayloadTooLarge { limit_bytes };
     if let Some(length) = header(req, "Content-Length") {
         if length
             .trim()
             .parse::<usize>()
-            .is_ok_and(|n| n > MAX_BODY_BYTES)
+            .is_ok_and(|n| n > limit_bytes)
         {
             return Err(too_large);
         }
@@ -29,7 +32,7 @@ pub async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         .bytes()
         .await
         .map_err(|_| ApiError::invalid("body could not be read"))?;
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > limit_bytes {
         return Err(too_large);
     }
     Ok(bytes)

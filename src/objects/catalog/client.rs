@@ -9,7 +9,7 @@ use crate::http::error::ApiError;
 use crate::objects::rpc;
 use serde::de::DeserializeOwned;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use worker::Env;
 
 /// Items this isolate has seen. Never trusted alone: every order asks the authority for the
@@ -51,11 +51,11 @@ pub async fn from_kv(env: &Env, sku: &str) -> Result<Option<CatalogItem>, ApiErr
 /// status (a stop acknowledged before this call is seen), name, class and price. A SKU
 /// the authority does not know is absent.
 pub async fn current(env: &Env, skus: &[&str]) -> Result<BTreeMap<String, CatalogItem>, ApiError> {
+    // An order may name a SKU on several lines: ask for each once (the authority answers per
+    // entry, and a second answer for a SKU would find its copy already taken).
+    let skus: BTreeSet<&str> = skus.iter().copied().collect();
     let mut local: BTreeMap<String, CatalogItem> = BTreeMap::new();
-    for sku in skus {
-        if local.contains_key(*sku) {
-            continue;
-        }
+    for sku in &skus {
         let cached = ITEMS.with(|items| items.borrow().get(*sku).cloned());
         let item = match cached {
             Some(item) => Some(item),
