@@ -13,17 +13,42 @@ The secrets come from the JSON file named by PHARMEDGE_EDGE_JSON (written by
 scripts/schemathesis from tests/schemathesis/edge.mjs, which takes them from the e2e harness).
 """
 
+import ast
 import base64
 import hashlib
 import hmac
 import itertools
 import json
 import os
+import threading
 import time
 
 import requests
 import schemathesis
 from hypothesis import strategies as st
+
+# CPython 3.11 keeps the AST converter's recursion depth per interpreter, not per thread: with
+# two workers, hypothesis describing a strategy's lambda (ast.parse of its source) can fail with
+# "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905), a runtime error
+# of the tool, not of the API. One parse at a time, retried; if it still fails, the description
+# is left without the lambda's source (it only names a strategy in a message).
+_AST_LOCK = threading.Lock()
+_ast_parse = ast.parse
+
+
+def _parse_one_at_a_time(*args, **kwargs):
+    with _AST_LOCK:
+        for _ in range(5):
+            try:
+                return _ast_parse(*args, **kwargs)
+            except SystemError as error:
+                if "recursion depth mismatch" not in str(error):
+                    raise
+                time.sleep(0.01)
+    return ast.Module(body=[], type_ignores=[])
+
+
+ast.parse = _parse_one_at_a_time
 
 with open(os.environ["PHARMEDGE_EDGE_JSON"], encoding="utf-8") as handle:
     EDGE = json.load(handle)
@@ -252,6 +277,8 @@ def _order_body(body):
     otc = {**base, "lines": _seeded_lines(lines, ["st-otc-1"], small=True)}
     rx = {**base, "lines": _seeded_lines(lines, ["st-rx-1", "st-otc-1"], small=True)}
     others = {**base, "lines": _seeded_lines(lines, list(FIXTURES["catalog"]), small=False)}
+    # Over the per-order limit of the OTC item (10) only by adding up its lines.
+    over = {**base, "lines": [{"sku": "st-otc-1", "qty": 6}, {"sku": "st-otc-1", "qty": 5}]}
     return st.sampled_from(
         [
             body,
@@ -259,6 +286,7 @@ def _order_body(body):
             {**otc, "coupon_id": FIXTURES["coupons"][0]},
             rx,
             others,
+            over,
         ]
     ).flatmap(
         lambda chosen: st.sampled_from(FIXTURES["coupons"]).flatmap(
