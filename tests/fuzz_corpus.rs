@@ -6,7 +6,7 @@
 mod targets;
 
 use pharmedge::domain::campaign::CampaignConfig;
-use pharmedge::domain::catalog::{check_requests, CatalogBatch};
+use pharmedge::domain::catalog::{check_requests, price_lines, CatalogBatch, LineRefusal};
 use pharmedge::domain::events::{CoreEvent, Envelope};
 use pharmedge::domain::pickup::{self, Binding};
 use pharmedge::http::bodies::{
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 7] = [
+const TARGETS: [(&str, Target); 8] = [
     ("jwt_token", targets::jwt_token),
     ("jwt_signed", targets::jwt_signed),
     ("core_signature", targets::core_signature),
@@ -28,6 +28,7 @@ const TARGETS: [(&str, Target); 7] = [
     ("share_code", targets::share_code),
     ("content_type", targets::content_type),
     ("json_bodies", targets::json_bodies),
+    ("catalog_pricing", targets::catalog_pricing),
 ];
 
 fn corpus_dir(target: &str) -> PathBuf {
@@ -224,6 +225,152 @@ fn write_seeds() {
     ];
     for (name, body) in bodies {
         write("json_bodies", name, body);
+    }
+    for (name, seed, _) in pricing_seeds() {
+        write("catalog_pricing", name, seed);
+    }
+}
+
+/// A catalogue item in the `catalog_pricing` input: class index (0 rx .. 6 special), flags
+/// (`% 5 == 0` stopped, `% 3 == 0` limited to `1 + max`), price in fen, version.
+fn pricing_item(class: u8, flags: u8, price_fen: u32, version: u8, max: u8) -> Vec<u8> {
+    let mut item = vec![class, flags, 4];
+    item.extend(price_fen.to_le_bytes());
+    item.push(version);
+    if flags.is_multiple_of(3) {
+        item.push(max);
+    }
+    item
+}
+
+/// A line: which item (`items` = unknown), quantity 1 to 12, and the price shown (`None`: not
+/// sent, `Some(None)`: the catalogue's, `Some(Some(p))`: p).
+fn pricing_line(pick: u8, qty: u8, shown: Option<Option<u32>>) -> Vec<u8> {
+    let mut line = vec![pick, 2, qty - 1];
+    match shown {
+        None => line.push(2),
+        Some(None) => line.push(0),
+        Some(Some(price)) => {
+            line.extend([1, 4]);
+            line.extend(price.to_le_bytes());
+        }
+    }
+    line
+}
+
+fn pricing_seed(items: &[Vec<u8>], lines: &[Vec<u8>], discount: &[u8]) -> Vec<u8> {
+    let mut seed = vec![items.len() as u8 - 1];
+    seed.extend(items.concat());
+    seed.push(lines.len() as u8);
+    seed.extend(lines.concat());
+    seed.extend(discount);
+    seed
+}
+
+/// The `catalog_pricing` seeds, each with the outcome it reaches (so each stays meaningful).
+fn pricing_seeds() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let coupon = |fen: u32| [[1].as_slice(), &fen.to_le_bytes()].concat();
+    let cart = [
+        pricing_item(2, 1, 1990, 3, 0),
+        pricing_item(0, 1, 3500, 1, 0),
+        pricing_item(3, 1, 9000, 7, 0),
+    ];
+    let cart_lines = [
+        pricing_line(0, 2, Some(None)),
+        pricing_line(1, 1, None),
+        pricing_line(2, 1, None),
+    ];
+    vec![
+        (
+            "priced_with_coupon",
+            pricing_seed(&cart, &cart_lines, &coupon(1_000)),
+            "priced",
+        ),
+        (
+            "discount_over_total",
+            pricing_seed(
+                &cart,
+                &cart_lines,
+                &[0, 255, 255, 255, 255, 255, 255, 255, 127],
+            ),
+            "priced",
+        ),
+        (
+            "negative_discount",
+            pricing_seed(&cart, &cart_lines, &[0, 0, 0, 0, 0, 0, 0, 0, 128]),
+            "priced",
+        ),
+        (
+            "rx_only",
+            pricing_seed(&cart[1..2], &[pricing_line(0, 3, None)], &coupon(500)),
+            "priced",
+        ),
+        (
+            "restricted",
+            pricing_seed(
+                &[pricing_item(6, 1, 2000, 1, 0)],
+                &[pricing_line(0, 1, None)],
+                &coupon(0),
+            ),
+            "restricted",
+        ),
+        (
+            "stopped",
+            pricing_seed(
+                &[pricing_item(2, 5, 990, 2, 0)],
+                &[pricing_line(0, 1, None)],
+                &coupon(0),
+            ),
+            "stopped",
+        ),
+        (
+            "split_over_limit",
+            pricing_seed(
+                &[pricing_item(2, 3, 500, 1, 4)],
+                &[pricing_line(0, 3, None), pricing_line(0, 3, None)],
+                &coupon(100),
+            ),
+            "quantity_limit",
+        ),
+        (
+            "price_changed",
+            pricing_seed(&cart, &[pricing_line(0, 1, Some(Some(1)))], &coupon(100)),
+            "price_changed",
+        ),
+        (
+            "unknown_sku",
+            pricing_seed(
+                &cart,
+                &[pricing_line(0, 1, None), pricing_line(3, 1, None)],
+                &coupon(100),
+            ),
+            "unknown_sku",
+        ),
+        (
+            "no_lines",
+            pricing_seed(&cart, &[], &coupon(100)),
+            "invalid",
+        ),
+    ]
+}
+
+#[test]
+fn each_pricing_seed_reaches_its_outcome() {
+    for (name, seed, outcome) in pricing_seeds() {
+        let committed = std::fs::read(corpus_dir("catalog_pricing").join(name)).unwrap();
+        assert_eq!(committed, seed, "{name}: regenerate with write_seeds");
+        let input = targets::pricing_input(&seed);
+        let held = |sku: &str| input.items.iter().find(|item| item.sku == sku);
+        let reached = match price_lines(&input.requests, held) {
+            Ok(_) => "priced",
+            Err(LineRefusal::Invalid(_)) => "invalid",
+            Err(LineRefusal::UnknownSku { .. }) => "unknown_sku",
+            Err(LineRefusal::Restricted { .. }) => "restricted",
+            Err(LineRefusal::Stopped { .. }) => "stopped",
+            Err(LineRefusal::QuantityLimit { .. }) => "quantity_limit",
+            Err(LineRefusal::PriceChanged { .. }) => "price_changed",
+        };
+        assert_eq!(reached, outcome, "{name}");
     }
 }
 

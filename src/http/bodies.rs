@@ -74,11 +74,15 @@ pub struct CatalogStatusBody {
 }
 
 impl CatalogStatusBody {
-    /// The reason is what an inspector reads in the audit: 1 to 200 characters of text.
+    /// The reason is what an inspector reads in the audit: up to 200 characters of text, not
+    /// only white space (counted as sent, as the OpenAPI `maxLength` counts; stored trimmed).
     pub fn check(&self) -> Result<(), String> {
-        let chars = self.reason.trim().chars().count();
-        if !(1..=200).contains(&chars) || self.reason.chars().any(char::is_control) {
-            return Err("reason: 1 to 200 characters, no control characters".into());
+        let chars = self.reason.chars().count();
+        if chars > 200 || self.reason.trim().is_empty() || self.reason.chars().any(char::is_control)
+        {
+            return Err(
+                "reason: 1 to 200 characters, not only white space, no control characters".into(),
+            );
         }
         Ok(())
     }

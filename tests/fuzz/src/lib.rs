@@ -19,6 +19,9 @@ use pharmedge::http::signature::{self, SignatureError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+mod catalog;
+pub use catalog::{catalog_pricing, pricing_input};
+
 /// The secrets and clock the targets (and the seeds in tests/fuzz/corpus) are made with.
 pub const MEMBER_SECRET: &[u8] = b"fuzz-member-secret-0123456789abcdef";
 pub const STAFF_SECRET: &[u8] = b"fuzz-staff-secret-0123456789abcdef";
