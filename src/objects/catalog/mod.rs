@@ -47,6 +47,10 @@ impl CatalogObject {
         let command: CatalogCommand = rpc::command(req).await?;
         let storage = self.state.storage();
         let repo = Repo { sql: storage.sql() };
+        if let CatalogCommand::Check { known } = &command {
+            // Read-only, and nothing awaits in between: no transaction needed.
+            return to_json(repo.check(known));
+        }
         let changes = matches!(
             command,
             CatalogCommand::Push { .. } | CatalogCommand::SetStop { .. }
