@@ -48,7 +48,7 @@ fn totals_apply_the_coupon_to_eligible_lines_only() {
         line(DrugClass::OtcB, 2, 10_000),
     ];
     assert_eq!(
-        price(&lines, Some("rx-1"), Some(&coupon)),
+        price(&lines, Some("rx-1"), Some((&coupon, None))),
         Ok(Totals {
             subtotal_fen: 50_000,
             discount_fen: 2_000,
@@ -60,7 +60,7 @@ fn totals_apply_the_coupon_to_eligible_lines_only() {
         line(DrugClass::OtcB, 1, 10_000),
     ];
     assert_eq!(
-        price(&below, Some("rx-1"), Some(&coupon)),
+        price(&below, Some("rx-1"), Some((&coupon, None))),
         Err(OrderRefusal::CouponNotApplicable(
             NotApplicable::BelowMinimumSpend {
                 eligible_fen: 10_000,
@@ -199,4 +199,61 @@ fn a_sku_is_1_to_64_characters_not_bytes_without_control_characters() {
     assert!(with_sku("药".repeat(65)).is_err());
     assert!(with_sku(String::new()).is_err());
     assert!(with_sku("a\u{85}b".into()).is_err(), "C1 control character");
+}
+
+/// A campaign's `eligible_classes` limit what its coupon discounts and what counts toward its
+/// threshold (found from outside: a health-only coupon discounted an OTC line).
+#[test]
+fn a_coupon_discounts_only_its_eligible_classes() {
+    use pharmedge::domain::order::{accepted_lines, price};
+    let line = |sku: &str, class: DrugClass, fen: i64| pharmedge::domain::order_lines::OrderLine {
+        sku: sku.into(),
+        name: sku.into(),
+        qty: 1,
+        unit_price_fen: fen,
+        drug_class: class,
+    };
+    let health_only: &[DrugClass] = &[DrugClass::Health];
+    let fixed = CouponTerms::Fixed { value_fen: 1_000 };
+    let otc = [line("otc", DrugClass::OtcB, 2_590)];
+    assert!(price(&otc, None, Some((&fixed, Some(health_only)))).is_err());
+    assert_eq!(
+        price(&otc, None, Some((&fixed, None)))
+            .unwrap()
+            .discount_fen,
+        1_000
+    );
+    let threshold = CouponTerms::Threshold {
+        value_fen: 2_000,
+        min_spend_fen: 19_900,
+    };
+    let mixed = [
+        line("otc", DrugClass::OtcB, 15_000),
+        line("vc", DrugClass::Health, 9_000),
+    ];
+    // 240 yuan in the cart, but only 90 of it is health: below the threshold.
+    assert!(price(&mixed, None, Some((&threshold, Some(health_only)))).is_err());
+    let percent = CouponTerms::Percent {
+        percent: 10,
+        max_discount_fen: 100_000,
+        min_spend_fen: 0,
+    };
+    let totals = price(&mixed, None, Some((&percent, Some(health_only)))).unwrap();
+    assert_eq!(totals.discount_fen, 900, "10 % of the health line only");
+    let priced: Vec<_> = mixed
+        .iter()
+        .map(|l| pharmedge::domain::catalog::PricedLine {
+            line: l.clone(),
+            catalog_version: 1,
+        })
+        .collect();
+    let shares: Vec<i64> = accepted_lines(&priced, totals.discount_fen, Some(health_only))
+        .iter()
+        .map(|l| l.discount_fen)
+        .collect();
+    assert_eq!(
+        shares,
+        vec![0, 900],
+        "the discount sits on the eligible line"
+    );
 }

@@ -39,9 +39,25 @@ pub struct TermsView {
     pub max_discount_fen: Option<i64>,
 }
 
-/// Lines a coupon may discount.
+/// Lines any coupon may discount: never Rx or special-management drugs.
 pub fn discountable(class: DrugClass) -> bool {
     !matches!(class, DrugClass::Rx | DrugClass::Special)
+}
+
+/// Lines this coupon may discount: `discountable`, and within the campaign's
+/// `eligible_classes` when it names them. The classes are the catalogue's.
+pub fn eligible(class: DrugClass, classes: Option<&[DrugClass]>) -> bool {
+    discountable(class) && classes.is_none_or(|classes| classes.contains(&class))
+}
+
+/// A coupon as a wallet keeps it: its terms and the classes it may discount. Rows written
+/// before the classes were kept parse with `eligible_classes: None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredTerms {
+    #[serde(flatten)]
+    pub terms: CouponTerms,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligible_classes: Option<Vec<DrugClass>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,9 +78,13 @@ pub struct Discount {
 }
 
 pub fn eligible_subtotal(lines: &[OrderLine]) -> i64 {
+    eligible_subtotal_for(lines, None)
+}
+
+pub fn eligible_subtotal_for(lines: &[OrderLine], classes: Option<&[DrugClass]>) -> i64 {
     lines
         .iter()
-        .filter(|line| discountable(line.drug_class))
+        .filter(|line| eligible(line.drug_class, classes))
         .map(OrderLine::total_fen)
         .sum()
 }
@@ -100,7 +120,17 @@ impl CouponTerms {
 
     /// The discount on `lines`: 0 <= discount <= eligible subtotal, always.
     pub fn discount(&self, lines: &[OrderLine]) -> Result<Discount, NotApplicable> {
-        let eligible = eligible_subtotal(lines);
+        self.discount_for(lines, None)
+    }
+
+    /// The discount on the lines of `classes` (all discountable ones when `None`); a
+    /// threshold counts only those lines.
+    pub fn discount_for(
+        &self,
+        lines: &[OrderLine],
+        classes: Option<&[DrugClass]>,
+    ) -> Result<Discount, NotApplicable> {
+        let eligible = eligible_subtotal_for(lines, classes);
         if eligible <= 0 {
             return Err(NotApplicable::NoEligibleLines);
         }

@@ -32,7 +32,7 @@ pub struct Totals {
 pub fn price(
     lines: &[OrderLine],
     prescription_id: Option<&str>,
-    coupon: Option<&CouponTerms>,
+    coupon: Option<(&CouponTerms, Option<&[DrugClass]>)>,
 ) -> Result<Totals, OrderRefusal> {
     validate_lines(lines).map_err(OrderRefusal::Invalid)?;
     if let Some(line) = lines
@@ -47,9 +47,9 @@ pub fn price(
     let subtotal_fen: i64 = lines.iter().map(OrderLine::total_fen).sum();
     let discount_fen = match coupon {
         None => 0,
-        Some(terms) => {
+        Some((terms, classes)) => {
             terms
-                .discount(lines)
+                .discount_for(lines, classes)
                 .map_err(OrderRefusal::CouponNotApplicable)?
                 .discount_fen
         }
@@ -149,9 +149,18 @@ pub fn releases_coupon(status: OrderStatus) -> bool {
 /// line first on a tie). The shares sum to `discount_fen` exactly, never exceed a line's
 /// total, and are 0 on lines a coupon may never discount (Rx, special).
 pub fn allocate_discount(lines: &[OrderLine], discount_fen: i64) -> Vec<i64> {
+    allocate_discount_for(lines, discount_fen, None)
+}
+
+/// `allocate_discount` over the lines of the coupon's `classes` only.
+pub fn allocate_discount_for(
+    lines: &[OrderLine],
+    discount_fen: i64,
+    classes: Option<&[DrugClass]>,
+) -> Vec<i64> {
     let eligible: Vec<bool> = lines
         .iter()
-        .map(|line| super::coupon::discountable(line.drug_class))
+        .map(|line| super::coupon::eligible(line.drug_class, classes))
         .collect();
     let base: i128 = lines
         .iter()
@@ -199,9 +208,10 @@ pub struct AcceptedLine {
 pub fn accepted_lines(
     priced: &[super::catalog::PricedLine],
     discount_fen: i64,
+    classes: Option<&[DrugClass]>,
 ) -> Vec<AcceptedLine> {
     let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
-    let shares = allocate_discount(&lines, discount_fen);
+    let shares = allocate_discount_for(&lines, discount_fen, classes);
     priced
         .iter()
         .zip(shares)

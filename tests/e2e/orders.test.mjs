@@ -224,3 +224,13 @@ test("a permanent 400 from the core lands in dead letters and replays once the c
   const unknown = await world.api("POST", "/v1/admin/outbox/dead/dl_nope/replay", { token: admin });
   assert.deepEqual([unknown.status, unknown.json.code], [404, "not_found"]);
 });
+
+test("a coupon discounts only its campaign's eligible classes, as the catalogue classes the lines", async () => {
+  const member = "ord-classes";
+  const couponId = await couponFor(member, "cmp-ord-health", { type: "fixed", value_fen: 1000, valid_days: 30, eligible_classes: ["health"] });
+  const otcOnly = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: [line("otc-1")], coupon_id: couponId });
+  assert.deepEqual([otcOnly.status, otcOnly.json.code], [422, "coupon_not_applicable"], "a health-only coupon on an OTC cart");
+  const mixed = await place(member, { store_id: "store-1", fulfilment: "pickup", lines: [line("otc-1"), line("hlth-1")], coupon_id: couponId });
+  assert.equal(mixed.status, 202, mixed.text);
+  assert.deepEqual(mixed.json.lines.map((l) => [l.sku, l.discount_fen]), [["otc-1", 0], ["hlth-1", 1000]]);
+});

@@ -3,9 +3,10 @@
 //! coupon, and a rejected, cancelled or abandoned order gives it back. The rules are the
 //! domain's (`domain::prescription`); this file keeps the rows.
 
+use super::protocol::Reserved;
 use super::repo::Repo;
 use crate::domain::events::{PrescriptionApproved, PrescriptionRevoked};
-use crate::domain::order::{self, Totals};
+use crate::domain::order;
 use crate::domain::order_lines::{has_rx, OrderLine};
 use crate::domain::prescription::{self, PrescribedItem, Prescription, PrescriptionState};
 use crate::http::error::ApiError;
@@ -93,7 +94,7 @@ pub fn reserve(
     coupon_id: Option<&str>,
     prescription_id: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Totals, ApiError> {
+) -> Result<Reserved, ApiError> {
     let now_ms = now.timestamp_millis();
     if has_rx(lines) {
         let id = prescription_id.ok_or(ApiError::PrescriptionRequired)?;
@@ -109,7 +110,10 @@ pub fn reserve(
         Some(coupon_id) => {
             super::wallet::lock(repo, coupon_id, order_id, lines, prescription_id, now)
         }
-        None => Ok(order::price(lines, prescription_id, None)?),
+        None => Ok(Reserved {
+            totals: order::price(lines, prescription_id, None)?,
+            eligible_classes: None,
+        }),
     }
 }
 

@@ -309,3 +309,13 @@ pub struct ReferralSummaryReply {
     /// Net referral points (both sides, after clawbacks).
     pub points_earned: i64,
 }
+
+/// What a reservation answers: the order's totals with its coupon, and the classes the
+/// coupon may discount (the order shares the discount among those lines only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reserved {
+    #[serde(flatten)]
+    pub totals: crate::domain::order::Totals,
+    #[serde(default)]
+    pub eligible_classes: Option<Vec<crate::domain::order_lines::DrugClass>>,
+}

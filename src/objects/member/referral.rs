@@ -234,6 +234,7 @@ fn award_stage(
                 claim_id: &claim_id,
                 campaign_id: "referral",
                 terms: &CouponTerms::Fixed { value_fen },
+                eligible_classes: None,
                 expires: rules
                     .zone
                     .valid_through(now, rules.referral.coupon_valid_days),

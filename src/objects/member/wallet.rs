@@ -4,11 +4,11 @@
 use super::protocol::MemberContext;
 use super::repo::Repo;
 use crate::domain::campaign::{self, CampaignConfig, MemberFacts};
-use crate::domain::coupon::{self, CouponStatus, CouponTerms, TermsView, Transition};
+use crate::domain::coupon::{self, CouponStatus, CouponTerms, StoredTerms, TermsView, Transition};
 use crate::domain::events::OutboundEvent;
 use crate::domain::ids::{digest_id, StoreId};
-use crate::domain::order::{self, Totals};
-use crate::domain::order_lines::OrderLine;
+use crate::domain::order;
+use crate::domain::order_lines::{DrugClass, OrderLine};
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Tier};
 use crate::domain::time::from_unix_millis;
@@ -316,6 +316,8 @@ pub struct NewCoupon<'a> {
     pub claim_id: &'a str,
     pub campaign_id: &'a str,
     pub terms: &'a CouponTerms,
+    /// The classes the campaign lets it discount (`None`: every discountable class).
+    pub eligible_classes: Option<&'a [DrugClass]>,
     pub expires: DateTime<Utc>,
     pub store_id: Option<&'a StoreId>,
 }
@@ -329,7 +331,11 @@ pub fn mint(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let coupon_id = digest_id("cpn", &[coupon.claim_id], 12);
-    let terms = serde_json::to_string(coupon.terms).map_err(|_| ApiError::Internal)?;
+    let stored = StoredTerms {
+        terms: *coupon.terms,
+        eligible_classes: coupon.eligible_classes.map(<[DrugClass]>::to_vec),
+    };
+    let terms = serde_json::to_string(&stored).map_err(|_| ApiError::Internal)?;
     let written = repo
         .sql
         .exec(
@@ -382,6 +388,7 @@ pub fn issue(
         claim_id,
         campaign_id: config.id.as_str(),
         terms: &config.coupon.terms,
+        eligible_classes: config.coupon.eligible_classes.as_deref(),
         expires: config.coupon_expiry(now, &rules.zone),
         store_id,
     };
@@ -411,7 +418,7 @@ pub fn lock(
     lines: &[OrderLine],
     prescription_id: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<Totals, ApiError> {
+) -> Result<super::protocol::Reserved, ApiError> {
     expire_coupons(repo, now)?;
     let unavailable = |detail: &str| ApiError::CouponUnavailable {
         detail: detail.to_owned(),
@@ -426,8 +433,9 @@ pub fn lock(
     if now.timestamp_millis() < row.valid_from_ms {
         return Err(unavailable("the coupon is not valid yet"));
     }
-    let terms: CouponTerms = serde_json::from_str(&row.terms).map_err(|_| ApiError::Internal)?;
-    let totals = order::price(lines, prescription_id, Some(&terms))?;
+    let stored: StoredTerms = serde_json::from_str(&row.terms).map_err(|_| ApiError::Internal)?;
+    let classes = stored.eligible_classes.as_deref();
+    let totals = order::price(lines, prescription_id, Some((&stored.terms, classes)))?;
     if transition == Transition::Apply {
         repo.sql
             .exec(
@@ -436,7 +444,10 @@ pub fn lock(
             )
             .map_err(internal("coupon lock"))?;
     }
-    Ok(totals)
+    Ok(super::protocol::Reserved {
+        totals,
+        eligible_classes: stored.eligible_classes,
+    })
 }
 
 /// The order was rejected or cancelled (or never placed): its lock goes, once. A coupon

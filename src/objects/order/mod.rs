@@ -13,7 +13,7 @@ use crate::domain::order;
 use crate::domain::order_lines::{has_rx, OrderLine};
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
-use crate::objects::member::protocol::MemberCommand;
+use crate::objects::member::protocol::{MemberCommand, Reserved};
 use crate::objects::rpc::to_json;
 use crate::objects::schema::{Module, Tables};
 use crate::objects::{catalog, member, outbox, rpc, sql};
@@ -109,8 +109,8 @@ impl OrderObject {
         let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
         let rx = has_rx(&lines);
         let prescription_id = place.prescription_id.clone().filter(|_| rx);
-        let totals = if place.coupon_id.is_none() && !rx {
-            order::price(&lines, None, None)?
+        let (totals, classes) = if place.coupon_id.is_none() && !rx {
+            (order::price(&lines, None, None)?, None)
         } else {
             let command = MemberCommand::Reserve {
                 order_id: place.order_id.clone(),
@@ -119,9 +119,8 @@ impl OrderObject {
                 prescription_id: prescription_id.clone(),
                 now: place.now,
             };
-            match member::client::call::<order::Totals>(&self.env, &place.member_id, &command).await
-            {
-                Ok(totals) => totals,
+            match member::client::call::<Reserved>(&self.env, &place.member_id, &command).await {
+                Ok(reserved) => (reserved.totals, reserved.eligible_classes),
                 Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
                     // The reservation may or may not have happened: give it back to be sure.
                     let repo = repo.clone();
@@ -137,7 +136,7 @@ impl OrderObject {
             }
         };
         let decided = ops::Decided {
-            lines: order::accepted_lines(&priced, totals.discount_fen),
+            lines: order::accepted_lines(&priced, totals.discount_fen, classes.as_deref()),
             prescription_id,
             totals,
         };

@@ -285,7 +285,7 @@ fn check_discount(priced: &[PricedLine], discount_fen: i64) {
             );
         }
     }
-    let accepted = accepted_lines(priced, discount_fen);
+    let accepted = accepted_lines(priced, discount_fen, None);
     assert_eq!(accepted.len(), priced.len());
     for ((accepted, priced), share) in accepted.iter().zip(priced).zip(&shares) {
         assert_eq!(
