@@ -5,12 +5,14 @@
 use super::referrals::code_owner;
 use super::Ctx;
 use crate::domain::events::{is_valid_event_id, CoreEvent, Envelope, EventError, MemberRegistered};
+use crate::domain::order_lines::OrderLine;
 use crate::domain::referral::{device_hash, normalize_code};
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
 use crate::http::request::{body_bytes, parse_json, require_json};
 use crate::http::response::json;
+use crate::objects::catalog::client as catalog_client;
 use crate::objects::member::client;
 use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent, Registration};
 use crate::objects::order::client as order_client;
@@ -40,7 +42,10 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
             )
         }
         CoreEvent::MemberVerified(data) => (data.member_id.clone(), MemberEvent::Verified(data)),
-        CoreEvent::OrderPaid(data) => (data.member_id.clone(), MemberEvent::Paid(data)),
+        CoreEvent::OrderPaid(mut data) => {
+            classify(&ctx, &mut data.lines).await?;
+            (data.member_id.clone(), MemberEvent::Paid(data))
+        }
         CoreEvent::OrderRefunded(data) => (data.member_id.clone(), MemberEvent::Refunded(data)),
         CoreEvent::PrescriptionApproved(data) => (
             data.member_id.clone(),
@@ -92,6 +97,20 @@ async fn registration(ctx: &Ctx, mut data: MemberRegistered) -> Result<Registrat
         inviter,
         device,
     })
+}
+
+/// Points are earned by product class, and the class is the catalogue's: a line whose SKU the
+/// catalogue knows takes its class from there, whatever the event says (an SKU it does not
+/// know, sold through the core only, keeps the core's class).
+async fn classify(ctx: &Ctx, lines: &mut [OrderLine]) -> Result<(), ApiError> {
+    let skus: Vec<&str> = lines.iter().map(|line| line.sku.as_str()).collect();
+    let current = catalog_client::current(&ctx.env, &skus).await?;
+    for line in lines.iter_mut() {
+        if let Some(item) = current.get(&line.sku) {
+            line.drug_class = item.drug_class;
+        }
+    }
+    Ok(())
 }
 
 /// Order lifecycle events go to the order's own object, which dedupes them by id.

@@ -234,3 +234,23 @@ test("a coupon discounts only its campaign's eligible classes, as the catalogue 
   assert.equal(mixed.status, 202, mixed.text);
   assert.deepEqual(mixed.json.lines.map((l) => [l.sku, l.discount_fen]), [["otc-1", 0], ["hlth-1", 1000]]);
 });
+
+test("order points follow the catalogue's class, not the class an order.paid event states", async () => {
+  const member = "ord-points";
+  // The core reports the Rx SKU as a health product: by the catalogue it earns nothing.
+  const paid = await coreEvent("order.paid", {
+    order_id: "o-points-1", member_id: member, paid_at: LATER, amount_fen: 30000, insurance_fen: 0, first_order: false,
+    lines: [{ sku: "rx", name: "x", qty: 1, unit_price_fen: 30000, drug_class: "health" }],
+  });
+  assert.equal(paid.status, 200, paid.text);
+  const me = await world.api("GET", "/v1/me", { token: memberToken(member), now: LATER });
+  assert.equal(me.json.points.balance, 0, "an Rx line earns no points whatever the event says");
+  // A SKU the catalogue does not know keeps the core's class: 300 yuan of health products earn 20.
+  const unknown = await coreEvent("order.paid", {
+    order_id: "o-points-2", member_id: member, paid_at: LATER, amount_fen: 30000, insurance_fen: 0, first_order: false,
+    lines: [{ sku: "core-only-vc", name: "x", qty: 1, unit_price_fen: 30000, drug_class: "health" }],
+  });
+  assert.equal(unknown.status, 200, unknown.text);
+  const after = await world.api("GET", "/v1/me", { token: memberToken(member), now: LATER });
+  assert.equal(after.json.points.balance, 20);
+});
