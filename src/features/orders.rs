@@ -60,6 +60,7 @@ pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
         coupon_id: body.coupon_id,
         prescription_id: body.prescription_id,
         body_hash: body_hash("orders", &raw),
+        keyed: key.is_some(),
         now: Instant(ctx.now),
     });
     let reply: serde_json::Value = client::call(&ctx.env, order_id.as_str(), &command).await?;

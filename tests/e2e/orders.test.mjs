@@ -254,3 +254,21 @@ test("order points follow the catalogue's class, not the class an order.paid eve
   const after = await world.api("GET", "/v1/me", { token: memberToken(member), now: LATER });
   assert.equal(after.json.points.balance, 20);
 });
+
+test("a keyed order refused for good answers the same refusal to its key, even after the stop is lifted", async () => {
+  const admin = staffToken("admin-ord", "admin");
+  const setStatus = (status) => world.api("PATCH", "/v1/admin/catalog/x", { token: admin, body: { status, reason: "批号抽检" } });
+  assert.equal((await setStatus("stopped")).status, 200);
+  const body = { store_id: "store-1", fulfilment: "pickup", lines: [line("x")] };
+  const first = await place("ord-refused", body, { key: "refused-key-1" });
+  assert.deepEqual([first.status, first.json.code], [422, "sku_stopped"]);
+  assert.equal((await setStatus("on_sale")).status, 200);
+  const again = await place("ord-refused", body, { key: "refused-key-1" });
+  assert.deepEqual([again.status, again.json], [422, first.json], "the key's first answer");
+  const other = await place("ord-refused", { ...body, store_id: "store-2" }, { key: "refused-key-1" });
+  assert.deepEqual([other.status, other.json.code], [422, "idempotency_key_reused"]);
+  const fresh = await place("ord-refused", body, { key: "refused-key-2" });
+  assert.equal(fresh.status, 202, "a new attempt takes a new key");
+  // Without a key nothing is kept: the same body is simply placed.
+  assert.equal((await place("ord-refused", body)).status, 202);
+});

@@ -5,6 +5,7 @@
 pub mod client;
 mod ops;
 pub mod protocol;
+mod refusal;
 mod repo;
 
 use crate::config::{Config, ORDER_OBJECT};
@@ -101,8 +102,8 @@ impl OrderObject {
         let priced = match self.price(&place).await {
             Ok(priced) => priced,
             Err(error) => {
-                let repo = repo.clone();
-                sql::atomically(&storage, move || ops::forget(&repo))?;
+                let (repo, keyed, kept) = (repo.clone(), place.keyed, error.clone());
+                sql::atomically(&storage, move || refusal::end(&repo, &kept, keyed))?;
                 return Err(error);
             }
         };
@@ -128,10 +129,10 @@ impl OrderObject {
                     outbox::ensure_alarm(&storage).await?;
                     return Err(error);
                 }
-                Err(refusal) => {
-                    let repo = repo.clone();
-                    sql::atomically(&storage, move || ops::forget(&repo))?;
-                    return Err(refusal);
+                Err(refused) => {
+                    let (repo, keyed, kept) = (repo.clone(), place.keyed, refused.clone());
+                    sql::atomically(&storage, move || refusal::end(&repo, &kept, keyed))?;
+                    return Err(refused);
                 }
             }
         };

@@ -5,7 +5,7 @@ use super::protocol::{
     Counter, OrderEvent, OrderView, PickupCodeReply, PickupView, PlaceOrder, PlacedReply,
     PresentedCode, VerifiedReply, WaitingPickup,
 };
-use super::repo::{OrderRow, Repo, ABANDONED, PLACING};
+use super::repo::{OrderRow, Repo, ABANDONED, PLACING, REFUSED};
 use crate::config::{Config, MEMBER_OBJECT, STORE_OBJECT};
 use crate::core_link::Target;
 use crate::domain::events::OutboundEvent;
@@ -53,6 +53,7 @@ pub fn begin(repo: &Repo, place: &PlaceOrder) -> Result<Begin, ApiError> {
                 return Err(ApiError::RequestInProgress)
             }
             PLACING | ABANDONED => {}
+            REFUSED => return Err(super::refusal::stored(&row)?),
             _ => {
                 let response = row.response.ok_or(ApiError::Internal)?;
                 return Ok(Begin::Replay(

@@ -22,6 +22,9 @@ pub struct PlaceOrder {
     pub prescription_id: Option<String>,
     /// Hash of the request body, for Idempotency-Key replays.
     pub body_hash: String,
+    /// Sent with an Idempotency-Key: a final refusal is kept as the key's answer.
+    #[serde(default)]
+    pub keyed: bool,
     pub now: Instant,
 }
 

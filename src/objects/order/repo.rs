@@ -53,6 +53,8 @@ pub const MODULE: Module = Module {
 /// Placement states before an order is `accepted`.
 pub const PLACING: &str = "placing";
 pub const ABANDONED: &str = "abandoned";
+/// A placement refused for good: its refusal is the key's answer (`response`).
+pub const REFUSED: &str = "refused";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderRow {
