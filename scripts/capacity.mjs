@@ -207,6 +207,18 @@ if (!burst) {
     }
   }
   if (timedOut) console.log(`stopped after ${maxSeconds} s`);
+  if (stub && (!baseline || baselineVars.BASELINE_OUTBOX === "1")) {
+    // Every check-in answered 201 queued one `checkin.recorded`: the core hears each once.
+    const stats = async () => (await fetch(`${stub.url}/_stub/stats`)).json();
+    const wanted = counts[201] ?? 0;
+    let heard = await stats();
+    for (let waited = 0; heard.unique < wanted && waited < 60; waited++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      heard = await stats();
+    }
+    console.log(`core heard ${heard.unique} distinct events for ${wanted} check-ins answered 201, in ${heard.attempts} attempts (${heard.attempts - heard.unique} repeated), ${heard.rejectedSignatures} bad signatures`);
+    if (heard.unique !== wanted || heard.attempts !== heard.unique || heard.rejectedSignatures) failed = true;
+  }
 } else {
   const marketing = jwt({ sub: "cap-mkt", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
   const id = `cap-${run}`;

@@ -7,6 +7,8 @@
 //   BASELINE_EXTRA_TABLES=n    n more tables (each with a TEXT primary key = one more index)
 //   BASELINE_EXTRA_STATEMENTS=n  n more distinct statements run per check-in (each stays
 //                         prepared in workerd's per-object statement cache while it is open)
+//   BASELINE_DELIVER=request  deliver right after the answer (waitUntil) instead of from the
+//                         alarm, the alarm kept only as the retry path
 //   BASELINE_TIMEOUT_MS=ms  abort each delivery after ms by a timer that is never cleared (as
 //                         the Rust worker's delivery did: the object stays open until it fires)
 import { DurableObject } from "cloudflare:workers";
@@ -63,7 +65,11 @@ export class Member extends DurableObject {
       }
       return { status: 201, already: false };
     });
-    if (this.outbox && answer.status === 201) await this.ctx.storage.setAlarm(Date.now());
+    const direct = this.env.BASELINE_DELIVER === "request";
+    if (this.outbox && answer.status === 201) await this.ctx.storage.setAlarm(Date.now() + (direct ? 15_000 : 0));
+    if (this.outbox && direct && answer.status === 201) {
+      this.ctx.waitUntil(this.alarm().then(() => this.ctx.storage.deleteAlarm(), () => {}));
+    }
     const balance = sql.exec("SELECT points FROM profile WHERE k = 1").one().points;
     return Response.json({ date, points_awarded: 5, balance, already_checked_in: answer.already }, { status: answer.status });
   }
