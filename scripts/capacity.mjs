@@ -7,13 +7,18 @@
 //   node scripts/capacity.mjs --burst [--claims 1000] [--connections 200] [--stock 500]
 //   add --url http://127.0.0.1:8787 to aim at a running runtime (e.g. scripts/dev); its member
 //   and staff secrets are then read from .dev.vars.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+//   add --baseline to run the JS comparison worker (scripts/capacity-baseline/worker.mjs) in the
+//   same Miniflare instead of build/, with --var NAME=VALUE for its knobs (repeatable).
+// Every second it samples workerd's open file descriptors (3 per open SQLite database, so a
+// count of open objects) and prints them with the progress and at the first failure.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { execFileSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
 import http from "node:http";
-import { startEdge, ROOT } from "./lib/local-edge.mjs";
+import { Miniflare, Log, LogLevel } from "miniflare";
+import { startEdge, wranglerConfig, ROOT } from "./lib/local-edge.mjs";
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
@@ -27,6 +32,8 @@ const stock = Number(option("stock", Math.floor(claims / 2)));
 const connections = Number(option("connections", burst ? 200 : 16));
 const maxSeconds = Number(option("max-seconds", 600));
 const targetUrl = option("url", null);
+const baseline = args.includes("--baseline");
+const baselineVars = Object.fromEntries(args.flatMap((a, i) => (a === "--var" ? [args[i + 1].split("=", 2)] : [])));
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_ATTEMPTS = 20; // per claim, retries included
 
@@ -74,8 +81,8 @@ function send(base, method, path, headers, payload) {
   });
 }
 
-/** RSS in MiB of every workerd process under this one (Miniflare starts it as a child). */
-function workerdRss() {
+/** The workerd processes under this one (Miniflare starts it as a child), with RSS in KiB. */
+function workerdProcesses() {
   try {
     const rows = execFileSync("ps", ["-eo", "pid=,ppid=,rss=,comm="], { encoding: "utf8" })
       .trim().split("\n").map((l) => l.trim().split(/\s+/)).map(([pid, ppid, rss, comm]) => ({ pid: +pid, ppid: +ppid, rss: +rss, comm }));
@@ -84,10 +91,23 @@ function workerdRss() {
       changed = false;
       for (const row of rows) if (mine.has(row.ppid) && !mine.has(row.pid)) (mine.add(row.pid), (changed = true));
     }
-    const workerd = rows.filter((r) => mine.has(r.pid) && r.comm.includes("workerd"));
-    return workerd.length ? `${(workerd.reduce((s, r) => s + r.rss, 0) / 1024).toFixed(0)} MiB (pid ${workerd.map((r) => r.pid).join(",")})` : "n/a";
+    return rows.filter((r) => mine.has(r.pid) && r.comm.includes("workerd"));
   } catch {
-    return "n/a";
+    return [];
+  }
+}
+function workerdRss() {
+  const workerd = workerdProcesses();
+  return workerd.length ? `${(workerd.reduce((s, r) => s + r.rss, 0) / 1024).toFixed(0)} MiB (pid ${workerd.map((r) => r.pid).join(",")})` : "n/a";
+}
+/** Open file descriptors of workerd: each open SQLite database holds 3 (db, WAL, shm). */
+let workerdPid = null;
+function workerdFds() {
+  try {
+    workerdPid ??= workerdProcesses()[0]?.pid ?? null;
+    return workerdPid ? readdirSync(`/proc/${workerdPid}/fd`).length : null;
+  } catch {
+    return null;
   }
 }
 
@@ -119,7 +139,7 @@ async function startStubProcess() {
     stdio: "ignore",
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let tries = 0; tries < 100; tries++) {
+  for (let tries = 0; tries < 600; tries++) {
     const up = await fetch(`${url}/_stub/stats`).then((r) => r.ok, () => false);
     if (up) return { url, close: async () => child.kill("SIGTERM") };
     await new Promise((r) => setTimeout(r, 100));
@@ -128,7 +148,23 @@ async function startStubProcess() {
   throw new Error("the core stub did not start");
 }
 const stub = targetUrl ? null : await startStubProcess();
-const edge = targetUrl ? null : await startEdge({ persistDir, vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true });
+async function startBaseline() {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(ROOT, "scripts/capacity-baseline/worker.mjs"),
+    compatibilityDate: wranglerConfig().compatibility_date,
+    bindings: { ...secrets, CORE_BASE_URL: stub.url, ...baselineVars },
+    durableObjects: { MEMBER: { className: "Member", useSQLite: true } },
+    durableObjectsPersist: persistDir,
+    cf: false,
+    host: "127.0.0.1",
+    port: 0,
+    log: new Log(LogLevel.WARN),
+  });
+  const url = await mf.ready;
+  return { mf, url: url.toString().replace(/\/$/, "") };
+}
+const edge = targetUrl ? null : baseline ? await startBaseline() : await startEdge({ persistDir, vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true });
 const base = targetUrl ?? edge.url;
 const counts = {};
 const count = (status) => (counts[status] = (counts[status] ?? 0) + 1);
@@ -136,10 +172,15 @@ let firstFailure = null;
 let socketRetries = 0;
 let failed = false;
 const started = Date.now();
-const progress = setInterval(() => console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${JSON.stringify(counts)} workerd RSS ${workerdRss()}`), 5000);
+let fds = null, maxFds = 0, ticks = 0;
+const progress = setInterval(() => {
+  fds = workerdFds();
+  maxFds = Math.max(maxFds, fds ?? 0);
+  if (++ticks % 5 === 0) console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${JSON.stringify(counts)} workerd RSS ${workerdRss()}, fds ${fds}`);
+}, 1000);
 
 if (!burst) {
-  console.log(`capacity: ${members} new members check in at ${connections} connections on ${base}`);
+  console.log(`capacity: ${members} new members check in at ${connections} connections on ${base}${baseline ? ` (JS baseline ${JSON.stringify(baselineVars)})` : ""}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
   const timedOut = await pool(members, async (i) => {
     const headers = { authorization: `Bearer ${memberToken(`cap-${run}-${i}`)}` };
     let answer = await send(base, "POST", "/v1/checkins", headers);
@@ -150,7 +191,7 @@ if (!burst) {
       answer = await send(base, "POST", "/v1/checkins", headers);
     }
     count(answer.status);
-    if (firstFailure === null && answer.status !== 201) firstFailure = { member: i, status: answer.status, body: answer.text?.slice(0, 200) };
+    if (firstFailure === null && answer.status !== 201) firstFailure = { member: i, status: answer.status, fds: workerdFds(), seconds: (Date.now() - started) / 1000, body: answer.text?.slice(0, 200) };
   });
   failed = timedOut || Object.keys(counts).some((s) => s !== "201");
   if (failed && args.includes("--probe-recovery")) {
@@ -166,6 +207,22 @@ if (!burst) {
     }
   }
   if (timedOut) console.log(`stopped after ${maxSeconds} s`);
+  if (stub && (!baseline || baselineVars.BASELINE_OUTBOX === "1")) {
+    // Every check-in answered 201 queued one `checkin.recorded`: the core hears each once.
+    const heardOf = async () => {
+      const [unique, attempts] = await Promise.all(["deliveries", "attempts"].map((what) =>
+        fetch(`${stub.url}/_stub/${what}?type=checkin.recorded`).then((r) => r.json()).then((answer) => answer[what].length)));
+      return { unique, attempts, rejectedSignatures: (await (await fetch(`${stub.url}/_stub/stats`)).json()).rejectedSignatures };
+    };
+    const wanted = counts[201] ?? 0;
+    let heard = await heardOf();
+    for (let waited = 0; heard.unique < wanted && waited < 60; waited++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      heard = await heardOf();
+    }
+    console.log(`core heard ${heard.unique} distinct checkin.recorded for ${wanted} check-ins answered 201, in ${heard.attempts} attempts (${heard.attempts - heard.unique} repeated, same Idempotency-Key), ${heard.rejectedSignatures} bad signatures`);
+    if (heard.unique !== wanted || heard.rejectedSignatures) failed = true;
+  }
 } else {
   const marketing = jwt({ sub: "cap-mkt", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
   const id = `cap-${run}`;
@@ -226,7 +283,7 @@ const answered = Object.values(counts).reduce((a, b) => a + b, 0);
 const fivexx = Object.entries(counts).filter(([s]) => s.startsWith("5")).reduce((a, [, n]) => a + n, 0);
 console.log(`answered by status: ${JSON.stringify(counts)}${burst ? "" : `; socket resets retried: ${socketRetries}`}`);
 console.log(`5xx: ${fivexx}; SQLITE_NOMEM log lines: ${nomemLines}; elapsed ${elapsed.toFixed(1)} s; ${(answered / elapsed).toFixed(0)} req/s`);
-console.log(`workerd RSS at the end: ${workerdRss()}`);
+console.log(`workerd RSS at the end: ${workerdRss()}; open fds: ${workerdFds()} (most seen ${maxFds}); load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
 if (firstFailure) console.log(`first failure: ${JSON.stringify(firstFailure)}`);
 if (edge) await edge.mf.dispose();
 if (stub) await stub.close?.();

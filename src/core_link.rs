@@ -5,8 +5,10 @@ use crate::config::Config;
 use crate::domain::delivery::{classify, Outcome};
 use crate::http::request::wall_now;
 use crate::http::signature;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
-use worker::wasm_bindgen_futures::spawn_local;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// Where a delivery goes on the core system.
@@ -66,15 +68,23 @@ pub async fn deliver(
     let controller = AbortController::default();
     let signal = controller.signal();
     let timeout = Duration::from_millis(config.core_timeout_ms.max(1) as u64);
-    spawn_local(async move {
-        Delay::from(timeout).await;
-        controller.abort();
-    });
-    match Fetch::Request(request).send_with_signal(&signal).await {
-        Ok(response) => classify(response.status_code()),
-        Err(_) if signal.aborted() => {
+    // The timer is dropped (cleared) as soon as the core answers: a pending timer keeps the
+    // object open in the runtime until it fires, and open objects are what a runtime runs out
+    // of when many new members arrive at once (README, "Capacity").
+    let fetcher = Fetch::Request(request);
+    let mut fetch = pin!(fetcher.send_with_signal(&signal));
+    let mut timer = pin!(Delay::from(timeout));
+    let answer = poll_fn(|cx| match fetch.as_mut().poll(cx) {
+        Poll::Ready(answer) => Poll::Ready(Some(answer)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    })
+    .await;
+    match answer {
+        Some(Ok(response)) => classify(response.status_code()),
+        Some(Err(err)) => Outcome::Retry(format!("network error: {err}")),
+        None => {
+            controller.abort();
             Outcome::Retry(format!("no answer within {} ms", timeout.as_millis()))
         }
-        Err(err) => Outcome::Retry(format!("network error: {err}")),
     }
 }

@@ -18,7 +18,8 @@ use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Request, Response, SqlStorage, Storage};
+use std::rc::Rc;
+use worker::{Env, SqlStorage, State, Storage};
 
 /// The outbox table, for any object that queues deliveries.
 pub const MODULE: Module = Module {
@@ -40,10 +41,15 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     reported INTEGER NOT NULL DEFAULT 0
 )";
 
+mod replay;
+pub use replay::{serve_replay, ReplayCommand, ReplayReply};
+
 /// Where an object's replay requests arrive (see `serve_replay`).
 pub const REPLAY_PATH: &str = "/outbox/replay";
 
 const BATCH: i64 = 50;
+/// Added to the core's timeout for how long a delivery in progress holds its row.
+const LEASE_MARGIN_MS: i64 = 5_000;
 /// How soon a dead letter whose report to the registry failed is reported again.
 const REPORT_RETRY_MS: i64 = 5_000;
 
@@ -159,6 +165,14 @@ struct Earliest {
 /// Makes sure the alarm fires by the time the earliest pending delivery (or unreported dead
 /// letter) is due.
 pub async fn ensure_alarm(storage: &Storage) -> Result<(), ApiError> {
+    match earliest(storage)? {
+        Some(next_ms) => schedule_alarm(storage, next_ms).await,
+        None => Ok(()),
+    }
+}
+
+/// When the earliest pending delivery (or unreported dead letter) is due, if any.
+fn earliest(storage: &Storage) -> Result<Option<i64>, ApiError> {
     let earliest: Vec<Earliest> = storage
         .sql()
         .exec(
@@ -167,10 +181,66 @@ pub async fn ensure_alarm(storage: &Storage) -> Result<(), ApiError> {
         )
         .and_then(|cursor| cursor.to_array())
         .map_err(internal("outbox earliest"))?;
-    let Some(next_ms) = earliest.first().and_then(|row| row.next_ms) else {
+    Ok(earliest
+        .first()
+        .and_then(|row| row.next_ms)
+        .map(|ms| ms as i64))
+}
+
+/// How long a delivery in progress holds its row: the core's timeout and a margin.
+fn lease_ms(config: &Config) -> i64 {
+    config.core_timeout_ms.max(1) + LEASE_MARGIN_MS
+}
+
+/// After a command committed rows to the outbox: arms the alarm as the retry path (before
+/// the answer, so a 2xx still means the rows will be delivered even if the object dies now)
+/// and delivers what is due right after the answer, in the same wake of the object. The
+/// alarm then fires only if that delivery did not settle everything: an object woken again
+/// by its alarm only to deliver stays open twice as long, and open objects are what a
+/// runtime runs out of (README, "Capacity"). `outbox_owns_alarm`: nothing but the outbox
+/// uses this object's alarm, so it may be removed once the outbox is settled.
+pub async fn deliver_after_answer(
+    state: &State,
+    env: &Env,
+    config: Rc<Config>,
+    origin: Origin,
+    outbox_owns_alarm: bool,
+) -> Result<(), ApiError> {
+    let storage = state.storage();
+    let Some(next_ms) = earliest(&storage)? else {
         return Ok(());
     };
-    schedule_alarm(storage, next_ms as i64).await
+    let now_ms = wall_now().timestamp_millis();
+    if next_ms > now_ms {
+        return schedule_alarm(&storage, next_ms).await;
+    }
+    schedule_alarm(&storage, now_ms + lease_ms(&config)).await?;
+    let env = env.clone();
+    state.wait_until(async move {
+        let settled = match drain(&storage, &env, &config, &origin).await {
+            Ok(_) if outbox_owns_alarm => settle_alarm(&storage).await,
+            Ok(_) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = settled {
+            worker::console_error!("delivery after the answer: {error:?} (the alarm retries)");
+        }
+    });
+    Ok(())
+}
+
+/// Sets the alarm exactly to the outbox's next due time, or removes it when nothing is due.
+async fn settle_alarm(storage: &Storage) -> Result<(), ApiError> {
+    match earliest(storage)? {
+        Some(next_ms) => {
+            let at = chrono::DateTime::from_timestamp_millis(next_ms).unwrap_or_default();
+            storage.set_alarm(at).await.map_err(internal("set alarm"))
+        }
+        None => storage
+            .delete_alarm()
+            .await
+            .map_err(internal("delete alarm")),
+    }
 }
 
 /// Moves the object's alarm earlier to `at_ms` if it is not already due by then.
@@ -232,6 +302,17 @@ pub async fn drain(
         )
         .and_then(|cursor| cursor.to_array())
         .map_err(internal("outbox due"))?;
+    // Leased before the first await: a drain running beside this one (the alarm and a
+    // delivery right after an answer) skips these rows; if this object dies mid-delivery,
+    // the alarm takes them up again when the lease ends.
+    let lease_end_ms = now_ms + lease_ms(config);
+    for delivery in &due {
+        sql.exec(
+            "UPDATE outbox SET next_attempt_ms = ? WHERE key = ?",
+            vec![lease_end_ms.into(), delivery.key.clone().into()],
+        )
+        .map_err(internal("outbox lease"))?;
+    }
     let mut delivered = Vec::new();
     for delivery in due {
         let outcome = attempt(env, config, &delivery).await;
@@ -308,38 +389,4 @@ async fn report_dead(
         update.map_err(internal("outbox reported"))?;
     }
     Ok(())
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ReplayCommand {
-    pub key: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ReplayReply {
-    /// False when no dead row had this key (already replayed or never dead).
-    pub replayed: bool,
-}
-
-/// Inside an object, for requests on `REPLAY_PATH`: a dead row becomes pending again, with
-/// a fresh count of attempts, and the alarm is set to deliver it now.
-pub async fn serve_replay(storage: &Storage, req: Request) -> worker::Result<Response> {
-    let command: Result<ReplayCommand, ApiError> = rpc::command(req).await;
-    let result = async {
-        let command = command?;
-        let now_ms = wall_now().timestamp_millis();
-        let replayed = storage
-            .sql()
-            .exec(
-                "UPDATE outbox SET state = 'pending', attempts = 0, reported = 0, next_attempt_ms = ? WHERE key = ? AND state = 'dead'",
-                vec![now_ms.into(), command.key.into()],
-            )
-            .map_err(internal("outbox replay"))?
-            .rows_written()
-            > 0;
-        ensure_alarm(storage).await?;
-        Ok(ReplayReply { replayed })
-    }
-    .await;
-    rpc::reply(result)
 }

@@ -127,6 +127,7 @@ impl MemberObject {
             }
         );
         let config = self.config()?;
+        let delivery_config = config.clone();
         let storage = self.state.storage();
         let repo = Repo { sql: storage.sql() };
         let reply = sql::atomically(&storage, move || {
@@ -243,8 +244,18 @@ impl MemberObject {
             .await?;
             self.finish_registration_or_retry().await;
         }
-        // Rows queued by the transaction are drained by the alarm.
-        outbox::ensure_alarm(&storage).await?;
+        // Rows queued by the transaction are delivered right after the answer, the alarm
+        // armed before it as the retry path; only referral steps share the alarm.
+        let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
+        let outbox_owns_alarm = !self.tables.has(&storage, &referral::MODULE)?;
+        outbox::deliver_after_answer(
+            &self.state,
+            &self.env,
+            delivery_config,
+            origin,
+            outbox_owns_alarm,
+        )
+        .await?;
         Ok(reply)
     }
 }
