@@ -193,3 +193,28 @@ fn only_a_newer_version_replaces_an_item() {
         "lower than held: ignored"
     );
 }
+
+#[test]
+fn the_core_s_lines_take_the_catalogue_s_class_where_it_knows_the_sku() {
+    use pharmedge::domain::order_lines::OrderLine;
+    let catalog = catalog();
+    let reported = |sku: &str| OrderLine {
+        sku: sku.into(),
+        name: "x".into(),
+        qty: 1,
+        unit_price_fen: 100,
+        drug_class: DrugClass::Health,
+    };
+    let mut lines = vec![reported("abx-1"), reported("core-only")];
+    reclassify(&mut lines, |sku| catalog.get(sku));
+    assert_eq!(lines[0].drug_class, DrugClass::Rx, "the catalogue's class");
+    assert_eq!(
+        lines[1].drug_class,
+        DrugClass::Health,
+        "unknown SKU: the core's"
+    );
+    assert_eq!(sale_status(false, false), SaleStatus::OnSale);
+    for (core, admin) in [(true, false), (false, true), (true, true)] {
+        assert_eq!(sale_status(core, admin), SaleStatus::Stopped);
+    }
+}

@@ -6,15 +6,8 @@ use pharmedge::domain::coupon::discountable;
 use pharmedge::domain::order::allocate_discount;
 use pharmedge::domain::order_lines::{DrugClass, OrderLine, MAX_QTY, MAX_UNIT_PRICE_FEN};
 
-const CLASSES: [DrugClass; 7] = [
-    DrugClass::Rx,
-    DrugClass::OtcA,
-    DrugClass::OtcB,
-    DrugClass::Health,
-    DrugClass::Device,
-    DrugClass::Other,
-    DrugClass::Special,
-];
+mod common;
+use common::ALL_CLASSES as CLASSES;
 
 /// SplitMix64: a fixed seed gives the same carts on every run and machine.
 struct Rng(u64);

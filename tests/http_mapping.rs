@@ -202,7 +202,7 @@ fn refusals_map_once_to_their_codes() {
     );
 }
 
-/// The one rule for what a keyed request keeps as its answer (claims and campaign PATCH): a
+/// The one rule for what a keyed request keeps as its answer (claims, campaign PATCH, orders): a
 /// decided refusal yes; anything worth retrying, or about the key or the caller, never.
 #[test]
 fn only_decided_refusals_are_kept_as_a_keys_answer() {
@@ -223,6 +223,24 @@ fn only_decided_refusals_are_kept_as_a_keys_answer() {
         ApiError::InvalidTransition { detail: "x".into() },
         ApiError::InvalidCampaign { detail: "x".into() },
         ApiError::invalid("x"),
+        ApiError::UnknownSku {
+            detail: "x".into(),
+            line: Some(0),
+        },
+        ApiError::SkuStopped { detail: "x".into() },
+        ApiError::RestrictedDrug { detail: "x".into() },
+        ApiError::QuantityLimit {
+            detail: "x".into(),
+            max: 5,
+        },
+        ApiError::PriceChanged { lines: vec![] },
+        ApiError::PrescriptionRequired,
+        ApiError::PrescriptionInvalid {
+            reason: "used".into(),
+            detail: "x".into(),
+        },
+        ApiError::CouponUnavailable { detail: "x".into() },
+        ApiError::CouponNotApplicable { detail: "x".into() },
     ];
     for error in &kept {
         assert!(

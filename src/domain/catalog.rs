@@ -249,10 +249,26 @@ impl Stops {
     }
 
     pub fn status(&self) -> SaleStatus {
-        if self.core || self.admin.is_some() {
-            SaleStatus::Stopped
-        } else {
-            SaleStatus::OnSale
+        sale_status(self.core, self.admin.is_some())
+    }
+}
+
+/// A SKU is on sale only when neither the core nor an admin stopped it.
+pub fn sale_status(core_stopped: bool, admin_stopped: bool) -> SaleStatus {
+    if core_stopped || admin_stopped {
+        SaleStatus::Stopped
+    } else {
+        SaleStatus::OnSale
+    }
+}
+
+/// Lines reported by the core take the catalogue's class for every SKU it knows (points are
+/// earned by class, and the class is the pharmacy's catalogue); a SKU it does not know, sold
+/// through the core only, keeps the core's class.
+pub fn reclassify<'a>(lines: &mut [OrderLine], lookup: impl Fn(&str) -> Option<&'a CatalogItem>) {
+    for line in lines.iter_mut() {
+        if let Some(item) = lookup(&line.sku) {
+            line.drug_class = item.drug_class;
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use super::referrals::code_owner;
 use super::Ctx;
+use crate::domain::catalog::reclassify;
 use crate::domain::events::{is_valid_event_id, CoreEvent, Envelope, EventError, MemberRegistered};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::referral::{device_hash, normalize_code};
@@ -99,17 +100,11 @@ async fn registration(ctx: &Ctx, mut data: MemberRegistered) -> Result<Registrat
     })
 }
 
-/// Points are earned by product class, and the class is the catalogue's: a line whose SKU the
-/// catalogue knows takes its class from there, whatever the event says (an SKU it does not
-/// know, sold through the core only, keeps the core's class).
+/// The paid lines with the catalogue's classes (`domain::catalog::reclassify`).
 async fn classify(ctx: &Ctx, lines: &mut [OrderLine]) -> Result<(), ApiError> {
     let skus: Vec<&str> = lines.iter().map(|line| line.sku.as_str()).collect();
     let current = catalog_client::current(&ctx.env, &skus).await?;
-    for line in lines.iter_mut() {
-        if let Some(item) = current.get(&line.sku) {
-            line.drug_class = item.drug_class;
-        }
-    }
+    reclassify(lines, |sku| current.get(sku));
     Ok(())
 }
 

@@ -219,6 +219,16 @@ impl ApiError {
                 | ApiError::InvalidTransition { .. }
                 | ApiError::InvalidCampaign { .. }
                 | ApiError::InvalidRequest { .. }
+                // Orders: what the catalogue, the prescription or the coupon said of this cart.
+                | ApiError::UnknownSku { .. }
+                | ApiError::RestrictedDrug { .. }
+                | ApiError::SkuStopped { .. }
+                | ApiError::QuantityLimit { .. }
+                | ApiError::PriceChanged { .. }
+                | ApiError::PrescriptionRequired
+                | ApiError::PrescriptionInvalid { .. }
+                | ApiError::CouponUnavailable { .. }
+                | ApiError::CouponNotApplicable { .. }
         )
     }
 

@@ -62,3 +62,29 @@ pub fn atomically<T: 'static>(
         (Ok(_), None) => Err(ApiError::Internal),
     }
 }
+
+/// The rows a query answers, typed. Failures are logged with the query (never its values).
+pub fn rows<T: serde::de::DeserializeOwned>(
+    sql: &worker::SqlStorage,
+    query: &str,
+    bindings: Vec<worker::SqlStorageValue>,
+) -> Result<Vec<T>, ApiError> {
+    sql.exec(query, bindings)
+        .and_then(|cursor| cursor.to_array())
+        .map_err(internal(query))
+}
+
+/// Runs a statement to completion; answers the rows it wrote.
+pub fn run(
+    sql: &worker::SqlStorage,
+    query: &str,
+    bindings: Vec<worker::SqlStorageValue>,
+) -> Result<usize, ApiError> {
+    sql.exec(query, bindings)
+        .map(|cursor| {
+            // Drain the cursor so the statement completes before counting.
+            let _ = cursor.raw().count();
+            cursor.rows_written()
+        })
+        .map_err(internal(query))
+}

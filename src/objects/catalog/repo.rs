@@ -5,12 +5,12 @@ use super::protocol::{
     AdminView, AuditEntry, CheckReply, Checked, ItemView, Known, PushReply, StopsView,
 };
 use crate::domain::catalog::{
-    effective, supersedes, AdminStop, CatalogBatch, CatalogItem, SaleStatus, Stops,
+    effective, sale_status, supersedes, AdminStop, CatalogBatch, CatalogItem, Stops,
 };
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::schema::Module;
-use crate::objects::sql::internal;
+use crate::objects::sql;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
@@ -76,19 +76,11 @@ impl Repo {
         query: &str,
         bindings: Vec<SqlStorageValue>,
     ) -> Result<Vec<T>, ApiError> {
-        self.sql
-            .exec(query, bindings)
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal("catalog read"))
+        sql::rows(&self.sql, query, bindings)
     }
 
     fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<(), ApiError> {
-        self.sql
-            .exec(query, bindings)
-            .map(|cursor| {
-                let _ = cursor.raw().count();
-            })
-            .map_err(internal("catalog write"))
+        sql::run(&self.sql, query, bindings).map(|_| ())
     }
 
     /// The held item and its admin stop.
@@ -182,7 +174,7 @@ impl Repo {
             let Some(row) = rows.into_iter().next() else {
                 continue;
             };
-            let stopped = row.core_stopped != 0 || row.admin_stopped != 0;
+            let status = sale_status(row.core_stopped != 0, row.admin_stopped != 0);
             let stale = asked.version.is_none_or(|version| version < row.version);
             let item = match stale {
                 true => self
@@ -193,11 +185,7 @@ impl Repo {
             items.push(Checked {
                 sku: asked.sku.clone(),
                 version: row.version,
-                status: if stopped {
-                    SaleStatus::Stopped
-                } else {
-                    SaleStatus::OnSale
-                },
+                status,
                 item,
             });
         }

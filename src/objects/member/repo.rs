@@ -5,7 +5,6 @@ use crate::domain::points::{self, EntryKind, Lot, Source};
 use crate::domain::time::{from_unix_millis, parse_date};
 use crate::http::error::ApiError;
 use crate::objects::schema::Module;
-use crate::objects::sql::internal;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -129,10 +128,7 @@ impl Repo {
         query: &str,
         bindings: Vec<SqlStorageValue>,
     ) -> Result<Vec<T>, ApiError> {
-        self.sql
-            .exec(query, bindings)
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal(query))
+        crate::objects::sql::rows(&self.sql, query, bindings)
     }
 
     pub(super) fn run(
@@ -140,14 +136,7 @@ impl Repo {
         query: &str,
         bindings: Vec<SqlStorageValue>,
     ) -> Result<usize, ApiError> {
-        self.sql
-            .exec(query, bindings)
-            .map(|cursor| {
-                // Drain the cursor so the statement completes before counting.
-                let _ = cursor.raw().count();
-                cursor.rows_written()
-            })
-            .map_err(internal(query))
+        crate::objects::sql::run(&self.sql, query, bindings)
     }
 
     pub fn profile(&self) -> Result<Option<Profile>, ApiError> {

@@ -30,6 +30,9 @@ pub struct OrderObject {
     tables: Tables,
 }
 
+/// Lines as priced from the catalogue, the same as plain order lines, and their totals.
+type Priced = (Vec<PricedLine>, Vec<OrderLine>, order::Totals);
+
 /// An order's tables, created by its first command.
 const MODULES: &[&Module] = &[&repo::MODULE, &outbox::MODULE];
 
@@ -99,7 +102,7 @@ impl OrderObject {
         )
         .await?;
         // Nothing is reserved yet: a refusal or a failure here leaves nothing behind.
-        let priced = match self.price(&place).await {
+        let (priced, lines, plain) = match self.price(&place).await {
             Ok(priced) => priced,
             Err(error) => {
                 let (repo, keyed, kept) = (repo.clone(), place.keyed, error.clone());
@@ -107,11 +110,10 @@ impl OrderObject {
                 return Err(error);
             }
         };
-        let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
         let rx = has_rx(&lines);
         let prescription_id = place.prescription_id.clone().filter(|_| rx);
         let (totals, classes) = if place.coupon_id.is_none() && !rx {
-            (order::price(&lines, None, None)?, None)
+            (plain, None)
         } else {
             let command = MemberCommand::Reserve {
                 order_id: place.order_id.clone(),
@@ -149,16 +151,16 @@ impl OrderObject {
         Ok(accepted)
     }
 
-    /// The order's lines priced and classed from the catalogue as of now, and checked the
-    /// way a pharmacist would (unknown, never online, stopped, how many, which price).
-    async fn price(&self, place: &PlaceOrder) -> Result<Vec<PricedLine>, ApiError> {
+    /// The order's lines priced and classed from the catalogue as of now, checked the way a
+    /// pharmacist would (unknown, never online, stopped, how many, which price, Rx without a
+    /// prescription id), and their totals without a coupon.
+    async fn price(&self, place: &PlaceOrder) -> Result<Priced, ApiError> {
         let skus: Vec<&str> = place.lines.iter().map(|line| line.sku.as_str()).collect();
         let current = catalog::client::current(&self.env, &skus).await?;
         let priced = price_lines(&place.lines, |sku| current.get(sku))?;
         let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
-        // Rx lines without a prescription id are refused before anything is reserved.
-        order::price(&lines, place.prescription_id.as_deref(), None)?;
-        Ok(priced)
+        let plain = order::price(&lines, place.prescription_id.as_deref(), None)?;
+        Ok((priced, lines, plain))
     }
 }
 

@@ -5,19 +5,10 @@
 use super::repo::{OrderRow, Repo, PLACING, REFUSED};
 use crate::http::error::ApiError;
 
-/// Refusals that are the answer to the request as sent, not a failure worth retrying as is.
-pub fn is_final(error: &ApiError) -> bool {
-    matches!(error.status(), 400 | 409 | 422)
-        && !matches!(
-            error,
-            ApiError::IdempotencyKeyReused | ApiError::RequestInProgress
-        )
-}
-
 /// Ends a placement that reserved nothing: a final refusal is kept under the key (only a
 /// keyed order can be asked again), anything else is forgotten so a retry starts over.
 pub fn end(repo: &Repo, error: &ApiError, keyed: bool) -> Result<(), ApiError> {
-    if keyed && is_final(error) {
+    if keyed && error.is_final_refusal() {
         let response = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
         repo.exec(
             "order refused",
