@@ -5,6 +5,7 @@
 
 pub mod domain;
 pub mod http;
+pub mod pages;
 
 #[cfg(target_arch = "wasm32")]
 mod config;

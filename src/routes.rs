@@ -9,6 +9,7 @@ use crate::http::error::ApiError;
 use crate::http::request::business_now;
 use crate::http::response::problem;
 use crate::http::router::{resolve, Match, Route};
+use crate::pages::serve as pages;
 use std::future::Future;
 use std::pin::Pin;
 use worker::{Env, Request, Response};
@@ -51,6 +52,14 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/v1/catalog/{sku}",                        handler: |c| Box::pin(catalog::get(c)) },
     Route { method: "GET",   pattern: "/v1/admin/catalog/{sku}",                  handler: |c| Box::pin(catalog::admin_get(c)) },
     Route { method: "PATCH", pattern: "/v1/admin/catalog/{sku}",                  handler: |c| Box::pin(catalog::set_status(c)) },
+    Route { method: "GET",   pattern: "/m/checkin",                               handler: |c| Box::pin(pages::page(c, "checkin")) },
+    Route { method: "GET",   pattern: "/m/wallet",                                handler: |c| Box::pin(pages::page(c, "wallet")) },
+    Route { method: "GET",   pattern: "/m/invite",                                handler: |c| Box::pin(pages::page(c, "invite")) },
+    Route { method: "GET",   pattern: "/m/pickup/{order_id}",                     handler: |c| Box::pin(pages::page(c, "pickup")) },
+    Route { method: "GET",   pattern: "/m/campaigns/{id}",                        handler: |c| Box::pin(pages::page(c, "claim")) },
+    Route { method: "GET",   pattern: "/store",                                   handler: |c| Box::pin(pages::page(c, "store")) },
+    Route { method: "GET",   pattern: "/admin",                                   handler: |c| Box::pin(pages::page(c, "admin")) },
+    Route { method: "GET",   pattern: "/assets/{name}",                           handler: |c| Box::pin(pages::asset(c)) },
 ];
 
 pub async fn dispatch(req: Request, env: Env, worker_ctx: worker::Context) -> Response {

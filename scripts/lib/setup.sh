@@ -46,6 +46,20 @@ setup_python_tools() {
   echo "$wanted" > "$stamp"
 }
 
+# Headless Chromium for the page tests, from Debian's packages (no browser download).
+# Pinned to a major version: Debian replaces the exact build with each security update.
+CHROMIUM_MAJOR=148
+setup_browser() {
+  if ! chromium --version 2>/dev/null | grep -q "^Chromium $CHROMIUM_MAJOR\."; then
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get install -y --no-install-recommends "chromium=$CHROMIUM_MAJOR.*" \
+      || { step $sudo apt-get update && step $sudo apt-get install -y --no-install-recommends "chromium=$CHROMIUM_MAJOR.*"; }
+  fi
+  export CHROMIUM_BIN="$(command -v chromium)"
+  echo "    $(chromium --version 2>/dev/null | head -1)"
+}
+
 build_worker() {
   step worker-build --release
   local raw gz

@@ -1,0 +1,2 @@
+"use strict";
+PE.start(async () => {});

@@ -1,0 +1,169 @@
+//! The pages as data: which HTML body and script each page has, the shared shell around them,
+//! the static assets with their content hashes, and the headers each kind of response carries.
+//! Pure, so the markup and the security headers are tested natively.
+
+use std::sync::OnceLock;
+
+/// Who a page is for: which token it reads from the fragment and how it explains getting one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Member,
+    Staff,
+}
+
+impl Audience {
+    fn as_str(self) -> &'static str {
+        match self {
+            Audience::Member => "member",
+            Audience::Staff => "staff",
+        }
+    }
+}
+
+pub struct Page {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub audience: Audience,
+    /// The page's own script in `/assets/` (after the shared `app.js`).
+    pub script: &'static str,
+    /// The page body: static markup the script fills in.
+    pub body: &'static str,
+    /// Only the counter opens the camera.
+    pub camera: bool,
+}
+
+#[rustfmt::skip]
+pub static PAGES: &[Page] = &[
+    Page { name: "checkin", title: "每日签到", audience: Audience::Member, script: "checkin.js", body: include_str!("html/checkin.html"), camera: false },
+    Page { name: "wallet",  title: "我的券包与积分", audience: Audience::Member, script: "wallet.js", body: include_str!("html/wallet.html"), camera: false },
+    Page { name: "invite",  title: "邀请好友", audience: Audience::Member, script: "invite.js", body: include_str!("html/invite.html"), camera: false },
+    Page { name: "pickup",  title: "到店取货", audience: Audience::Member, script: "pickup.js", body: include_str!("html/pickup.html"), camera: false },
+    Page { name: "claim",   title: "领券", audience: Audience::Member, script: "claim.js", body: include_str!("html/claim.html"), camera: false },
+    Page { name: "store",   title: "门店核销", audience: Audience::Staff, script: "store.js", body: include_str!("html/store.html"), camera: true },
+    Page { name: "admin",   title: "营销后台", audience: Audience::Staff, script: "admin.js", body: include_str!("html/admin.html"), camera: false },
+];
+
+pub struct Asset {
+    pub name: &'static str,
+    pub content_type: &'static str,
+    pub body: &'static str,
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+#[rustfmt::skip]
+pub static ASSETS: &[Asset] = &[
+    Asset { name: "app.css",    content_type: "text/css; charset=utf-8", body: include_str!("assets/app.css") },
+    Asset { name: "app.js",     content_type: JS, body: include_str!("assets/app.js") },
+    Asset { name: "checkin.js", content_type: JS, body: include_str!("assets/checkin.js") },
+    Asset { name: "wallet.js",  content_type: JS, body: include_str!("assets/wallet.js") },
+    Asset { name: "invite.js",  content_type: JS, body: include_str!("assets/invite.js") },
+    Asset { name: "pickup.js",  content_type: JS, body: include_str!("assets/pickup.js") },
+    Asset { name: "claim.js",   content_type: JS, body: include_str!("assets/claim.js") },
+    Asset { name: "store.js",   content_type: JS, body: include_str!("assets/store.js") },
+    Asset { name: "admin.js",   content_type: JS, body: include_str!("assets/admin.js") },
+    // jsQR 1.4.0 (Apache-2.0, npm `jsqr`), minified by scripts/vendor-jsqr: the counter loads it
+    // only where the browser has no BarcodeDetector.
+    Asset { name: "jsqr.js",    content_type: JS, body: include_str!("vendor/jsqr.min.js") },
+];
+
+/// FNV-1a, 64 bit: a content fingerprint for cache busting, not a security hash.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")[..12].to_owned()
+}
+
+pub fn asset(name: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|asset| asset.name == name)
+}
+
+pub fn page(name: &str) -> Option<&'static Page> {
+    PAGES.iter().find(|page| page.name == name)
+}
+
+/// The versioned URL of an asset: served `immutable` because a change changes the URL.
+pub fn asset_url(name: &str) -> String {
+    static VERSIONS: OnceLock<Vec<String>> = OnceLock::new();
+    let versions = VERSIONS.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| fingerprint(a.body.as_bytes()))
+            .collect()
+    });
+    match ASSETS.iter().position(|a| a.name == name) {
+        Some(i) => format!("/assets/{name}?v={}", versions[i]),
+        None => format!("/assets/{name}"),
+    }
+}
+
+/// Whether `version` (the `v` query parameter) names the asset's current content.
+pub fn is_current(asset: &Asset, version: Option<&str>) -> bool {
+    version == Some(fingerprint(asset.body.as_bytes()).as_str())
+}
+
+/// The full HTML of a page: the shared head (styles, the shared script, the page's script,
+/// all deferred and external, so the CSP needs no inline script) around the page's body.
+pub fn render(page: &Page) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta name=\"color-scheme\" content=\"light\">\n<link rel=\"icon\" href=\"data:,\">\n<title>{title} · 药房会员</title>\n\
+<link rel=\"stylesheet\" href=\"{css}\">\n<script defer src=\"{app}\"></script>\n\
+<script defer src=\"{script}\"></script>\n</head>\n<body data-audience=\"{audience}\" data-page=\"{name}\">\n{body}</body>\n</html>\n",
+        title = page.title,
+        css = asset_url("app.css"),
+        app = asset_url("app.js"),
+        script = asset_url(page.script),
+        audience = page.audience.as_str(),
+        name = page.name,
+        body = page.body,
+    )
+}
+
+/// Every page: no inline script or style, nothing from elsewhere, never framed; no Referer
+/// (a page may have held a token in its fragment); the camera only on the counter.
+pub fn page_headers(page: &Page) -> Vec<(&'static str, String)> {
+    let camera = if page.camera {
+        "camera=(self)"
+    } else {
+        "camera=()"
+    };
+    vec![
+        ("Content-Type", "text/html; charset=utf-8".into()),
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; \
+             connect-src 'self'; media-src 'self' blob: mediastream:; base-uri 'none'; \
+             form-action 'none'; frame-ancestors 'none'"
+                .into(),
+        ),
+        ("X-Content-Type-Options", "nosniff".into()),
+        ("Referrer-Policy", "no-referrer".into()),
+        ("X-Frame-Options", "DENY".into()),
+        ("Cross-Origin-Opener-Policy", "same-origin".into()),
+        (
+            "Permissions-Policy",
+            format!("{camera}, microphone=(), geolocation=()"),
+        ),
+        ("Cache-Control", "no-cache".into()),
+    ]
+}
+
+pub fn asset_headers(asset: &Asset, current: bool) -> Vec<(&'static str, String)> {
+    vec![
+        ("Content-Type", asset.content_type.into()),
+        ("X-Content-Type-Options", "nosniff".into()),
+        (
+            "Cache-Control",
+            if current {
+                "public, max-age=31536000, immutable".into()
+            } else {
+                "no-cache".into()
+            },
+        ),
+    ]
+}

@@ -1,0 +1,105 @@
+//! The pages' shell and headers: what the CSP forbids, what every page links, and that the
+//! markup itself never needs what the CSP forbids (inline script, inline style, handlers).
+
+use pharmedge::pages::site::{self, asset, asset_headers, asset_url, page_headers, render, PAGES};
+
+fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> &'a str {
+    headers
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.as_str())
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn every_page_links_existing_versioned_assets_and_nothing_inline() {
+    for page in PAGES {
+        let html = render(page);
+        assert!(
+            asset(page.script).is_some(),
+            "{}: no asset {}",
+            page.name,
+            page.script
+        );
+        for name in ["app.css", "app.js", page.script] {
+            assert!(
+                html.contains(&asset_url(name)),
+                "{}: {name} not linked",
+                page.name
+            );
+            assert!(asset_url(name).contains("?v="), "{name} is not versioned");
+        }
+        assert!(html.starts_with("<!doctype html>") && html.contains("lang=\"zh-CN\""));
+        assert!(
+            html.contains("name=\"viewport\""),
+            "{}: not mobile-ready",
+            page.name
+        );
+        let lower = page.body.to_lowercase();
+        assert!(
+            !lower.contains("<script"),
+            "{}: inline script in the body",
+            page.name
+        );
+        assert!(
+            !lower.contains("style="),
+            "{}: inline style in the body",
+            page.name
+        );
+        assert!(
+            !lower.contains(" on"),
+            "{}: inline handler in the body?",
+            page.name
+        );
+        assert!(
+            page.body.contains("role=\"status\""),
+            "{}: no status region",
+            page.name
+        );
+    }
+}
+
+#[test]
+fn pages_forbid_inline_script_framing_and_referrers() {
+    for page in PAGES {
+        let headers = page_headers(page);
+        let csp = header(&headers, "Content-Security-Policy");
+        assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_eq!(header(&headers, "Referrer-Policy"), "no-referrer");
+        assert_eq!(header(&headers, "X-Content-Type-Options"), "nosniff");
+        let camera = header(&headers, "Permissions-Policy").contains("camera=(self)");
+        assert_eq!(
+            camera,
+            page.name == "store",
+            "{}: camera only on the counter",
+            page.name
+        );
+    }
+}
+
+#[test]
+fn assets_are_immutable_only_at_their_current_version() {
+    let app = asset("app.js").expect("app.js");
+    let version = asset_url("app.js").split("?v=").nth(1).unwrap().to_owned();
+    assert!(site::is_current(app, Some(&version)));
+    assert!(!site::is_current(app, Some("000000000000")));
+    assert!(!site::is_current(app, None));
+    assert!(header(&asset_headers(app, true), "Cache-Control").contains("immutable"));
+    assert_eq!(
+        header(&asset_headers(app, false), "Cache-Control"),
+        "no-cache"
+    );
+    assert!(asset("../Cargo.toml").is_none() && asset("").is_none());
+}
+
+#[test]
+fn fingerprints_change_with_content() {
+    assert_eq!(site::fingerprint(b"abc"), site::fingerprint(b"abc"));
+    assert_ne!(site::fingerprint(b"abc"), site::fingerprint(b"abd"));
+    assert_eq!(site::fingerprint(b"").len(), 12);
+}
