@@ -33,6 +33,7 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/s/{campaign}/{store}",                    handler: |c| Box::pin(campaigns::poster_link(c)) },
     Route { method: "POST",  pattern: "/v1/referrals/link",                       handler: |c| Box::pin(referrals::link(c)) },
     Route { method: "GET",   pattern: "/v1/referrals/me",                         handler: |c| Box::pin(referrals::me(c)) },
+    Route { method: "GET",   pattern: "/v1/referrals/me/qr.svg",                  handler: |c| Box::pin(referrals::qr_svg(c)) },
     Route { method: "GET",   pattern: "/r/{code*}",                               handler: |c| Box::pin(referrals::follow(c)) },
     Route { method: "POST",  pattern: "/v1/orders",                               handler: |c| Box::pin(orders::place(c)) },
     Route { method: "GET",   pattern: "/v1/orders/{id}",                          handler: |c| Box::pin(orders::get(c)) },

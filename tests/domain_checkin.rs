@@ -194,3 +194,104 @@ fn streak_ending_ignores_days_after_the_end() {
     assert_eq!(streak_ending(d("2026-03-02"), days.iter().copied()), 2);
     assert_eq!(streak_ending(d("2026-02-28"), days.iter().copied()), 0);
 }
+
+#[test]
+fn the_outlook_before_todays_checkin_promises_what_the_tap_gives() {
+    let rules = Rules::default().checkin;
+    // Checked in the two days before: today is day 3 of the run, the day-3 bonus.
+    let days = desc(&["2026-03-01", "2026-03-02"]);
+    let view = outlook(d("2026-03-03"), &days, &rules);
+    let next = view.next_checkin.clone().unwrap();
+    assert_eq!(
+        Some(next.clone()),
+        plan_checkin(d("2026-03-03"), &days, &rules)
+    );
+    assert_eq!(
+        (next.streak, next.points_awarded, next.bonus_points),
+        (3, 5, 10)
+    );
+    // One cycle ahead from today: day 3 (today) and day 7; day 10 is in the next cycle.
+    let ahead: Vec<(NaiveDate, u32, i64)> = view
+        .bonuses_ahead
+        .iter()
+        .map(|b| (b.date, b.streak, b.bonus_points))
+        .collect();
+    assert_eq!(
+        ahead,
+        vec![(d("2026-03-03"), 3, 10), (d("2026-03-07"), 7, 30)]
+    );
+}
+
+#[test]
+fn the_outlook_after_todays_checkin_starts_tomorrow() {
+    let rules = Rules::default().checkin;
+    let days = desc(&["2026-03-01", "2026-03-02", "2026-03-03"]);
+    let view = outlook(d("2026-03-03"), &days, &rules);
+    assert_eq!(view.next_checkin, None);
+    let ahead: Vec<(NaiveDate, u32, i64)> = view
+        .bonuses_ahead
+        .iter()
+        .map(|b| (b.date, b.streak, b.bonus_points))
+        .collect();
+    // Tomorrow is day 4; within seven days: day 7 (+30) and day 10 (cycle day 3, +10).
+    assert_eq!(
+        ahead,
+        vec![(d("2026-03-07"), 7, 30), (d("2026-03-10"), 10, 10)]
+    );
+}
+
+#[test]
+fn the_outlook_after_a_gap_restarts_at_day_one() {
+    let rules = Rules::default().checkin;
+    let days = desc(&["2026-03-01"]);
+    let view = outlook(d("2026-03-05"), &days, &rules);
+    let next = view.next_checkin.unwrap();
+    assert_eq!((next.streak, next.bonus_points), (1, 0));
+    let ahead: Vec<(NaiveDate, u32)> = view
+        .bonuses_ahead
+        .iter()
+        .map(|b| (b.date, b.streak))
+        .collect();
+    assert_eq!(ahead, vec![(d("2026-03-07"), 3), (d("2026-03-11"), 7)]);
+}
+
+#[test]
+fn the_outlook_lists_nothing_when_there_are_no_bonuses() {
+    let mut rules = Rules::default().checkin;
+    rules.streak_bonuses.clear();
+    let view = outlook(d("2026-03-05"), &[], &rules);
+    assert!(view.bonuses_ahead.is_empty());
+    assert_eq!(view.next_checkin.unwrap().points_awarded, 5);
+}
+
+#[test]
+fn makeup_dates_are_the_missed_past_days_since_registration() {
+    let rules = Rules::default().checkin;
+    let days = desc(&["2026-03-02", "2026-03-04", "2026-03-06"]);
+    let offered = |registered: &str, used: u32| {
+        makeup_dates(d("2026-03-06"), d(registered), &days, used, &rules)
+    };
+    // Not today, not the checked-in days.
+    assert_eq!(
+        offered("2026-02-10", 0),
+        vec![d("2026-03-01"), d("2026-03-03"), d("2026-03-05")]
+    );
+    // Not before registration.
+    assert_eq!(offered("2026-03-03", 1), vec![d("2026-03-03"), d("2026-03-05")]);
+    // None once the month's make-ups are used.
+    assert!(offered("2026-02-10", rules.makeups_per_month).is_empty());
+    // Every day offered is one the make-up rules accept.
+    for date in offered("2026-02-10", 0) {
+        let request = MakeupRequest {
+            today: d("2026-03-06"),
+            date,
+            registered_on: d("2026-02-10"),
+            days_desc: &days,
+            makeups_used_this_month: 0,
+            balance: rules.makeup_cost_points,
+        };
+        assert_eq!(plan_makeup(&request, &rules), Ok(rules.makeup_cost_points));
+    }
+    // On the 1st there is no past day of the month.
+    assert!(makeup_dates(d("2026-04-01"), d("2026-01-01"), &[], 0, &rules).is_empty());
+}

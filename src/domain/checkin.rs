@@ -3,7 +3,7 @@
 
 use super::rules::CheckinRules;
 use super::time::YearMonth;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 /// Length of the run of consecutive days ending at `end`, given the checked-in days in
 /// descending order (they may start after `end`; those are skipped).
@@ -141,4 +141,78 @@ pub fn plan_makeup(
         return Err(MakeupRefusal::InsufficientPoints);
     }
     Ok(rules.makeup_cost_points)
+}
+
+/// A bonus day ahead: checking in every day from now on, `date` is day `streak` of the run
+/// and earns `bonus_points` on top of the base points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BonusAhead {
+    pub date: NaiveDate,
+    pub streak: u32,
+    pub bonus_points: i64,
+}
+
+/// What the check-in page shows ahead of time: today's award (`None` when already checked in)
+/// and the bonus days of the next full cycle of daily check-ins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckinOutlook {
+    pub next_checkin: Option<CheckinAward>,
+    pub bonuses_ahead: Vec<BonusAhead>,
+}
+
+/// The outlook from `today` given the checked-in days (descending): the same rules as
+/// `plan_checkin`, so the page promises exactly what a tap will give.
+pub fn outlook(today: NaiveDate, days_desc: &[NaiveDate], rules: &CheckinRules) -> CheckinOutlook {
+    let next_checkin = plan_checkin(today, days_desc, rules);
+    // The first day still to check in, and the streak it would reach.
+    let (first_day, first_streak) = match &next_checkin {
+        Some(award) => (Some(today), award.streak),
+        None => (
+            today.succ_opt(),
+            streak_ending(today, days_desc.iter().copied()) + 1,
+        ),
+    };
+    let bonuses_ahead = first_day
+        .into_iter()
+        .flat_map(|first| first.iter_days().zip(first_streak..))
+        .take(rules.cycle_days.max(1) as usize)
+        .map(|(date, streak)| BonusAhead {
+            date,
+            streak,
+            bonus_points: streak_bonus(streak, rules),
+        })
+        .filter(|ahead| ahead.bonus_points > 0)
+        .collect();
+    CheckinOutlook {
+        next_checkin,
+        bonuses_ahead,
+    }
+}
+
+/// The days of this month a make-up would be accepted for now (points aside): past days since
+/// registration not checked in, none once the month's make-ups are used. The same rules as
+/// `plan_makeup`, so the page offers only what the API will accept.
+pub fn makeup_dates(
+    today: NaiveDate,
+    registered_on: NaiveDate,
+    days_desc: &[NaiveDate],
+    makeups_used_this_month: u32,
+    rules: &CheckinRules,
+) -> Vec<NaiveDate> {
+    let first_of_month = today.with_day(1).unwrap_or(today);
+    first_of_month
+        .iter_days()
+        .take_while(|date| *date < today)
+        .filter(|date| {
+            let request = MakeupRequest {
+                today,
+                date: *date,
+                registered_on,
+                days_desc,
+                makeups_used_this_month,
+                balance: rules.makeup_cost_points,
+            };
+            plan_makeup(&request, rules).is_ok()
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ use super::checkins::member_context;
 use super::Ctx;
 use crate::config::REFERRAL_LINKS_KV;
 use crate::domain::ids::MemberId;
+use crate::domain::pickup;
 use crate::domain::referral::{normalize_code, tap_limit_key, visitor_hash};
 use crate::domain::time::Instant;
 use crate::http::auth;
@@ -97,6 +98,20 @@ pub async fn me(ctx: Ctx) -> Result<Response, ApiError> {
     let mut body = serde_json::to_value(&reply).map_err(|_| ApiError::Internal)?;
     body["url"] = json!(link_url(&ctx, &reply.code));
     json(200, &body)
+}
+
+/// `GET /v1/referrals/me/qr.svg`: the member's share link as a QR code, to show in person.
+pub async fn qr_svg(ctx: Ctx) -> Result<Response, ApiError> {
+    let claims = auth::member(&ctx.req, &ctx.config)?;
+    let member = member_context(claims);
+    let member_id = member.member_id.clone();
+    let command = MemberCommand::Link {
+        member,
+        now: Instant(ctx.now),
+    };
+    let reply: LinkReply = client::call(&ctx.env, &member_id, &command).await?;
+    let svg = pickup::qr_svg(&link_url(&ctx, &reply.code)).ok_or(ApiError::Internal)?;
+    Ok(with_type(svg, 200, "image/svg+xml"))
 }
 
 /// `GET /r/{code}`: 302 to the landing page with the code and UTM parameters, a `ref`

@@ -255,6 +255,14 @@ pub fn month(
     };
     let used = rows.iter().filter(|row| row.makeup != 0).count() as u32;
     let days = repo.days_desc()?;
+    let outlook = checkin::outlook(today, &days, &rules.checkin);
+    let makeup_dates = if month == current {
+        let profile = repo.profile()?.ok_or(ApiError::Internal)?;
+        let registered_on = rules.zone.date_of(profile.registered_at());
+        checkin::makeup_dates(today, registered_on, &days, used, &rules.checkin)
+    } else {
+        Vec::new()
+    };
     Ok(MonthReply {
         month: month.to_string(),
         days: rows.iter().filter_map(date_of).collect(),
@@ -271,6 +279,29 @@ pub fn month(
         },
         streak: checkin::current_streak(today, &days),
         checked_in_today: days.first() == Some(&today),
+        today: BusinessDate(today),
+        next_checkin: outlook.next_checkin.map(|award| NextCheckin {
+            date: BusinessDate(award.date),
+            streak: award.streak,
+            points: award.points_awarded,
+            bonus_points: award.bonus_points,
+        }),
+        bonuses_ahead: outlook
+            .bonuses_ahead
+            .into_iter()
+            .map(|ahead| BonusAheadReply {
+                date: BusinessDate(ahead.date),
+                streak: ahead.streak,
+                bonus_points: ahead.bonus_points,
+            })
+            .collect(),
+        makeup_dates: makeup_dates.into_iter().map(BusinessDate).collect(),
+        rules: CheckinRulesReply {
+            base_points: rules.checkin.base_points,
+            cycle_days: rules.checkin.cycle_days,
+            makeup_cost_points: rules.checkin.makeup_cost_points,
+            makeups_per_month: rules.checkin.makeups_per_month,
+        },
     })
 }
 

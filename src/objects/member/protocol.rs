@@ -193,6 +193,39 @@ pub struct MonthReply {
     pub makeups_left: u32,
     pub streak: u32,
     pub checked_in_today: bool,
+    /// Today's business date, so the page needs no clock of its own.
+    pub today: BusinessDate,
+    /// What checking in today would give; `None` (null) once done today.
+    pub next_checkin: Option<NextCheckin>,
+    /// The bonus days of the next cycle of daily check-ins.
+    pub bonuses_ahead: Vec<BonusAheadReply>,
+    /// The days of the current month a make-up is accepted for now (points aside).
+    pub makeup_dates: Vec<BusinessDate>,
+    pub rules: CheckinRulesReply,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NextCheckin {
+    pub date: BusinessDate,
+    pub streak: u32,
+    pub points: i64,
+    pub bonus_points: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BonusAheadReply {
+    pub date: BusinessDate,
+    pub streak: u32,
+    pub bonus_points: i64,
+}
+
+/// The check-in rules as published to members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckinRulesReply {
+    pub base_points: i64,
+    pub cycle_days: u32,
+    pub makeup_cost_points: i64,
+    pub makeups_per_month: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
