@@ -277,7 +277,10 @@ fn makeup_dates_are_the_missed_past_days_since_registration() {
         vec![d("2026-03-01"), d("2026-03-03"), d("2026-03-05")]
     );
     // Not before registration.
-    assert_eq!(offered("2026-03-03", 1), vec![d("2026-03-03"), d("2026-03-05")]);
+    assert_eq!(
+        offered("2026-03-03", 1),
+        vec![d("2026-03-03"), d("2026-03-05")]
+    );
     // None once the month's make-ups are used.
     assert!(offered("2026-02-10", rules.makeups_per_month).is_empty());
     // Every day offered is one the make-up rules accept.
