@@ -49,12 +49,19 @@ setup_python_tools() {
 # Headless Chromium for the page tests, from Debian's packages (no browser download).
 # Pinned to a major version: Debian replaces the exact build with each security update.
 CHROMIUM_MAJOR=148
+CJK_FONT_VERSION=0.2.0-beta-3.1
 setup_browser() {
   if ! chromium --version 2>/dev/null | grep -q "^Chromium $CHROMIUM_MAJOR\."; then
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get install -y --no-install-recommends "chromium=$CHROMIUM_MAJOR.*" \
       || { step $sudo apt-get update && step $sudo apt-get install -y --no-install-recommends "chromium=$CHROMIUM_MAJOR.*"; }
+  fi
+  # A CJK font, so pages render (and screenshot) their Chinese instead of boxes.
+  if ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    step $sudo apt-get install -y --no-install-recommends "fonts-wqy-microhei=$CJK_FONT_VERSION"
   fi
   export CHROMIUM_BIN="$(command -v chromium)"
   echo "    $(chromium --version 2>/dev/null | head -1)"
