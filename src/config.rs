@@ -41,8 +41,9 @@ pub struct Config {
     pub referral_secret: String,
     /// Where a tapped referral link lands (the app's welcome / registration page).
     pub referral_landing_url: String,
-    /// Where a tapped store poster lands (the claim page of the app or mini-program).
-    pub claim_page_url: String,
+    /// Where a tapped store poster lands when set (e.g. the app's own claim page); by default
+    /// this worker's claim page `/m/campaigns/{id}`.
+    pub claim_page_url: Option<String>,
     /// This worker's public origin, for links it prints.
     pub public_base_url: String,
     pub core_base_url: String,
@@ -98,8 +99,7 @@ impl Config {
             referral_secret: secret(env, "REFERRAL_SECRET")?,
             referral_landing_url: var(env, "REFERRAL_LANDING_URL")
                 .unwrap_or_else(|| "https://m.pharmedge.dev/welcome".into()),
-            claim_page_url: var(env, "CLAIM_PAGE_URL")
-                .unwrap_or_else(|| "https://m.pharmedge.dev/claim".into()),
+            claim_page_url: var(env, "CLAIM_PAGE_URL").filter(|url| !url.trim().is_empty()),
             public_base_url: var(env, "PUBLIC_BASE_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:8787".into())
                 .trim_end_matches('/')

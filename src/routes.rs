@@ -42,6 +42,7 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "POST",  pattern: "/v1/store/pickups/verify",                 handler: |c| Box::pin(pickups::verify(c)) },
     Route { method: "GET",   pattern: "/v1/store/pickups",                        handler: |c| Box::pin(pickups::waiting(c)) },
     Route { method: "POST",  pattern: "/v1/admin/campaigns",                      handler: |c| Box::pin(admin_campaigns::create(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/campaigns",                      handler: |c| Box::pin(admin_campaigns::list(c)) },
     Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::get(c)) },
     Route { method: "PATCH", pattern: "/v1/admin/campaigns/{id}",                 handler: |c| Box::pin(admin_campaigns::update(c)) },
     Route { method: "GET",   pattern: "/v1/admin/campaigns/{id}/posters/{store}", handler: |c| Box::pin(admin_campaigns::poster(c)) },

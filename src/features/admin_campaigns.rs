@@ -6,6 +6,7 @@ use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT};
 use crate::domain::campaign::{check_gift, CampaignConfig, ConfigRefusal};
 use crate::domain::campaign_patch::etag;
 use crate::domain::ids::{CampaignId, StoreId};
+use crate::domain::pickup::qr_svg;
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
@@ -19,6 +20,7 @@ use crate::objects::campaign::protocol::{
 };
 use crate::objects::catalog::client as catalog_client;
 use crate::objects::rpc::call_object;
+use futures_util::future::join_all;
 use serde_json::json;
 use worker::Response;
 
@@ -126,14 +128,46 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
     with_etag(200, &campaign)
 }
 
+/// How many campaigns the console lists, and how many views are fetched at once.
+const LIST_LIMIT: u32 = 100;
+const FETCH_AT_ONCE: usize = 10;
+
+/// GET /v1/admin/campaigns: every campaign's admin view with live stats, newest first.
+pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
+    operator(&ctx)?;
+    let now = Instant(ctx.now);
+    let ids: Vec<String> = call_object(
+        &ctx.env,
+        DIRECTORY_OBJECT,
+        DIRECTORY_NAME,
+        &DirectoryCommand::All { limit: LIST_LIMIT },
+    )
+    .await?;
+    let ids: Vec<CampaignId> = ids
+        .iter()
+        .filter_map(|id| CampaignId::parse(id).ok())
+        .collect();
+    let command = CampaignCommand::Admin { now };
+    let mut campaigns: Vec<AdminCampaign> = Vec::with_capacity(ids.len());
+    for batch in ids.chunks(FETCH_AT_ONCE) {
+        let views = join_all(batch.iter().map(|id| client::call(&ctx.env, id, &command))).await;
+        for view in views {
+            campaigns.push(view?);
+        }
+    }
+    json(200, &json!({ "campaigns": campaigns }))
+}
+
 pub async fn poster(ctx: Ctx) -> Result<Response, ApiError> {
     operator(&ctx)?;
     let id = campaign_id(&ctx)?;
     let store = path_id(ctx.params.get("store"), "store", StoreId::parse)?;
     let _: std::rc::Rc<ClaimTerms> = client::terms(&ctx.env, &id).await?;
     let (url, sig) = poster_url(&ctx.config, &id, &store);
+    // The QR to print, drawn here so the console needs no QR library.
+    let svg = qr_svg(&url).ok_or(ApiError::Internal)?;
     json(
         200,
-        &json!({ "campaign_id": id, "store_id": store, "sig": sig, "url": url }),
+        &json!({ "campaign_id": id, "store_id": store, "sig": sig, "url": url, "svg": svg }),
     )
 }

@@ -147,8 +147,15 @@ pub async fn poster_link(ctx: Ctx) -> Result<Response, ApiError> {
     ) {
         return Err(ApiError::InvalidPosterSignature);
     }
-    let mut target =
-        worker::Url::parse(&ctx.config.claim_page_url).map_err(|_| ApiError::Internal)?;
+    // By default the claim page of this worker (the origin the poster was scanned on).
+    let landing = match &ctx.config.claim_page_url {
+        Some(url) => url.clone(),
+        None => {
+            let here = ctx.req.url().map_err(|_| ApiError::Internal)?;
+            format!("{}/m/campaigns/{id}", here.origin().ascii_serialization())
+        }
+    };
+    let mut target = worker::Url::parse(&landing).map_err(|_| ApiError::Internal)?;
     target
         .query_pairs_mut()
         .append_pair("campaign", id.as_str())

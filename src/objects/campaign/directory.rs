@@ -29,6 +29,8 @@ pub enum DirectoryCommand {
     },
     /// Ids of campaigns that are running or upcoming at `now`, soonest first.
     Listed { now: Instant },
+    /// Ids of every campaign, most recently created first, at most `limit` (the console).
+    All { limit: u32 },
     /// Claims an Idempotency-Key for creating `campaign_id` with a body of `body_hash`.
     ReserveKey {
         key: String,
@@ -72,6 +74,20 @@ fn run(sql: &SqlStorage, command: DirectoryCommand) -> Result<serde_json::Value,
                 )
                 .and_then(|cursor| cursor.to_array())
                 .map_err(internal("directory list"))?;
+            Ok(serde_json::json!(ids
+                .into_iter()
+                .map(|row| row.id)
+                .collect::<Vec<_>>()))
+        }
+        DirectoryCommand::All { limit } => {
+            // The rowid follows creation order; re-indexing (a patch) keeps it.
+            let ids: Vec<Id> = sql
+                .exec(
+                    "SELECT id FROM campaigns ORDER BY rowid DESC LIMIT ?",
+                    vec![i64::from(limit).into()],
+                )
+                .and_then(|cursor| cursor.to_array())
+                .map_err(internal("directory all"))?;
             Ok(serde_json::json!(ids
                 .into_iter()
                 .map(|row| row.id)
