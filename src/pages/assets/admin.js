@@ -116,7 +116,7 @@
 
   function auditLine(entry) {
     const changed = entry.before
-      ? Object.keys(entry.after).filter((key) => JSON.stringify(entry.before[key]) !== JSON.stringify(entry.after[key]))
+      ? Object.keys(entry.after).filter((key) => key !== "revision" && JSON.stringify(entry.before[key]) !== JSON.stringify(entry.after[key]))
       : [];
     const what = entry.action === "create" ? "创建活动" : `修改 ${changed.map((k) => `${k}: ${JSON.stringify(entry.before[k])} → ${JSON.stringify(entry.after[k])}`).join("，") || "（无变化）"}`;
     return h("li", {}, h("span", { class: "muted", text: `${dateTime(entry.at)} ${entry.actor}：` }), what);
