@@ -245,6 +245,36 @@ test("wrong store, pharmacist required, invalid code and a missing order id are 
   assertClean(byPharmacist);
 });
 
+test("an old code asks the member to refresh; guessing is throttled with the wait shown", async () => {
+  const store = "store-slow";
+  const member = "pgc-slow";
+  const orderId = await placeOrder(member, store, { readyAt: new Date(Date.now() - 3600_000).toISOString() });
+  // An authentic code of five minutes ago (the API's test clock), shown to the counter now.
+  const old = (await world.api("GET", `/v1/pickups/${orderId}/code`, { token: memberToken(member), now: new Date(Date.now() - 300_000).toISOString() })).json;
+  const counter = await openStore(browser, clerk(store, "clerk-slow"));
+  await typeAndEnter(counter, old.qr);
+  await waitStatus(counter, "取货码已过期");
+  assert.match(await status(counter).textContent(), /请顾客在手机上刷新取货码后再扫/);
+
+  // Five wrong short codes lock the order's short code; the page says how long to wait.
+  for (let i = 0; i < 5; i++) {
+    const wrong = await world.api("POST", "/v1/store/pickups/verify", { token: clerk(store, "clerk-guess"), body: { order_id: orderId, short_code: String(200000 + i) } });
+    assert.equal(wrong.json.code, "invalid_code");
+  }
+  const current = (await world.api("GET", `/v1/pickups/${orderId}/code`, { token: memberToken(member) })).json;
+  await counter.getByLabel("订单号（手输 6 位数字码时填写）").fill(orderId);
+  await counter.getByLabel("取货码", { exact: true }).fill(current.short_code);
+  await counter.getByRole("button", { name: "核销", exact: true }).click();
+  await waitStatus(counter, "操作太频繁");
+  assert.match(await status(counter).textContent(), /请 \d+ 秒后再试/);
+  assert.equal((await orderOf(member, orderId)).status, "ready_for_pickup");
+  // The QR is not locked: the next scan hands over.
+  await typeAndEnter(counter, current.qr);
+  await waitStatus(counter, "核销成功");
+  assert.equal((await orderOf(member, orderId)).status, "picked_up");
+  assertClean(counter);
+});
+
 test("the pickup page says not ready, expired and not found in words, and is accessible at both widths", async () => {
   const waiting = await placeOrder("pgc-wait", "store-w", { ready: false });
   const notReady = await openPickup(browser, "pgc-wait", waiting, DESKTOP);
@@ -269,5 +299,22 @@ test("the pickup page says not ready, expired and not found in words, and is acc
   await shownQr(wide);
   await assertAccessible(wide, "pickup, code shown (1280)");
   await screenshot(wide, "pickup");
+
+  // The code renews itself before it lapses (at the next 30 s step); the old picture's object
+  // URL is released; the countdown starts again.
+  const before = { src: await wide.locator("#qr").getAttribute("src"), until: Number(await wide.locator("#code-card").getAttribute("data-valid-until")) };
+  await wide.evaluate(() => {
+    window.revoked = [];
+    const revoke = URL.revokeObjectURL.bind(URL);
+    URL.revokeObjectURL = (url) => (window.revoked.push(url), revoke(url));
+  });
+  await wide.waitForFunction((src) => document.querySelector("#qr").src !== src && document.querySelector("#qr").complete, before.src, { timeout: 35_000 });
+  assert.ok(Date.now() < before.until, "renewed while the old code was still valid");
+  const fresh = (await world.api("GET", `/v1/pickups/${shown}/code`, { token: memberToken("pgc-wide") })).json;
+  await wide.locator("#short-code").filter({ hasText: fresh.short_code }).waitFor({ timeout: 3000 });
+  assert.ok(Number(await wide.locator("#code-card").getAttribute("data-valid-until")) > before.until + 20_000, "the new code lasts longer");
+  assert.equal(await wide.evaluate(() => window.revoked[0]), before.src, "the old object URL is revoked");
+  assert.ok(!(await wide.evaluate(() => window.revoked)).includes(await wide.locator("#qr").getAttribute("src")), "the shown one is kept");
+  assert.match(await wide.locator("#countdown").textContent(), /^(2\d|3[01]) 秒后自动更新/);
   assertClean(wide);
 });
