@@ -72,6 +72,21 @@ const waitStatus = (page, text, timeout = 15000) => status(page).filter({ hasTex
 const focused = (page) => page.evaluate(() => document.activeElement?.id);
 const row = (page, orderId) => page.locator(`#waiting tr[data-order="${orderId}"]`);
 
+/**
+ * The first view: bytes transferred so far (headers and bodies, cold cache) and the time from
+ * navigation to when `ready` first held in the page (ms).
+ */
+async function firstView(page, ready) {
+  const readyMs = await (await page.waitForFunction(ready, undefined, { polling: "raf" })).jsonValue();
+  let bytes = 0;
+  for (const request of page.requests) {
+    const sizes = await request.sizes();
+    bytes += sizes.responseBodySize + sizes.responseHeadersSize;
+  }
+  return { bytes, readyMs: Math.round(readyMs) };
+}
+const FIRST_VIEW_BUDGET = 40_000;
+
 async function typeAndEnter(page, text) {
   assert.equal(await focused(page), "code", "取货码 has the focus, ready for the scanner");
   await page.keyboard.type(text);
@@ -99,11 +114,14 @@ async function shownQr(page, size = 320) {
   }, size);
 }
 
-test("the counter scans the member's QR from a camera picture, verifies once, and a second scan says already picked up", async () => {
+test("the counter scans the member's QR from a camera picture, verifies once, and a second scan says already picked up", async (t) => {
   const member = "pgc-cam";
   const store = "store-cam";
   const orderId = await placeOrder(member, store);
   const pickupPage = await openPickup(browser, member, orderId);
+  const pickupView = await firstView(pickupPage, () => document.querySelector("#qr").complete && document.querySelector("#qr").naturalWidth > 0 && performance.now());
+  t.diagnostic(`pickup page first view (360): ${pickupView.bytes} bytes, code shown after ${pickupView.readyMs} ms`);
+  assert.ok(pickupView.bytes < FIRST_VIEW_BUDGET, `pickup page weighs ${pickupView.bytes} bytes`);
   await waitStatus(pickupPage, "订单已备好");
   const picture = await shownQr(pickupPage);
   const shortCode = await pickupPage.locator("#short-code").textContent();
@@ -177,11 +195,14 @@ test("the counter scans the member's QR from a camera picture, verifies once, an
   assertNoTokenInUrls(pickupPage, pickupPage.token);
 });
 
-test("the typed 6-digit code with the order id, and a hand scanner typing the QR text + Enter, both verify", async () => {
+test("the typed 6-digit code with the order id, and a hand scanner typing the QR text + Enter, both verify", async (t) => {
   const store = "store-typed";
   const typedOrder = await placeOrder("pgc-typed", store);
   const scannedOrder = await placeOrder("pgc-scanner", store);
   const counter = await openStore(browser, clerk(store), DESKTOP);
+  const storeView = await firstView(counter, () => document.querySelector("#waiting tr[data-order]") && document.activeElement?.id === "code" && performance.now());
+  t.diagnostic(`store page first view (1280): ${storeView.bytes} bytes, waiting list shown after ${storeView.readyMs} ms`);
+  assert.ok(storeView.bytes < FIRST_VIEW_BUDGET, `store page weighs ${storeView.bytes} bytes`);
   await row(counter, typedOrder).waitFor();
   await row(counter, scannedOrder).waitFor();
   await assertAccessible(counter, "store with waiting list (1280)");
