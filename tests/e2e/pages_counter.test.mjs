@@ -264,6 +264,12 @@ test("wrong store, pharmacist required, invalid code and a missing order id are 
   assert.match(await status(byPharmacist).textContent(), /1 × 商品 rx-1 处方药/);
   assert.equal((await orderOf("pgc-rx", rxOrder)).pickup.verified_by, `pharm-${store}`);
   assertClean(byPharmacist);
+
+  // A lapsed staff token: the counter says to sign in again instead of failing quietly.
+  const lapsed = await openStore(browser, staffToken("clerk-lapsed", "clerk", store, { exp: Math.floor(Date.now() / 1000) - 3600 }));
+  await lapsed.getByRole("alert").filter({ hasText: "登录已过期" }).waitFor();
+  assert.equal(await lapsed.getByLabel("取货码", { exact: true }).count(), 0);
+  assertClean(lapsed);
 });
 
 test("an old code asks the member to refresh; guessing is throttled with the wait shown", async () => {
@@ -313,6 +319,12 @@ test("the pickup page says not ready, expired and not found in words, and is acc
   const missing = await openPickup(browser, "pgc-wait", "ord_nope");
   await waitStatus(missing, "没有找到这个订单");
   assertClean(missing);
+
+  const lapsedToken = memberToken("pgc-wait", { exp: Math.floor(Date.now() / 1000) - 3600 });
+  const signedOut = await openWith(browser, `/m/pickup/${waiting}`, lapsedToken, PHONE);
+  await signedOut.getByRole("alert").filter({ hasText: "登录已过期" }).waitFor();
+  await new Promise((r) => setTimeout(r, 500));
+  assertClean(signedOut);
 
   const shown = await placeOrder("pgc-wide", "store-w");
   const wide = await openPickup(browser, "pgc-wide", shown, DESKTOP);

@@ -158,5 +158,12 @@ PE.start(() => {
     else loadOrder();
   });
 
+  // An expired token: stop polling and say how to sign in again, once.
+  PE.onSignedOut(() => {
+    phase = "done";
+    stopAll();
+    PE.showSignIn("登录已过期，请重新打开链接");
+  });
+
   loadOrder();
 });

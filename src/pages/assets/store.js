@@ -10,6 +10,8 @@ PE.start(() => {
   const orderInput = $("#order-id");
   const verifyButton = $("#verify");
   const video = $("#video");
+  const cameraBox = $("#camera");
+  const scanButton = $("#scan");
   const WAITING_EVERY_MS = 20000;
   const SCAN_EVERY_MS = 200;
 
@@ -79,6 +81,7 @@ PE.start(() => {
   // --- verifying
 
   let verifying = false;
+  let signedOut = false; // the page has been replaced by the sign-in notice
   async function verify(body) {
     if (verifying) return;
     verifying = true;
@@ -86,16 +89,22 @@ PE.start(() => {
     PE.say("正在核销…");
     try {
       const result = await api("POST", "/v1/store/pickups/verify", { body });
+      if (signedOut) return;
       if (result.ok) showVerified(result.data);
       else showRefusal(result);
     } finally {
       verifying = false;
       verifyButton.disabled = false;
-      codeInput.value = "";
-      orderInput.value = "";
-      codeInput.focus();
-      loadWaiting();
+      if (!signedOut) resetForNext();
     }
+  }
+
+  // Ready for the next customer in the queue.
+  function resetForNext() {
+    codeInput.value = "";
+    orderInput.value = "";
+    codeInput.focus();
+    loadWaiting();
   }
 
   form.addEventListener("submit", (event) => {
@@ -168,19 +177,19 @@ PE.start(() => {
     if (stream) stream.getTracks().forEach((track) => track.stop());
     stream = null;
     video.srcObject = null;
-    $("#camera").hidden = true;
-    $("#scan").disabled = false;
+    cameraBox.hidden = true;
+    scanButton.disabled = false;
   }
 
   async function startScan() {
     if (stream) return;
     if (!navigator.mediaDevices?.getUserMedia) return PE.say("此设备不支持摄像头扫码，请用扫码枪或手输", "bad");
-    $("#scan").disabled = true;
+    scanButton.disabled = true;
     try {
       const decode = await makeDecoder();
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
       video.srcObject = stream;
-      $("#camera").hidden = false;
+      cameraBox.hidden = false;
       await video.play();
       PE.say("正在扫码…");
       const tick = async () => {
@@ -208,7 +217,7 @@ PE.start(() => {
     }
   }
 
-  $("#scan").addEventListener("click", startScan);
+  scanButton.addEventListener("click", startScan);
   $("#stop-scan").addEventListener("click", () => {
     stopScan();
     codeInput.focus();
@@ -221,9 +230,11 @@ PE.start(() => {
 
   let waitingTimer = 0;
   async function loadWaiting() {
+    if (signedOut) return;
     clearTimeout(waitingTimer);
     waitingTimer = setTimeout(loadWaiting, WAITING_EVERY_MS);
     const result = await api("GET", "/v1/store/pickups?status=ready");
+    if (signedOut) return;
     if (!result.ok) return fill("#waiting-updated", `待取货列表未能更新：${explain(result.problem)}`);
     fill("#waiting-updated", `更新于 ${new Date().toLocaleTimeString("zh-CN", { hour12: false })}，每 ${WAITING_EVERY_MS / 1000} 秒自动刷新`);
     const pickups = result.data.pickups;
@@ -258,6 +269,14 @@ PE.start(() => {
     orderInput.value = orderId;
     codeInput.focus();
   }
+
+  // An expired token: stop the camera and the list, and say how to sign in again.
+  PE.onSignedOut(() => {
+    signedOut = true;
+    stopScan();
+    clearTimeout(waitingTimer);
+    PE.showSignIn("登录已过期，请重新打开链接");
+  });
 
   loadWaiting();
   codeInput.focus();
