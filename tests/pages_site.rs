@@ -103,3 +103,27 @@ fn fingerprints_change_with_content() {
     assert_ne!(site::fingerprint(b"abc"), site::fingerprint(b"abd"));
     assert_eq!(site::fingerprint(b"").len(), 12);
 }
+
+#[test]
+fn asset_placeholders_become_versioned_urls() {
+    assert_eq!(
+        site::with_asset_urls("<i data-x=\"{{asset:jsqr.js}}\"></i>"),
+        format!("<i data-x=\"{}\"></i>", asset_url("jsqr.js"))
+    );
+    assert_eq!(site::with_asset_urls("no placeholder"), "no placeholder");
+    assert_eq!(site::with_asset_urls("open {{asset:x"), "open {{asset:x");
+    for page in PAGES {
+        let mut rest = page.body;
+        while let Some(start) = rest.find("{{asset:") {
+            let name = &rest[start + 8..][..rest[start + 8..].find("}}").expect("closed")];
+            assert!(asset(name).is_some(), "{}: no asset {name}", page.name);
+            rest = &rest[start + 8..];
+        }
+        assert!(!render(page).contains("{{asset:"), "{}", page.name);
+    }
+    let store = render(site::page("store").expect("store"));
+    assert!(
+        store.contains(&asset_url("jsqr.js")),
+        "the counter names its decoder"
+    );
+}

@@ -105,6 +105,23 @@ pub fn is_current(asset: &Asset, version: Option<&str>) -> bool {
     version == Some(fingerprint(asset.body.as_bytes()).as_str())
 }
 
+/// A page body with each `{{asset:NAME}}` replaced by that asset's versioned URL, so static
+/// markup can name an asset its script loads later (the counter's QR decoder).
+pub fn with_asset_urls(body: &str) -> String {
+    const OPEN: &str = "{{asset:";
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find("}}") else { break };
+        out.push_str(&rest[..start]);
+        out.push_str(&asset_url(&after[..end]));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The full HTML of a page: the shared head (styles, the shared script, the page's script,
 /// all deferred and external, so the CSP needs no inline script) around the page's body.
 pub fn render(page: &Page) -> String {
@@ -120,7 +137,7 @@ pub fn render(page: &Page) -> String {
         script = asset_url(page.script),
         audience = page.audience.as_str(),
         name = page.name,
-        body = page.body,
+        body = with_asset_urls(page.body),
     )
 }
 
