@@ -165,5 +165,6 @@ PE.start(() => {
     PE.showSignIn("登录已过期，请重新打开链接");
   });
 
-  loadOrder();
+  // Ready once the first state (the code, or why there is none) is drawn.
+  return loadOrder();
 });
