@@ -205,7 +205,19 @@ fn unknown_link_page(landing_url: &str) -> Response {
 "#,
         escape_html(landing_url)
     );
-    with_type(page, 404, "text/html; charset=utf-8")
+    let response = with_type(page, 404, "text/html; charset=utf-8");
+    // No script at all on this page; its one inline style is allowed, nothing else.
+    for (name, value) in [
+        (
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+    ] {
+        let _ = response.headers().set(name, value);
+    }
+    response
 }
 
 pub async fn stats(ctx: Ctx) -> Result<Response, ApiError> {

@@ -120,6 +120,31 @@ test("a retried tap reuses its Idempotency-Key; a new tap gets a new one; refusa
   assertClean(page);
 });
 
+test("a tap whose every answer is lost is settled with its own key, never a second coupon", async () => {
+  await create(campaign("pc-lost", { limits: { per_member: 2 } }));
+  const token = memberToken("pc-member-l");
+  const page = await openPage("/m/campaigns/pc-lost", token);
+  // Every attempt reaches the server (it issues the coupon) but the answer never reaches the page.
+  let lose = true;
+  await page.route("**/v1/campaigns/pc-lost/claims", async (route) => {
+    if (!lose) return route.continue();
+    await route.fetch();
+    return route.abort("connectionreset");
+  });
+  await page.getByRole("button", { name: "立即领取" }).click();
+  await page.getByRole("button", { name: "确认领取结果" }).waitFor({ timeout: 20000 });
+  assert.match(await statusText(page), /还不知道是否领到/);
+  assert.equal((await coupons("pc-member-l")).length, 1, "the server issued one");
+  lose = false;
+  await page.getByRole("button", { name: "确认领取结果" }).click();
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("领取成功"));
+  const keys = new Set(claimRequests(page).map((r) => r.headers()["idempotency-key"]));
+  assert.equal(keys.size, 1, "every attempt of the one tap carried the same key");
+  assert.equal((await coupons("pc-member-l")).length, 1, "one tap, one coupon, although the limit is 2");
+  page.problems.splice(0, page.problems.length, ...page.problems.filter((p) => !p.includes("ERR_CONNECTION_RESET")));
+  assertClean(page);
+});
+
 test("a store poster link lands on the claim page with the store, and the coupon carries it", async () => {
   await create(campaign("pc-poster", { kind: "store_poster" }));
   const link = await world.api("GET", "/v1/admin/campaigns/pc-poster/posters/st-9", { token: marketing });

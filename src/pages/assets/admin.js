@@ -124,9 +124,16 @@
 
   // PATCH with If-Match: when the campaign changed since it was read, the panel is reloaded and
   // the operator told, so nothing is applied on a state they have not seen.
+  // One change at a time: a double click sends one PATCH, not a second one that would meet its
+  // own first as "changed by someone else".
+  let patching = false;
   async function patch(body, done) {
+    if (patching) return;
+    patching = true;
     const c = open.data;
-    const result = await send("PATCH", `/v1/admin/campaigns/${enc(c.id)}`, { body, ifMatch: open.etag });
+    const result = await send("PATCH", `/v1/admin/campaigns/${enc(c.id)}`, { body, ifMatch: open.etag }).finally(() => {
+      patching = false;
+    });
     if (result.ok) {
       open = { data: result.data, etag: result.etag };
       drawDetail();

@@ -98,17 +98,27 @@
     has_ordered_before: "仅限首单用户",
     tier_not_included: "您的会员等级不在活动范围内",
   };
+  // A wait in words: seconds up to two minutes, then minutes, then hours.
+  const waitWords = (seconds) =>
+    seconds < 120 ? `${seconds} 秒` : seconds < 7200 ? `${Math.ceil(seconds / 60)} 分钟` : `${Math.ceil(seconds / 3600)} 小时`;
+
   function explain(problem) {
     if (!problem) return "";
     let words = WORDS[problem.code] || problem.title || "出错了";
     if (problem.reason) words += `：${REASONS[problem.reason] || problem.reason}`;
-    if (problem.retry_after_s) words += `，请 ${problem.retry_after_s} 秒后再试`;
+    if (problem.retry_after_s) words += `，请 ${waitWords(problem.retry_after_s)}后再试`;
     return words;
   }
 
   // --- the API
 
-  let signedOutHandler = () => showSignIn("登录已过期，请重新打开链接");
+  // Why a token was refused, in words: expired, or not a token for this page at all (another kind
+  // of account, a damaged link).
+  const signInWords = (problem) =>
+    problem && problem.code === "invalid_token" && !/expired/.test(problem.detail || "")
+      ? "登录信息无效：链接已损坏，或不是本页面适用的账号，请重新打开链接"
+      : "登录已过期，请重新打开链接";
+  let signedOutHandler = (problem) => showSignIn(signInWords(problem));
 
   async function api(method, path, { body, idem, ifMatch } = {}) {
     const headers = { Authorization: `Bearer ${token}` };
@@ -236,6 +246,8 @@
     api,
     send,
     explain,
+    waitWords,
+    signInWords,
     start,
     say,
     claims,

@@ -188,6 +188,12 @@
     busy = false;
     if (!result.ok) {
       await load();
+      // A make-up takes no Idempotency-Key: when an answer was lost and the retry found the day
+      // done (or nothing came back), the month says whether it went through.
+      const lost = result.status === 0 || result.problem.code === "already_checked_in";
+      if (lost && (month.makeup_days || []).includes(day)) {
+        return say(`补签已完成：${dayWords(day)}，积分余额 ${me.points.balance}`, "good");
+      }
       return say(explain(result.problem), "bad");
     }
     const r = result.data;

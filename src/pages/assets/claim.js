@@ -5,7 +5,13 @@
 "use strict";
 (function () {
   const { h, $, fill, api, send, explain, say, yuan, dateTime } = PE;
-  const id = decodeURIComponent(location.pathname.split("/")[3] || "");
+  const id = (() => {
+    try {
+      return decodeURIComponent(location.pathname.split("/")[3] || "");
+    } catch {
+      return location.pathname.split("/")[3] || ""; // a malformed %-escape: the API says not found
+    }
+  })();
   const query = new URLSearchParams(location.search);
   const poster = query.get("store") && query.get("sig") ? { store_id: query.get("store"), poster_sig: query.get("sig") } : null;
   const REFRESH_MS = 4000;
@@ -16,6 +22,12 @@
   let taken = 0; // coupons claimed on this page
   let claimed = false; // the member holds as many as one may
   let shownReason = false; // the status line says why the button is off
+  let networkSaid = false; // the status line says the network failed (cleared when it works again)
+  // The Idempotency-Key of a tap whose answer never arrived: a retry of that tap (the button, or the
+  // network coming back) reuses it, so one tap can never become two coupons.
+  let pendingKey = null;
+  let final = null; // a refusal that no retry changes (sold out, limit reached, not eligible, ended)
+  const FINAL = ["sold_out", "claim_limit_reached", "campaign_ended", "not_eligible", "invalid_poster_signature", "campaign_not_found"];
   let timer = null;
 
   // 满 X 减 Y, N 折 最多减 Z, or 立减 Y: the coupon as a member reads it.
@@ -86,35 +98,52 @@
     $("#rules").hidden = false;
     const button = $("#claim");
     const reason = blocked(c);
-    if (!claiming) {
-      button.disabled = Boolean(reason) || claimed;
-      button.textContent = claimed ? "已领取" : reason ? reason.split("，")[0] : "立即领取";
+    if (!claiming && !pendingKey) {
+      button.disabled = Boolean(reason) || claimed || Boolean(final);
+      button.textContent = claimed ? "已领取" : final ? final : reason ? reason.split("，")[0] : "立即领取";
       if (reason && !claimed) say(reason, c.stock.remaining <= 0 || c.status === "ended" ? "bad" : "warn");
       else if (!reason && shownReason) say("");
       shownReason = Boolean(reason) && !claimed;
     }
   }
 
-  async function load() {
+  // `quiet`: a background refresh that fails leaves the status line (e.g. 领取成功) alone.
+  async function load({ quiet = false } = {}) {
     const result = await api("GET", `/v1/campaigns/${encodeURIComponent(id)}`);
     if (!result.ok) {
-      if (result.status !== 401) say(explain(result.problem), "bad");
+      if (result.status !== 401 && !quiet) {
+        say(explain(result.problem), "bad");
+        networkSaid = result.status === 0;
+      }
       return false;
+    }
+    if (networkSaid && !pendingKey) {
+      say("");
+      networkSaid = false;
     }
     draw(result.data);
     return true;
   }
 
   async function claim() {
-    if (claiming || claimed) return;
+    if (claiming || claimed || final) return;
     claiming = true;
     const button = $("#claim");
     button.disabled = true;
     button.textContent = "领取中…";
-    say("正在领取…");
-    const result = await send("POST", `/v1/campaigns/${encodeURIComponent(id)}/claims`, { body: poster || {} });
+    say(pendingKey ? "正在确认刚才的领取…" : "正在领取…");
+    pendingKey ||= crypto.randomUUID();
+    const result = await send("POST", `/v1/campaigns/${encodeURIComponent(id)}/claims`, { body: poster || {}, idem: pendingKey });
     claiming = false;
-    if (result.ok) {
+    const unanswered = result.status === 0 || result.status >= 500;
+    if (!unanswered) pendingKey = null;
+    if (unanswered) {
+      say("网络不稳定，还不知道是否领到。网络恢复后会自动确认；也可点「确认领取结果」，不会重复领取。", "warn");
+      networkSaid = true;
+      button.disabled = false;
+      button.textContent = "确认领取结果";
+      return;
+    } else if (result.ok) {
       taken += 1;
       claimed = taken >= campaign.limits.per_member;
       const coupon = result.data.coupon;
@@ -122,7 +151,10 @@
       $("#done").hidden = false;
     } else if (result.status !== 401) {
       say(explain(result.problem), "bad");
+      if (result.problem.code === "claim_limit_reached") claimed = true;
+      else if (FINAL.includes(result.problem.code)) final = explain({ code: result.problem.code });
     }
+    networkSaid = false;
     const status = $("#status");
     const words = status.textContent;
     const tone = status.className;
@@ -131,7 +163,7 @@
     status.className = tone;
     status.textContent = words;
     shownReason = false;
-    if (!claimed && !blocked(campaign)) {
+    if (!claimed && !final && campaign && !blocked(campaign)) {
       button.disabled = false;
       button.textContent = result.ok ? "再领一张" : "再试一次";
     }
@@ -151,7 +183,7 @@
   function refresh() {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      if (!document.hidden && !claiming) await load().catch(() => {});
+      if (!document.hidden && !claiming) await load({ quiet: true }).catch(() => {});
       if (!campaign || campaign.status !== "ended") refresh();
     }, REFRESH_MS);
   }
@@ -161,7 +193,12 @@
     showStore();
     if (await load()) refresh();
     document.addEventListener("visibilitychange", () => {
-      if (!document.hidden) load().catch(() => {});
+      if (!document.hidden) load({ quiet: true }).catch(() => {});
+    });
+    // Back online: settle an unanswered tap with its own key, then refresh.
+    window.addEventListener("online", () => {
+      if (pendingKey && !claiming) claim();
+      else load().catch(() => {});
     });
   });
 })();

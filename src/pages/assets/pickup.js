@@ -18,6 +18,7 @@ PE.start(() => {
   let renewAt = 0; // performance.now() when the code is renewed
   let validUntil = 0; // performance.now() when the code shown stops being accepted
   let objectUrl = null;
+  let renewFailed = false; // the status line says the last renewal failed
 
   fill("#order-ref", orderId);
   const img = $("#qr");
@@ -120,6 +121,7 @@ PE.start(() => {
         case "order_not_found":
           return finish("没有找到这个订单，请确认链接是否正确", "bad");
         default:
+          renewFailed = true;
           PE.say(`取货码未能更新：${explain(refusal.problem)}`, "bad");
           codeTimer = setTimeout(renewCode, 5000);
           return;
@@ -136,7 +138,9 @@ PE.start(() => {
     fill("#short-code", short_code);
     $("#code-card").dataset.validUntil = String(Math.round(Date.now() + valid_for_s * 1000));
     $("#code-card").hidden = false;
-    if (phase !== "showing") PE.say("订单已备好，请到店出示取货码", "good");
+    if (phase !== "showing" || renewFailed) PE.say("订单已备好，请到店出示取货码", "good");
+    renewFailed = false;
+    img.hidden = false;
     phase = "showing";
     codeTimer = setTimeout(renewCode, renewAt - now);
     clearInterval(tickTimer);
@@ -149,6 +153,12 @@ PE.start(() => {
     const renewIn = Math.max(0, Math.ceil((renewAt - now) / 1000));
     const validFor = Math.max(0, Math.ceil((validUntil - now) / 1000));
     fill("#countdown", validFor > 0 ? `${renewIn} 秒后自动更新（当前码还可用 ${validFor} 秒）` : "取货码已过期，正在更新…");
+    if (validFor <= 0) {
+      // Offline past its validity: an expired code must not be shown for typing (a wrong code
+      // costs the order one of its tries at the counter).
+      img.hidden = true;
+      fill("#short-code", "------");
+    }
   }
 
   // Timers sleep in a background tab: coming back renews at once.
@@ -159,10 +169,10 @@ PE.start(() => {
   });
 
   // An expired token: stop polling and say how to sign in again, once.
-  PE.onSignedOut(() => {
+  PE.onSignedOut((problem) => {
     phase = "done";
     stopAll();
-    PE.showSignIn("登录已过期，请重新打开链接");
+    PE.showSignIn(PE.signInWords(problem));
   });
 
   // Ready once the first state (the code, or why there is none) is drawn.

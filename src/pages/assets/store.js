@@ -42,7 +42,11 @@ PE.start(() => {
       ),
     );
 
+  // The last verification here: a second scan of the same code by the same clerk (a hand scanner
+  // firing twice) is not a red "already picked up" over the customer still waiting for the goods.
+  let lastVerified = null;
   function showVerified(data) {
+    lastVerified = data;
     outcome(
       "good",
       "✓ 核销成功，请交货",
@@ -56,6 +60,14 @@ PE.start(() => {
     const p = (text) => h("p", { text });
     switch (problem.code) {
       case "already_picked_up":
+        if (lastVerified && problem.verified_at === lastVerified.verified_at && problem.verified_by === me.sub) {
+          return outcome(
+            "warn",
+            "! 已取过货：此单刚刚由您核销（重复扫码）",
+            p(`${dateTime(problem.verified_at)} 由 ${problem.verified_by} 核销 · 尚未交货请按清单交货，已交货请勿重复交货`),
+            lineItems(lastVerified.lines || []),
+          );
+        }
         return outcome("bad", "✗ 已取过货，请勿重复交货", p(`${dateTime(problem.verified_at)} 由 ${problem.verified_by || "—"} 核销`));
       case "pharmacist_required":
         return outcome("warn", "! 含处方药，须由药师核销", p("请药师登录本页后扫码核销"));
@@ -71,7 +83,7 @@ PE.start(() => {
         return outcome("bad", "✗ 已超过取货期限", p("该订单已不能在本店取货"));
       case "rate_limited": {
         const wait = problem.retry_after_s;
-        return outcome("warn", "! 操作太频繁", p(wait ? `请 ${wait} 秒后再试` : "请稍后再试"));
+        return outcome("warn", "! 操作太频繁", p(wait ? `请 ${PE.waitWords(wait)}后再试` : "请稍后再试"));
       }
       default:
         return outcome("bad", `✗ ${explain(problem)}`);
@@ -81,9 +93,15 @@ PE.start(() => {
   // --- verifying
 
   let verifying = false;
+  let queued = null; // a code scanned while the previous one was being verified: next in line
   let signedOut = false; // the page has been replaced by the sign-in notice
   async function verify(body) {
-    if (verifying) return;
+    if (verifying) {
+      queued = body;
+      codeInput.value = "";
+      orderInput.value = "";
+      return PE.say("上一单正在核销，这一单已排队，稍后自动核销", "info");
+    }
     verifying = true;
     verifyButton.disabled = true;
     PE.say("正在核销…");
@@ -96,6 +114,12 @@ PE.start(() => {
       verifying = false;
       verifyButton.disabled = false;
       if (!signedOut) resetForNext();
+    }
+    if (queued && !signedOut) {
+      const next = queued;
+      queued = null;
+      // The previous outcome stays readable for a moment before the next one replaces it.
+      setTimeout(() => verify(next), 1500);
     }
   }
 
@@ -271,11 +295,11 @@ PE.start(() => {
   }
 
   // An expired token: stop the camera and the list, and say how to sign in again.
-  PE.onSignedOut(() => {
+  PE.onSignedOut((problem) => {
     signedOut = true;
     stopScan();
     clearTimeout(waitingTimer);
-    PE.showSignIn("登录已过期，请重新打开链接");
+    PE.showSignIn(PE.signInWords(problem));
   });
 
   codeInput.focus();
