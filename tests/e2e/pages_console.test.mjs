@@ -115,6 +115,11 @@ test("a retried tap reuses its Idempotency-Key; a new tap gets a new one; refusa
   assert.equal(keys.length, 3);
   assert.notEqual(keys[2], keys[0], "a new tap is a new key");
   assert.equal((await coupons("pc-member-r")).length, 2);
+  // Another visit knows what the member holds: at the limit, 已领取, no invitation to tap.
+  const revisit = await openPage("/m/campaigns/pc-retry", token);
+  await revisit.waitForFunction(() => document.querySelector("#claim").textContent === "已领取");
+  assert.ok(await revisit.locator("#claim").isDisabled());
+  assertClean(revisit);
   // The 503 the test injected is the only console error.
   page.problems.splice(0, page.problems.length, ...page.problems.filter((p) => !p.includes("status of 503")));
   assertClean(page);

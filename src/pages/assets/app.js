@@ -12,8 +12,8 @@
   function takeToken() {
     const fragment = new URLSearchParams(location.hash.slice(1));
     const fresh = fragment.get("token");
-    if (fresh) {
-      sessionStorage.setItem(storageKey, fresh);
+    if (fragment.has("token")) {
+      if (fresh) sessionStorage.setItem(storageKey, fresh);
       fragment.delete("token");
       const rest = fragment.toString();
       history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
@@ -92,6 +92,12 @@
     invalid_transition: "当前状态不能这样变更",
     precondition_failed: "活动刚被其他人修改过，已为您刷新，请再确认一次",
     unknown_sku: "商品不存在",
+    payload_too_large: "内容太长，请核对后重新扫描或输入",
+    unsupported_media_type: "请求格式有误，请刷新页面后重试",
+    request_in_progress: "上一次操作还在处理中，请稍候",
+    unavailable: "服务繁忙，请稍后重试",
+    internal: "服务出错了，请稍后重试",
+    method_not_allowed: "不支持的操作",
   };
   const REASONS = {
     not_a_new_member: "仅限新注册会员",

@@ -169,6 +169,13 @@
     }
   }
 
+  // What the member already holds of this campaign (another tab, an earlier visit): a member at
+  // the limit sees 已领取, not an invitation to tap into a refusal.
+  async function countHeld() {
+    const result = await api("GET", "/v1/coupons");
+    if (result.ok) taken = result.data.coupons.filter((coupon) => coupon.campaign_id === id).length;
+  }
+
   function showStore() {
     if (!poster) return;
     fill(
@@ -191,7 +198,11 @@
   PE.start(async () => {
     $("#claim").addEventListener("click", claim);
     showStore();
-    if (await load()) refresh();
+    const [loaded] = await Promise.all([load(), countHeld()]);
+    if (!loaded) return;
+    claimed = taken >= campaign.limits.per_member;
+    draw(campaign);
+    refresh();
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) load({ quiet: true }).catch(() => {});
     });

@@ -83,7 +83,7 @@ PE.start(() => {
         return outcome("bad", "✗ 已超过取货期限", p("该订单已不能在本店取货"));
       case "rate_limited": {
         const wait = problem.retry_after_s;
-        return outcome("warn", "! 操作太频繁", p(wait ? `请 ${PE.waitWords(wait)}后再试` : "请稍后再试"));
+        return outcome("warn", "! 操作太频繁", p(wait ? `请 ${PE.waitWords(wait)}后再试` : "请稍后再试"), p("顾客手机上的二维码仍可直接扫码核销"));
       }
       default:
         return outcome("bad", `✗ ${explain(problem)}`);
