@@ -1,7 +1,7 @@
 //! Commands the worker sends to a member's object, and the replies it gets back. Replies are
 //! exactly the JSON bodies of the member endpoints.
 
-use crate::domain::coupon::CouponStatus;
+use crate::domain::coupon::{CouponStatus, TermsView};
 use crate::domain::events::{
     MemberRegistered, MemberVerified, OrderPaid, OrderRefunded, PrescriptionApproved,
     PrescriptionRevoked,
@@ -162,7 +162,7 @@ pub struct ClaimRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CouponsReply {
-    pub coupons: Vec<super::wallet::CouponView>,
+    pub coupons: Vec<CouponView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -351,4 +351,19 @@ pub struct Reserved {
     pub totals: crate::domain::order::Totals,
     #[serde(default)]
     pub eligible_classes: Option<Vec<crate::domain::order_lines::DrugClass>>,
+}
+
+/// A coupon as the member sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponView {
+    pub coupon_id: String,
+    pub campaign_id: String,
+    #[serde(flatten)]
+    pub terms: TermsView,
+    pub status: String,
+    pub claimed_at: Instant,
+    pub valid_from: Instant,
+    pub expires_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<String>,
 }
