@@ -154,14 +154,20 @@ fn core_events_move_the_order_forward_and_illegal_ones_change_nothing() {
     assert_eq!(state(&db).as_deref(), Some("ready_for_pickup"));
     assert_eq!(outbox_keys(&db), vec!["store-ready-ord-1".to_string()]);
     // Rejected after ready, confirmed again: not transitions of a ready order.
+    let updated_at = pickup::view(&db, MEMBER).unwrap().updated_at;
+    let mut rejected = change(ORDER);
+    rejected.reason = Some("too late".into());
     for (id, event) in [
-        ("ev-3", OrderEvent::Rejected(change(ORDER))),
+        ("ev-3", OrderEvent::Rejected(rejected)),
         ("ev-4", OrderEvent::Confirmed(change(ORDER))),
     ] {
-        assert_eq!(send(&db, id, &event, READY_MS), (true, false));
+        assert_eq!(send(&db, id, &event, READY_MS + MINUTE), (true, false));
         assert_eq!(state(&db).as_deref(), Some("ready_for_pickup"), "{id}");
     }
     assert_eq!(outbox(&db).len(), 1, "an illegal event queues nothing");
+    // Nor touches the row at all.
+    let view = pickup::view(&db, MEMBER).unwrap();
+    assert_eq!((view.updated_at, view.reason), (updated_at, None));
     // Cancelled: final, gives the coupon back and takes the order off the counter list.
     let mut cancelled = change(ORDER);
     cancelled.reason = Some("out of stock".into());
