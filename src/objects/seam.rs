@@ -237,3 +237,44 @@ pub trait Transact: Sql {
     fn atomically<T, E: From<SqlError>>(&self, work: impl FnOnce() -> Result<T, E>)
         -> Result<T, E>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_decode_by_position_into_their_types() {
+        let row = Row::new(vec![
+            Value::Text("ord-1".into()),
+            Value::Null,
+            Value::Integer(7),
+            Value::Real(9_007_199_254_740_992.0),
+            Value::Integer(1),
+        ]);
+        let decoded: (String, Option<i64>, u32, i64, bool) = FromRow::from_row(row).unwrap();
+        assert_eq!(
+            decoded,
+            ("ord-1".into(), None, 7, 9_007_199_254_740_992, true)
+        );
+    }
+
+    #[test]
+    fn a_column_of_another_type_is_an_error_naming_it() {
+        let mut row = Row::new(vec![Value::Integer(1), Value::Text("x".into())]);
+        let error = row.get::<i64>(1).unwrap_err();
+        assert!(!error.transient);
+        assert!(error.message.contains("column 1"), "{error:?}");
+        assert!(row.get::<String>(5).is_err());
+        assert!(u32::from_value(Value::Integer(-1)).is_err());
+        assert!(i64::from_value(Value::Real(1.5)).is_err());
+    }
+
+    #[test]
+    fn storage_errors_become_503_when_another_attempt_may_succeed() {
+        let busy = SqlError::new("q", "SQLITE_BUSY: database is locked".into());
+        assert!(busy.transient);
+        assert_eq!(ApiError::from(busy), ApiError::Unavailable);
+        let broken = SqlError::new("q", "no such column: x".into());
+        assert_eq!(ApiError::from(broken), ApiError::Internal);
+    }
+}

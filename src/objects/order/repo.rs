@@ -48,11 +48,11 @@ pub const MODULE: Module = Module {
     ]],
 };
 
-/// The columns of [`OrderRow`], in its order.
-const COLUMNS: &str =
-    "order_id, member_id, store_id, fulfilment, lines, coupon_id, prescription_id, \
-    subtotal_fen, discount_fen, payable_fen, status, body_hash, response, placed_ms, updated_ms, \
-    reason, ready_ms, deadline_ms, verified_ms, verified_by";
+/// The order's row, its columns in the order [`OrderRow::from_row`] reads them.
+const LOAD: &str = "SELECT order_id, member_id, store_id, fulfilment, lines, coupon_id, \
+    prescription_id, subtotal_fen, discount_fen, payable_fen, status, body_hash, response, \
+    placed_ms, updated_ms, reason, ready_ms, deadline_ms, verified_ms, verified_by \
+    FROM order_row WHERE k = 1";
 
 #[derive(Debug, Clone)]
 pub struct OrderRow {
@@ -155,10 +155,7 @@ impl<'a, S: Sql + ?Sized> Repo<'a, S> {
     }
 
     pub fn load(&self) -> Result<Option<OrderRow>, SqlError> {
-        self.sql.row(
-            &format!("SELECT {COLUMNS} FROM order_row WHERE k = 1"),
-            Vec::new(),
-        )
+        self.sql.row(LOAD, Vec::new())
     }
 
     /// Records an event id; false when it was seen before.
