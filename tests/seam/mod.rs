@@ -1,6 +1,7 @@
 //! The SQL seam over real SQLite (rusqlite, in memory), for native tests of the objects'
 //! transactions: the same statements, the same migrations, the same all-or-nothing rule as
-//! a Durable Object's `transactionSync`.
+//! a Durable Object's `transactionSync`. Each test file uses only part of it.
+#![allow(dead_code)]
 
 use pharmedge::objects::seam::{FromRow, Row, Sql, SqlError, Transact, Value};
 use rusqlite::types::{Value as Stored, ValueRef};
