@@ -1,10 +1,14 @@
 //! Typed configuration from the worker's environment (wrangler vars and secrets), read once
-//! per isolate. Binding names are constants here, not strings scattered around.
+//! per isolate. Binding names are constants here, not strings scattered around. Reading the
+//! environment exists on wasm32 only; the names and the shape build natively too.
 
 use crate::domain::delivery::RetryPolicy;
 use crate::domain::rules::Rules;
+#[cfg(target_arch = "wasm32")]
 use std::cell::RefCell;
+#[cfg(target_arch = "wasm32")]
 use std::rc::Rc;
+#[cfg(target_arch = "wasm32")]
 use worker::Env;
 
 pub const MEMBER_OBJECT: &str = "MEMBER";
@@ -54,10 +58,12 @@ pub struct Config {
     pub version: String,
 }
 
+#[cfg(target_arch = "wasm32")]
 fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|value| value.to_string())
 }
 
+#[cfg(target_arch = "wasm32")]
 fn number(env: &Env, name: &str, default: i64) -> Result<i64, String> {
     match var(env, name) {
         None => Ok(default),
@@ -68,6 +74,7 @@ fn number(env: &Env, name: &str, default: i64) -> Result<i64, String> {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 fn secret(env: &Env, name: &str) -> Result<String, String> {
     match var(env, name) {
         Some(value) if value.len() >= 16 => Ok(value),
@@ -76,6 +83,7 @@ fn secret(env: &Env, name: &str) -> Result<String, String> {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, String> {
         let rules = Rules::from_vars(|name| var(env, name)).map_err(|err| err.to_string())?;

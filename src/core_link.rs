@@ -11,29 +11,7 @@ use std::task::Poll;
 use std::time::Duration;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
-/// Where a delivery goes on the core system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    Orders,
-    Events,
-}
-
-impl Target {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Target::Orders => "orders",
-            Target::Events => "events",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Target> {
-        match raw {
-            "orders" => Some(Target::Orders),
-            "events" => Some(Target::Events),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::delivery::Target;
 
 pub async fn deliver(
     config: &Config,

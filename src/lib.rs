@@ -1,20 +1,19 @@
 //! pharmedge: the edge layer of a pharmacy membership and growth system.
 //!
-//! `domain` and the pure parts of `http` (errors, tokens, signatures, path matching) build
-//! and test natively; everything that touches the Workers runtime exists only on wasm32.
+//! `domain`, the pure parts of `http` (errors, tokens, signatures, path matching) and the
+//! objects' transactions (written against the SQL seam, `objects::seam`) build and test
+//! natively; everything that touches the Workers runtime exists only on wasm32.
 
+pub mod config;
 pub mod domain;
 pub mod http;
+pub mod objects;
 pub mod pages;
 
-#[cfg(target_arch = "wasm32")]
-mod config;
 #[cfg(target_arch = "wasm32")]
 mod core_link;
 #[cfg(target_arch = "wasm32")]
 mod features;
-#[cfg(target_arch = "wasm32")]
-mod objects;
 #[cfg(target_arch = "wasm32")]
 mod routes;
 

@@ -1,5 +1,29 @@
 //! Delivery policy for the outbox: which answers are final, and when to try again.
 
+/// Where a delivery goes on the core system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Orders,
+    Events,
+}
+
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Orders => "orders",
+            Target::Events => "events",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Target> {
+        match raw {
+            "orders" => Some(Target::Orders),
+            "events" => Some(Target::Events),
+            _ => None,
+        }
+    }
+}
+
 /// What to do after one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

@@ -13,6 +13,7 @@ pub mod migrations;
 pub mod order;
 pub mod order_lines;
 pub mod pickup;
+pub mod placement;
 pub mod points;
 pub mod prescription;
 pub mod referral;

@@ -8,40 +8,20 @@
 
 use super::dead_letters::{self, DeadLetter};
 use super::rpc;
-use super::schema::Module;
 use super::sql::internal;
 use crate::config::Config;
-use crate::core_link::{self, Target};
+use crate::core_link;
 use crate::domain::delivery::Outcome;
-use crate::domain::events::OutboundEvent;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::rc::Rc;
 use worker::{Env, SqlStorage, State, Storage};
 
-/// The outbox table, for any object that queues deliveries.
-pub const MODULE: Module = Module {
-    name: "outbox",
-    migrations: &[&[SCHEMA]],
-};
-
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
-    key TEXT PRIMARY KEY,
-    target TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    body TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_ms INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL,
-    first_attempt_ms INTEGER,
-    last_error TEXT,
-    reported INTEGER NOT NULL DEFAULT 0
-)";
-
+pub mod queue;
 mod replay;
+pub use queue::{enqueue, enqueue_command, enqueue_event, Destination, MODULE};
 pub use replay::{serve_replay, ReplayCommand, ReplayReply};
 
 /// Where an object's replay requests arrive (see `serve_replay`).
@@ -52,37 +32,6 @@ const BATCH: i64 = 50;
 const LEASE_MARGIN_MS: i64 = 5_000;
 /// How soon a dead letter whose report to the registry failed is reported again.
 const REPORT_RETRY_MS: i64 = 5_000;
-
-/// Where a row goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
-    Core(Target),
-    /// The object named `name` in the namespace bound as `binding`.
-    Object {
-        binding: String,
-        name: String,
-    },
-}
-
-impl Destination {
-    fn encode(&self) -> String {
-        match self {
-            Destination::Core(target) => target.as_str().to_owned(),
-            Destination::Object { binding, name } => format!("object:{binding}:{name}"),
-        }
-    }
-
-    fn parse(raw: &str) -> Option<Destination> {
-        if let Some(rest) = raw.strip_prefix("object:") {
-            let (binding, name) = rest.split_once(':')?;
-            return Some(Destination::Object {
-                binding: binding.to_owned(),
-                name: name.to_owned(),
-            });
-        }
-        Target::parse(raw).map(Destination::Core)
-    }
-}
 
 /// Which object an outbox belongs to, so that its dead letters can be replayed.
 #[derive(Debug, Clone)]
@@ -100,53 +49,6 @@ impl Origin {
             object_id: state.id().to_string(),
         }
     }
-}
-
-/// Queues a delivery. The key is the idempotency key; queuing the same key twice is a no-op.
-pub fn enqueue(
-    sql: &SqlStorage,
-    key: &str,
-    destination: &Destination,
-    kind: &str,
-    body: &str,
-    now_ms: i64,
-) -> Result<(), ApiError> {
-    sql.exec(
-        "INSERT OR IGNORE INTO outbox (key, target, kind, body, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
-        vec![key.into(), destination.encode().into(), kind.into(), body.into(), now_ms.into(), now_ms.into()],
-    )
-    .map_err(internal("outbox enqueue"))?;
-    Ok(())
-}
-
-pub fn enqueue_event(sql: &SqlStorage, event: &OutboundEvent, now_ms: i64) -> Result<(), ApiError> {
-    let body = serde_json::to_string(event).map_err(|_| ApiError::Internal)?;
-    enqueue(
-        sql,
-        &event.id,
-        &Destination::Core(Target::Events),
-        event.event_type,
-        &body,
-        now_ms,
-    )
-}
-
-/// Queues `command` for the object `name` bound as `binding`, e.g. a coupon release.
-pub fn enqueue_command<C: Serialize>(
-    sql: &SqlStorage,
-    key: &str,
-    binding: &str,
-    name: &str,
-    kind: &str,
-    command: &C,
-    now_ms: i64,
-) -> Result<(), ApiError> {
-    let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
-    let destination = Destination::Object {
-        binding: binding.to_owned(),
-        name: name.to_owned(),
-    };
-    enqueue(sql, key, &destination, kind, &body, now_ms)
 }
 
 #[derive(Deserialize)]

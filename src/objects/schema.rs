@@ -15,46 +15,36 @@
 pub use crate::domain::migrations::Module;
 use crate::domain::migrations::{plan, VERSIONS_TABLE};
 use crate::http::error::ApiError;
-use crate::objects::sql::{atomically, internal};
-use serde::Deserialize;
+use crate::objects::seam::{log_error, Sql, SqlError, Transact};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use worker::Storage;
-
-#[derive(Deserialize)]
-struct Row {
-    module: String,
-    version: u32,
-}
 
 impl Tables {
     /// Creates or migrates the tables of `modules` if this object has not yet.
-    pub fn ensure(&self, storage: &Storage, modules: &[&Module]) -> Result<(), ApiError> {
-        let known = self.known(storage)?;
+    pub fn ensure(&self, sql: &impl Transact, modules: &[&Module]) -> Result<(), ApiError> {
+        let known = self.known(sql)?;
         let steps = plan(&known, modules).map_err(|err| {
-            worker::console_error!("schema: {err:?}");
+            log_error(&format!("schema: {err:?}"));
             ApiError::Internal
         })?;
         if steps.is_empty() {
             return Ok(());
         }
-        let sql = storage.sql();
         let applied: Vec<(&'static str, u32)> =
             steps.iter().map(|s| (s.module, s.to_version)).collect();
-        atomically(storage, move || {
-            sql.exec(VERSIONS_TABLE, None).map_err(internal("schema"))?;
+        sql.atomically(|| {
+            sql.run(VERSIONS_TABLE, Vec::new())?;
             for step in steps {
                 for statement in step.statements {
-                    sql.exec(statement, None).map_err(internal("schema"))?;
+                    sql.run(statement, Vec::new())?;
                 }
-                sql.exec(
+                sql.run(
                     "INSERT INTO schema_versions (module, version) VALUES (?, ?)
                      ON CONFLICT (module) DO UPDATE SET version = excluded.version",
-                    Some(vec![step.module.into(), i64::from(step.to_version).into()]),
-                )
-                .map_err(internal("schema"))?;
+                    vec![step.module.into(), step.to_version.into()],
+                )?;
             }
-            Ok(())
+            Ok::<(), SqlError>(())
         })?;
         let mut versions = self.versions.borrow_mut();
         let versions = versions.get_or_insert_with(BTreeMap::new);
@@ -66,33 +56,27 @@ impl Tables {
 
     /// Whether this object holds no version record at all: new, or created before this
     /// mechanism (then it holds every table its code used to create in its constructor).
-    pub fn unversioned(&self, storage: &Storage) -> Result<bool, ApiError> {
-        Ok(self.known(storage)?.is_empty())
+    pub fn unversioned(&self, sql: &impl Sql) -> Result<bool, ApiError> {
+        Ok(self.known(sql)?.is_empty())
     }
 
     /// Whether this object has ever created `module`'s tables (reads need not create them).
-    pub fn has(&self, storage: &Storage, module: &Module) -> Result<bool, ApiError> {
-        Ok(self.known(storage)?.contains_key(module.name))
+    pub fn has(&self, sql: &impl Sql, module: &Module) -> Result<bool, ApiError> {
+        Ok(self.known(sql)?.contains_key(module.name))
     }
 
-    fn known(&self, storage: &Storage) -> Result<BTreeMap<String, u32>, ApiError> {
+    fn known(&self, sql: &impl Sql) -> Result<BTreeMap<String, u32>, ApiError> {
         if let Some(versions) = self.versions.borrow().as_ref() {
             return Ok(versions.clone());
         }
-        let rows: Vec<Row> = match storage
-            .sql()
-            .exec("SELECT module, version FROM schema_versions", None)
-            .and_then(|cursor| cursor.to_array())
-        {
-            Ok(rows) => rows,
-            // A new object (or one from before this mechanism) has no record yet.
-            Err(err) if err.to_string().contains("no such table") => Vec::new(),
-            Err(err) => return Err(internal("schema versions")(err)),
-        };
-        let versions: BTreeMap<String, u32> = rows
-            .into_iter()
-            .map(|row| (row.module, row.version))
-            .collect();
+        let rows: Vec<(String, u32)> =
+            match sql.rows("SELECT module, version FROM schema_versions", Vec::new()) {
+                Ok(rows) => rows,
+                // A new object (or one from before this mechanism) has no record yet.
+                Err(err) if err.message.contains("no such table") => Vec::new(),
+                Err(err) => return Err(err.into()),
+            };
+        let versions: BTreeMap<String, u32> = rows.into_iter().collect();
         *self.versions.borrow_mut() = Some(versions.clone());
         Ok(versions)
     }

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
+pub mod protocol;
+pub use protocol::StoreCommand;
+
 /// The counter list and the code throttles.
 const MODULE: Module = Module {
     name: "store",
@@ -39,36 +42,6 @@ const MODULE: Module = Module {
 };
 
 const LIST_LIMIT: i64 = 500;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum StoreCommand {
-    Ready(WaitingPickup),
-    Gone {
-        order_id: String,
-    },
-    List {
-        now: Instant,
-    },
-    Verify {
-        order_id: OrderId,
-        counter: Counter,
-        code: PresentedCode,
-        now: Instant,
-    },
-}
-
-impl StoreCommand {
-    /// The kind shown for this command in the dead-letter list.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            StoreCommand::Ready(_) => "store.pickup_ready",
-            StoreCommand::Gone { .. } => "store.pickup_gone",
-            StoreCommand::List { .. } => "store.list",
-            StoreCommand::Verify { .. } => "store.verify",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ListReply {

@@ -1,7 +1,7 @@
 //! Commands the worker sends to a member's object, and the replies it gets back. Replies are
 //! exactly the JSON bodies of the member endpoints.
 
-use crate::domain::coupon::CouponStatus;
+use crate::domain::coupon::{CouponStatus, TermsView};
 use crate::domain::events::{
     MemberRegistered, MemberVerified, OrderPaid, OrderRefunded, PrescriptionApproved,
     PrescriptionRevoked,
@@ -52,6 +52,9 @@ pub struct Registration {
     pub device: Option<String>,
 }
 
+// Pointers are twice as wide natively, where the event variant passes clippy's size limit;
+// a command is decoded once per request and never held, so boxing would buy nothing.
+#[cfg_attr(not(target_arch = "wasm32"), allow(clippy::large_enum_variant))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum MemberCommand {
@@ -162,7 +165,7 @@ pub struct ClaimRequest {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CouponsReply {
-    pub coupons: Vec<super::wallet::CouponView>,
+    pub coupons: Vec<CouponView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -351,4 +354,19 @@ pub struct Reserved {
     pub totals: crate::domain::order::Totals,
     #[serde(default)]
     pub eligible_classes: Option<Vec<crate::domain::order_lines::DrugClass>>,
+}
+
+/// A coupon as the member sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponView {
+    pub coupon_id: String,
+    pub campaign_id: String,
+    #[serde(flatten)]
+    pub terms: TermsView,
+    pub status: String,
+    pub claimed_at: Instant,
+    pub valid_from: Instant,
+    pub expires_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<String>,
 }

@@ -4,7 +4,7 @@
 use super::protocol::MemberContext;
 use super::repo::Repo;
 use crate::domain::campaign::{self, CampaignConfig, MemberFacts};
-use crate::domain::coupon::{self, CouponStatus, CouponTerms, StoredTerms, TermsView, Transition};
+use crate::domain::coupon::{self, CouponStatus, CouponTerms, StoredTerms, Transition};
 use crate::domain::events::OutboundEvent;
 use crate::domain::ids::{digest_id, StoreId};
 use crate::domain::order;
@@ -18,7 +18,7 @@ use crate::objects::outbox;
 use crate::objects::schema::Module;
 use crate::objects::sql::internal;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 /// The member's coupons and claims.
@@ -53,20 +53,7 @@ pub const MODULE: Module = Module {
     ]],
 };
 
-/// A coupon as the member sees it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CouponView {
-    pub coupon_id: String,
-    pub campaign_id: String,
-    #[serde(flatten)]
-    pub terms: TermsView,
-    pub status: String,
-    pub claimed_at: Instant,
-    pub valid_from: Instant,
-    pub expires_at: Instant,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_id: Option<String>,
-}
+pub use super::protocol::CouponView;
 
 #[derive(Deserialize)]
 struct CouponRow {

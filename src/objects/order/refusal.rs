@@ -2,22 +2,34 @@
 //! with the same key and body hears the same refusal, even if the SKU is back on sale or the
 //! price changed back since (API.md: "the first response"). A new attempt takes a new key.
 
-use super::repo::{OrderRow, Repo, PLACING, REFUSED};
+use super::repo::OrderRow;
+use crate::domain::placement::OrderState;
 use crate::http::error::ApiError;
+use crate::objects::seam::Transact;
 
 /// Ends a placement that reserved nothing: a final refusal is kept under the key (only a
 /// keyed order can be asked again), anything else is forgotten so a retry starts over.
-pub fn end(repo: &Repo, error: &ApiError, keyed: bool) -> Result<(), ApiError> {
-    if keyed && error.is_final_refusal() {
-        let response = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
-        repo.exec(
-            "order refused",
-            "UPDATE order_row SET status = ?, response = ? WHERE k = 1 AND status = ?",
-            vec![REFUSED.into(), response.into(), PLACING.into()],
-        )
-    } else {
-        super::ops::forget(repo)
-    }
+pub fn end(db: &impl Transact, error: &ApiError, keyed: bool) -> Result<(), ApiError> {
+    db.atomically(|| {
+        if keyed && error.is_final_refusal() {
+            let response = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
+            db.run(
+                "UPDATE order_row SET status = ?, response = ? WHERE k = 1 AND status = ?",
+                vec![
+                    OrderState::Refused.into(),
+                    response.into(),
+                    OrderState::Placing.into(),
+                ],
+            )?;
+        } else {
+            // Nothing was reserved, nothing stays.
+            db.run(
+                "DELETE FROM order_row WHERE k = 1 AND status = ?",
+                vec![OrderState::Placing.into()],
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// The refusal a refused placement answered.

@@ -1,12 +1,10 @@
-//! The order object's tables and the SQL that reads and writes them.
+//! The order object's tables, its row as typed values, and the SQL that reads and writes them.
 
-use crate::domain::order::{Fulfilment, OrderStatus};
+use crate::domain::order::Fulfilment;
 use crate::domain::order_lines::OrderLine;
-use crate::http::error::ApiError;
+use crate::domain::placement::OrderState;
 use crate::objects::schema::Module;
-use crate::objects::sql::internal;
-use serde::Deserialize;
-use worker::{SqlStorage, SqlStorageValue};
+use crate::objects::seam::{FromRow, FromValue, Row, Sql, SqlError, Value};
 
 /// The order, its applied core events and its pickup verifications.
 pub const MODULE: Module = Module {
@@ -50,26 +48,25 @@ pub const MODULE: Module = Module {
     ]],
 };
 
-/// Placement states before an order is `accepted`.
-pub const PLACING: &str = "placing";
-pub const ABANDONED: &str = "abandoned";
-/// A placement refused for good: its refusal is the key's answer (`response`).
-pub const REFUSED: &str = "refused";
+/// The order's row, its columns in the order [`OrderRow::from_row`] reads them.
+const LOAD: &str = "SELECT order_id, member_id, store_id, fulfilment, lines, coupon_id, \
+    prescription_id, subtotal_fen, discount_fen, payable_fen, status, body_hash, response, \
+    placed_ms, updated_ms, reason, ready_ms, deadline_ms, verified_ms, verified_by \
+    FROM order_row WHERE k = 1";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct OrderRow {
     pub order_id: String,
     pub member_id: Option<String>,
     pub store_id: Option<String>,
-    pub fulfilment: Option<String>,
+    pub fulfilment: Option<Fulfilment>,
     pub lines: String,
     pub coupon_id: Option<String>,
-    #[serde(default)]
     pub prescription_id: Option<String>,
     pub subtotal_fen: Option<i64>,
     pub discount_fen: Option<i64>,
     pub payable_fen: Option<i64>,
-    pub status: String,
+    pub state: OrderState,
     pub body_hash: Option<String>,
     pub response: Option<String>,
     pub placed_ms: Option<i64>,
@@ -81,71 +78,106 @@ pub struct OrderRow {
     pub verified_by: Option<String>,
 }
 
-impl OrderRow {
-    /// The status, when the order is past placement.
-    pub fn order_status(&self) -> Option<OrderStatus> {
-        OrderStatus::parse(&self.status)
+impl FromRow for OrderRow {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(OrderRow {
+            order_id: row.get(0)?,
+            member_id: row.get(1)?,
+            store_id: row.get(2)?,
+            fulfilment: row.get(3)?,
+            lines: row.get(4)?,
+            coupon_id: row.get(5)?,
+            prescription_id: row.get(6)?,
+            subtotal_fen: row.get(7)?,
+            discount_fen: row.get(8)?,
+            payable_fen: row.get(9)?,
+            state: row.get(10)?,
+            body_hash: row.get(11)?,
+            response: row.get(12)?,
+            placed_ms: row.get(13)?,
+            updated_ms: row.get(14)?,
+            reason: row.get(15)?,
+            ready_ms: row.get(16)?,
+            deadline_ms: row.get(17)?,
+            verified_ms: row.get(18)?,
+            verified_by: row.get(19)?,
+        })
     }
+}
 
+/// The one mapping of a state to and from its stored name.
+impl FromValue for OrderState {
+    fn from_value(value: Value) -> Result<Self, Value> {
+        let name = String::from_value(value)?;
+        OrderState::parse(&name).ok_or(Value::Text(name))
+    }
+}
+
+impl From<OrderState> for Value {
+    fn from(state: OrderState) -> Self {
+        Value::from(state.as_str())
+    }
+}
+
+impl FromValue for Fulfilment {
+    fn from_value(value: Value) -> Result<Self, Value> {
+        match String::from_value(value)?.as_str() {
+            "pickup" => Ok(Fulfilment::Pickup),
+            "delivery" => Ok(Fulfilment::Delivery),
+            other => Err(Value::Text(other.to_owned())),
+        }
+    }
+}
+
+impl From<Fulfilment> for Value {
+    fn from(fulfilment: Fulfilment) -> Self {
+        Value::from(match fulfilment {
+            Fulfilment::Pickup => "pickup",
+            Fulfilment::Delivery => "delivery",
+        })
+    }
+}
+
+impl OrderRow {
     pub fn lines(&self) -> Vec<OrderLine> {
         serde_json::from_str(&self.lines).unwrap_or_default()
     }
-
-    pub fn fulfilment(&self) -> Option<Fulfilment> {
-        self.fulfilment
-            .as_deref()
-            .and_then(|raw| serde_json::from_value(serde_json::Value::String(raw.into())).ok())
-    }
 }
 
-pub struct Repo {
-    pub sql: SqlStorage,
+/// The order's statements, over any database the seam names.
+pub struct Repo<'a, S: ?Sized> {
+    pub sql: &'a S,
 }
 
-impl Repo {
-    pub fn exec(
-        &self,
-        context: &str,
-        query: &str,
-        bindings: Vec<SqlStorageValue>,
-    ) -> Result<(), ApiError> {
-        self.sql.exec(query, bindings).map_err(internal(context))?;
-        Ok(())
+impl<'a, S: Sql + ?Sized> Repo<'a, S> {
+    pub fn new(sql: &'a S) -> Self {
+        Repo { sql }
     }
 
-    pub fn load(&self) -> Result<Option<OrderRow>, ApiError> {
-        let rows: Vec<OrderRow> = self
-            .sql
-            .exec("SELECT * FROM order_row WHERE k = 1", None)
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal("order load"))?;
-        Ok(rows.into_iter().next())
+    pub fn load(&self) -> Result<Option<OrderRow>, SqlError> {
+        self.sql.row(LOAD, Vec::new())
     }
 
     /// Records an event id; false when it was seen before.
-    pub fn first_sight(&self, event_id: &str, now_ms: i64) -> Result<bool, ApiError> {
-        let written = self
-            .sql
-            .exec(
-                "INSERT OR IGNORE INTO seen_events (id, received_ms) VALUES (?, ?)",
-                vec![event_id.into(), now_ms.into()],
-            )
-            .map_err(internal("seen events"))?
-            .rows_written();
+    pub fn first_sight(&self, event_id: &str, now_ms: i64) -> Result<bool, SqlError> {
+        let written = self.sql.run(
+            "INSERT OR IGNORE INTO seen_events (id, received_ms) VALUES (?, ?)",
+            vec![event_id.into(), now_ms.into()],
+        )?;
         Ok(written > 0)
     }
 
-    pub fn set_status(
+    pub fn set_state(
         &self,
-        status: &str,
+        state: OrderState,
         reason: Option<&str>,
         now_ms: i64,
-    ) -> Result<(), ApiError> {
-        self.exec(
-            "order status",
+    ) -> Result<(), SqlError> {
+        self.sql.run(
             "UPDATE order_row SET status = ?, reason = COALESCE(?, reason), updated_ms = ? WHERE k = 1",
-            vec![status.into(), reason.into(), now_ms.into()],
-        )
+            vec![state.into(), reason.into(), now_ms.into()],
+        )?;
+        Ok(())
     }
 
     pub fn record_verification(
@@ -155,44 +187,28 @@ impl Repo {
         store_id: &str,
         method: &str,
         outcome: &str,
-    ) -> Result<(), ApiError> {
-        self.exec(
-            "verification record",
+    ) -> Result<(), SqlError> {
+        self.sql.run(
             "INSERT INTO verifications (at_ms, staff_id, store_id, method, outcome) VALUES (?, ?, ?, ?, ?)",
             vec![at_ms.into(), staff_id.into(), store_id.into(), method.into(), outcome.into()],
-        )
+        )?;
+        Ok(())
     }
 
     /// Times of wrong short codes typed for this order since `since_ms`.
-    pub fn short_code_failures(&self, since_ms: i64) -> Result<Vec<i64>, ApiError> {
-        #[derive(Deserialize)]
-        struct At {
-            at_ms: i64,
-        }
-        let rows: Vec<At> = self
-            .sql
-            .exec(
-                "SELECT at_ms FROM verifications WHERE method = 'short' AND outcome = 'invalid_code' AND at_ms > ?",
-                vec![since_ms.into()],
-            )
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal("verification failures"))?;
-        Ok(rows.into_iter().map(|row| row.at_ms).collect())
+    pub fn short_code_failures(&self, since_ms: i64) -> Result<Vec<i64>, SqlError> {
+        let rows: Vec<(i64,)> = self.sql.rows(
+            "SELECT at_ms FROM verifications WHERE method = 'short' AND outcome = 'invalid_code' AND at_ms > ?",
+            vec![since_ms.into()],
+        )?;
+        Ok(rows.into_iter().map(|(at_ms,)| at_ms).collect())
     }
 
-    pub fn has_pending_delivery(&self, key: &str) -> Result<bool, ApiError> {
-        #[derive(Deserialize)]
-        struct Count {
-            n: i64,
-        }
-        let rows: Vec<Count> = self
-            .sql
-            .exec(
-                "SELECT COUNT(*) AS n FROM outbox WHERE key = ? AND state = 'pending'",
-                vec![key.into()],
-            )
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal("outbox lookup"))?;
-        Ok(rows.first().is_some_and(|row| row.n > 0))
+    pub fn has_pending_delivery(&self, key: &str) -> Result<bool, SqlError> {
+        let count: Option<(i64,)> = self.sql.row(
+            "SELECT COUNT(*) FROM outbox WHERE key = ? AND state = 'pending'",
+            vec![key.into()],
+        )?;
+        Ok(count.is_some_and(|(n,)| n > 0))
     }
 }

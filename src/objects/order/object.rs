@@ -1,0 +1,196 @@
+//! The order's Durable Object: runtime glue around its transactions (see `mod.rs`).
+
+use super::protocol::{OrderCommand, PlaceOrder};
+use super::{events, pickup, placement, refusal, PickupSettings, MODULES};
+use crate::config::{Config, ORDER_OBJECT};
+use crate::domain::catalog::{price_lines, PricedLine};
+use crate::domain::order;
+use crate::domain::order_lines::{has_rx, OrderLine};
+use crate::domain::placement::PLACING_TIMEOUT_MS;
+use crate::http::error::ApiError;
+use crate::http::request::wall_now;
+use crate::objects::member::protocol::{MemberCommand, Reserved};
+use crate::objects::rpc::to_json;
+use crate::objects::schema::Tables;
+use crate::objects::seam::durable::Durable;
+use crate::objects::{catalog, member, outbox, rpc};
+use std::rc::Rc;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+#[durable_object]
+pub struct OrderObject {
+    state: State,
+    env: Env,
+    tables: Tables,
+}
+
+/// Lines as priced from the catalogue, the same as plain order lines, and their totals.
+type Priced = (Vec<PricedLine>, Vec<OrderLine>, order::Totals);
+
+impl OrderObject {
+    fn config(&self) -> Result<Rc<Config>, ApiError> {
+        Config::get(&self.env).map_err(|err| {
+            worker::console_error!("configuration: {err}");
+            ApiError::Internal
+        })
+    }
+
+    fn db(&self) -> Durable {
+        Durable::new(self.state.storage())
+    }
+
+    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
+        let command: OrderCommand = rpc::command(req).await?;
+        let config = self.config()?;
+        let settings = settings(&config);
+        let db = self.db();
+        match command {
+            OrderCommand::Place(place) => self.place(&db, place).await,
+            // Reads: nothing queued, no alarm to look at.
+            OrderCommand::Get { member_id } => to_json(pickup::view(&db, member_id.as_str())),
+            OrderCommand::PickupCode { member_id, now } => to_json(pickup::pickup_code(
+                &db,
+                &settings,
+                member_id.as_str(),
+                now.0,
+            )),
+            OrderCommand::Event {
+                event_id,
+                event,
+                now,
+            } => {
+                let reply = to_json(events::event(&db, &settings, &event_id, &event, now.0));
+                outbox::ensure_alarm(&db.storage).await?;
+                reply
+            }
+            OrderCommand::Verify { counter, code, now } => {
+                // Committed whatever the answer: refusals are recorded and counted.
+                let answer = pickup::verify(&db, &settings, &counter, &code, now.0)?;
+                outbox::ensure_alarm(&db.storage).await?;
+                to_json(answer)
+            }
+        }
+    }
+
+    /// Placement crosses three owners: the order here, the catalogue authority (what is
+    /// sold, as what, at what price, and whether it is stopped, as of now), and the member's
+    /// object (the coupon and the prescription). Record the placement, price it from the
+    /// catalogue, reserve what the member's object holds, then accept. No transaction spans
+    /// an await; a placement that dies in between is abandoned by the alarm and what it
+    /// reserved given back.
+    async fn place(&self, db: &Durable, place: PlaceOrder) -> Result<serde_json::Value, ApiError> {
+        if let placement::Begin::Replay(response) = placement::begin(db, &place)? {
+            return Ok(response);
+        }
+        let now_ms = place.now.0.timestamp_millis();
+        outbox::schedule_alarm(
+            &db.storage,
+            wall_now().timestamp_millis() + PLACING_TIMEOUT_MS,
+        )
+        .await?;
+        // Nothing is reserved yet: a refusal or a failure here leaves nothing behind.
+        let (priced, lines, plain) = match self.price(&place).await {
+            Ok(priced) => priced,
+            Err(error) => {
+                refusal::end(db, &error, place.keyed)?;
+                return Err(error);
+            }
+        };
+        let rx = has_rx(&lines);
+        let prescription_id = place.prescription_id.clone().filter(|_| rx);
+        let (totals, classes) = if place.coupon_id.is_none() && !rx {
+            (plain, None)
+        } else {
+            let command = MemberCommand::Reserve {
+                order_id: place.order_id.clone(),
+                lines,
+                coupon_id: place.coupon_id.clone(),
+                prescription_id: prescription_id.clone(),
+                now: place.now,
+            };
+            match member::client::call::<Reserved>(&self.env, &place.member_id, &command).await {
+                Ok(reserved) => (reserved.totals, reserved.eligible_classes),
+                Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
+                    // The reservation may or may not have happened: give it back to be sure.
+                    placement::abandon(db, now_ms)?;
+                    outbox::ensure_alarm(&db.storage).await?;
+                    return Err(error);
+                }
+                Err(refused) => {
+                    refusal::end(db, &refused, place.keyed)?;
+                    return Err(refused);
+                }
+            }
+        };
+        let decided = placement::Decided {
+            lines: order::accepted_lines(&priced, totals.discount_fen, classes.as_deref()),
+            prescription_id,
+            totals,
+        };
+        let accepted = placement::accept(db, &place, decided)?;
+        outbox::ensure_alarm(&db.storage).await?;
+        Ok(accepted)
+    }
+
+    /// The order's lines priced and classed from the catalogue as of now, checked the way a
+    /// pharmacist would (unknown, never online, stopped, how many, which price, Rx without a
+    /// prescription id), and their totals without a coupon.
+    async fn price(&self, place: &PlaceOrder) -> Result<Priced, ApiError> {
+        let skus: Vec<&str> = place.lines.iter().map(|line| line.sku.as_str()).collect();
+        let current = catalog::client::current(&self.env, &skus).await?;
+        let priced = price_lines(&place.lines, |sku| current.get(sku))?;
+        let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
+        let plain = order::price(&lines, place.prescription_id.as_deref(), None)?;
+        Ok((priced, lines, plain))
+    }
+}
+
+impl DurableObject for OrderObject {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            tables: Tables::default(),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.state.storage(), MODULES) {
+            return rpc::reply::<()>(Err(error));
+        }
+        if req.path() == outbox::REPLAY_PATH {
+            return outbox::serve_replay(&self.state.storage(), req).await;
+        }
+        rpc::reply(self.handle(req).await)
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let db = self.db();
+        let origin = outbox::Origin::of(ORDER_OBJECT, &self.state);
+        let result: Result<(), ApiError> = async {
+            self.tables.ensure(&db, MODULES)?;
+            let config = self.config()?;
+            let still_placing = placement::sweep(&db, wall_now().timestamp_millis())?;
+            let delivered = outbox::drain(&db.storage, &self.env, &config, &origin).await?;
+            if !delivered.is_empty() {
+                events::forwarded(&db, &delivered, wall_now().timestamp_millis())?;
+            }
+            if let Some(due_ms) = still_placing {
+                outbox::schedule_alarm(&db.storage, due_ms).await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(err) = result {
+            worker::console_error!("order alarm failed: {err:?}");
+        }
+        Response::empty()
+    }
+}
+
+fn settings(config: &Config) -> PickupSettings<'_> {
+    PickupSettings {
+        rules: &config.rules.pickup,
+        secret: config.pickup_signing_secret.as_bytes(),
+    }
+}
