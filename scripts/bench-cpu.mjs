@@ -8,7 +8,7 @@
 //   node scripts/bench-cpu.mjs [rounds, default 3] [requests per scenario, default 1000] [connections, default 16]
 //   (verification: at most 300 requests, each needs a ready order made first)
 //   BENCH_ONLY=substring  runs the scenarios whose title contains it (and the floors)
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, cpus, loadavg } from "node:os";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
@@ -34,7 +34,11 @@ const jwt = (claims, secret) => {
 };
 const expiry = Math.floor(Date.now() / 1000) + 7200;
 const member = (sub) => jwt({ sub, exp: expiry }, secrets.MEMBER_JWT_SECRET);
-const tempDir = (name) => mkdtempSync(join(tmpdir(), `pharmedge-bench-cpu-${name}-`));
+const tempDirs = [];
+const tempDir = (name) => {
+  tempDirs.push(mkdtempSync(join(tmpdir(), `pharmedge-bench-cpu-${name}-`)));
+  return tempDirs.at(-1);
+};
 
 // --- the runtimes, and their workerd processes (children of this one).
 function childWorkerds() {
@@ -243,3 +247,5 @@ console.log(`wasm: ${readFileSync(wasmPath).length} bytes raw, ${gzipped} bytes 
 
 for (const runtime of [edge, noop, js, jsOutbox]) await runtime.mf.dispose();
 await stub.close();
+// Thousands of objects' databases: hundreds of MB per run.
+for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
