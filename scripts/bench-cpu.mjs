@@ -210,10 +210,12 @@ for (let round = 0; round < rounds; round++) {
     const next = prepare ? await prepare(amount) : maker;
     await new Promise((r) => setTimeout(r, 300)); // let work after the warm-up's answers settle
     const before = cpuMsOf(runtime.pid);
+    const startedAt = performance.now();
     const { result, statuses } = await load(runtime, amount, next);
     const cpuMs = cpuMsOf(runtime.pid) - before;
+    const seconds = (performance.now() - startedAt) / 1000; // autocannon's duration is whole seconds
     const answered = result.requests.total;
-    samples.get(title).push({ cpu: cpuMs / answered, rps: answered / result.duration, p50: result.latency.p50, p99: result.latency.p99 });
+    samples.get(title).push({ cpu: cpuMs / answered, rps: answered / seconds, p50: result.latency.p50, p99: result.latency.p99 });
     const odd = unexpected.get(title);
     for (const [status, n] of Object.entries(statuses)) if (!expected.includes(Number(status))) odd[status] = (odd[status] ?? 0) + n;
     if (result.errors) odd.errors = (odd.errors ?? 0) + result.errors;
