@@ -213,7 +213,7 @@ for (let round = 0; round < rounds; round++) {
     const startedAt = performance.now();
     const { result, statuses } = await load(runtime, amount, next);
     const cpuMs = cpuMsOf(runtime.pid) - before;
-    const seconds = (performance.now() - startedAt) / 1000; // autocannon's duration is whole seconds
+    const seconds = (performance.now() - startedAt) / 1000;
     const answered = result.requests.total;
     samples.get(title).push({ cpu: cpuMs / answered, rps: answered / seconds, p50: result.latency.p50, p99: result.latency.p99 });
     const odd = unexpected.get(title);
@@ -225,7 +225,7 @@ for (let round = 0; round < rounds; round++) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const floors = { edge: "no-op worker: constant answer" };
-console.log(`\n| scenario | CPU ms/req (median) | CPU ms/req (min-max of ${rounds}) | req/s | p50 ms | p99 ms | unexpected answers |`);
+console.log(`\n| scenario | CPU ms/req (median) | CPU ms/req (min-max of ${rounds}) | req/s (floor: autocannon ends on its 1 s tick) | p50 ms | p99 ms | unexpected answers |`);
 console.log("|---|---:|---:|---:|---:|---:|---:|");
 for (const [title] of scenarios) {
   const runs = samples.get(title);
