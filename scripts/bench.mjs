@@ -1,7 +1,7 @@
 // The benchmark behind scripts/bench. Load comes from autocannon (npm) in this process; the
 // worker and the no-op baselines run in workerd (separate processes) on the same machine.
 //   node scripts/bench.mjs [seconds per scenario] [connections]
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
@@ -20,7 +20,13 @@ const jwt = (claims, secret) => {
   const body = b64(JSON.stringify(claims));
   return `${head}.${body}.${crypto.createHmac("sha256", secret).update(`${head}.${body}`).digest("base64url")}`;
 };
-const tempDir = (name) => mkdtempSync(join(tmpdir(), `pharmedge-bench-${name}-`));
+// Each runtime persists to its own temporary directory, removed when the benchmark exits.
+const tempDirs = [];
+const tempDir = (name) => {
+  tempDirs.push(mkdtempSync(join(tmpdir(), `pharmedge-bench-${name}-`)));
+  return tempDirs.at(-1);
+};
+process.on("exit", () => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 // `BENCH_ONLY=orders scripts/bench`: the no-op floors and the orders scenario only.
 const only = process.env.BENCH_ONLY;
 

@@ -2,7 +2,7 @@
 // to over HTTP, with the local core stub as the core system. Bindings come from wrangler.toml,
 // so the tests run the configuration that ships. Every response is validated against
 // schemas/openapi.yaml, and any 5xx fails the file.
-import { readFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
@@ -245,6 +245,9 @@ export async function startWorld({ vars = {}, ratelimits = {}, catalog = [] } = 
     async close() {
       await edge.mf.dispose();
       await stub.close();
+      // Each world persists to its own directory (hundreds of MB after the heavy files); a run
+      // that left them behind filled this machine's disk once.
+      rmSync(persistDir, { recursive: true, force: true });
     },
   };
 }
