@@ -9,6 +9,7 @@
 pub mod order;
 pub mod schema;
 pub mod seam;
+pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub mod campaign;
@@ -26,8 +27,6 @@ pub mod referral_registry;
 pub mod rpc;
 #[cfg(target_arch = "wasm32")]
 pub mod sql;
-#[cfg(target_arch = "wasm32")]
-pub mod store;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod campaign {
@@ -41,9 +40,4 @@ pub mod member {
 pub mod outbox {
     pub mod queue;
     pub use queue::{enqueue, enqueue_command, enqueue_event, Destination, MODULE};
-}
-#[cfg(not(target_arch = "wasm32"))]
-pub mod store {
-    pub mod protocol;
-    pub use protocol::StoreCommand;
 }

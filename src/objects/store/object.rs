@@ -1,0 +1,80 @@
+//! The store's Durable Object: runtime glue around its transactions (see `store.rs`).
+
+use super::protocol::StoreCommand;
+use super::{throttle, waiting, MODULES};
+use crate::config::Config;
+use crate::domain::ids::OrderId;
+use crate::domain::time::Instant;
+use crate::http::error::ApiError;
+use crate::objects::order::client as order_client;
+use crate::objects::order::protocol::{Counter, OrderCommand, PresentedCode, VerifiedReply};
+use crate::objects::rpc;
+use crate::objects::rpc::to_json;
+use crate::objects::schema::Tables;
+use crate::objects::seam::durable::Durable;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+#[durable_object]
+pub struct StoreObject {
+    state: State,
+    env: Env,
+    tables: Tables,
+}
+
+impl StoreObject {
+    fn db(&self) -> Durable {
+        Durable::new(self.state.storage())
+    }
+
+    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
+        let command: StoreCommand = rpc::command(req).await?;
+        let db = self.db();
+        match command {
+            StoreCommand::Ready(pickup) => to_json(waiting::ready(&db, &pickup)),
+            StoreCommand::Gone { order_id } => to_json(waiting::gone(&db, &order_id)),
+            StoreCommand::List { now } => to_json(waiting::list(&db, now)),
+            StoreCommand::Verify {
+                order_id,
+                counter,
+                code,
+                now,
+            } => self.verify(&db, order_id, counter, code, now).await,
+        }
+    }
+
+    async fn verify(
+        &self,
+        db: &Durable,
+        order_id: OrderId,
+        counter: Counter,
+        code: PresentedCode,
+        now: Instant,
+    ) -> Result<serde_json::Value, ApiError> {
+        let config = Config::get(&self.env).map_err(|_| ApiError::Internal)?;
+        let now_ms = now.0.timestamp_millis();
+        let staff_id = counter.staff_id.to_string();
+        throttle::gate(db, &config.rules.pickup, &staff_id, now_ms)?;
+        let command = OrderCommand::Verify { counter, code, now };
+        let answer: Result<VerifiedReply, ApiError> =
+            order_client::call(&self.env, order_id.as_str(), &command).await;
+        throttle::settle(db, &staff_id, now_ms, &answer)?;
+        to_json(answer)
+    }
+}
+
+impl DurableObject for StoreObject {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            tables: Tables::default(),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if let Err(error) = self.tables.ensure(&self.db(), MODULES) {
+            return rpc::reply::<()>(Err(error));
+        }
+        rpc::reply(self.handle(req).await)
+    }
+}
