@@ -2,11 +2,6 @@
 
 use crate::domain::storage;
 use crate::http::error::ApiError;
-use std::cell::RefCell;
-use std::rc::Rc;
-use worker::js_sys::{Function, Reflect};
-use worker::wasm_bindgen::closure::Closure;
-use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::Storage;
 
 /// Logs a storage failure (never request data) and hides it behind `Unavailable` (503 with
@@ -30,37 +25,8 @@ pub fn atomically<T: 'static>(
     storage: &Storage,
     work: impl FnOnce() -> Result<T, ApiError> + 'static,
 ) -> Result<T, ApiError> {
-    let outcome: Rc<RefCell<Option<Result<T, ApiError>>>> = Rc::default();
-    let slot = outcome.clone();
-    let mut work = Some(work);
-    let callback = Closure::<dyn FnMut() -> Result<JsValue, JsValue>>::new(move || {
-        let result = work.take().map_or(Err(ApiError::Internal), |work| work());
-        let failed = result.is_err();
-        *slot.borrow_mut() = Some(result);
-        if failed {
-            // Throwing makes the runtime roll the transaction back.
-            Err(JsValue::from_str("rolled back"))
-        } else {
-            Ok(JsValue::UNDEFINED)
-        }
-    });
-    let raw: &JsValue = storage.as_raw().as_ref();
-    let transaction_sync: Function = Reflect::get(raw, &JsValue::from_str("transactionSync"))
-        .ok()
-        .and_then(|value| value.dyn_into().ok())
-        .ok_or(ApiError::Internal)?;
-    let call = transaction_sync.call1(raw, callback.as_ref().unchecked_ref());
-    drop(callback);
-    let result = outcome.borrow_mut().take();
-    match (call, result) {
-        (Ok(_), Some(result)) => result,
-        (Err(_), Some(Err(error))) => Err(error),
-        (Err(thrown), _) => {
-            worker::console_error!("transaction failed: {thrown:?}");
-            Err(ApiError::Unavailable)
-        }
-        (Ok(_), None) => Err(ApiError::Internal),
-    }
+    // One transactionSync glue for every object: the seam's (a commit that fails is transient).
+    crate::objects::seam::Transact::atomically(storage, work)
 }
 
 /// The rows a query answers, typed. Failures are logged with the query (never its values).
