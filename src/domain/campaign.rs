@@ -1,7 +1,7 @@
 //! Campaigns: their configuration (validated once, at creation), their status over time,
 //! who may claim, how often, and how stock is split across shards.
 
-use super::coupon::CouponTerms;
+pub use super::coupon_template::CouponTemplate;
 use super::ids::{CampaignId, MemberId};
 use super::order_lines::DrugClass;
 use super::tier::Tier;
@@ -15,22 +15,6 @@ pub enum CampaignKind {
     Coupon,
     FlashSale,
     StorePoster,
-}
-
-/// The coupon a campaign issues: its terms plus how long it is valid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CouponTemplate {
-    #[serde(flatten)]
-    pub terms: CouponTerms,
-    /// Valid for this many business days, the day of the claim being the first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_days: Option<i64>,
-    /// Or valid until this instant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<Instant>,
-    /// Product classes the coupon may discount; Rx and special are never allowed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eligible_classes: Option<Vec<DrugClass>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ pub mod campaign_patch;
 pub mod catalog;
 pub mod checkin;
 pub mod coupon;
+pub mod coupon_template;
 pub mod delivery;
 pub mod events;
 pub mod ids;
