@@ -17,7 +17,7 @@ use crate::objects::catalog::client as catalog_client;
 use crate::objects::member::client;
 use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent, Registration};
 use crate::objects::order::client as order_client;
-use crate::objects::order::protocol::{OrderCommand, OrderEvent};
+use crate::objects::order::protocol::{ApplyEvent, OrderEvent};
 use worker::Response;
 
 pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
@@ -111,11 +111,11 @@ async fn classify(ctx: &Ctx, lines: &mut [OrderLine]) -> Result<(), ApiError> {
 /// Order lifecycle events go to the order's own object, which dedupes them by id.
 async fn order_event(ctx: &Ctx, event_id: String, event: OrderEvent) -> Result<Response, ApiError> {
     let order_id = event.order_id().clone();
-    let command = OrderCommand::Event {
+    let command = ApplyEvent {
         event_id,
         event,
         now: Instant(ctx.now),
     };
-    let reply: EventReply = order_client::call(&ctx.env, order_id.as_str(), &command).await?;
+    let reply = order_client::ask(&ctx.env, order_id.as_str(), command).await?;
     json(200, &reply)
 }

@@ -12,7 +12,7 @@ use crate::http::error::ApiError;
 use crate::http::request::{body_hash, idempotency_key, json_body, path_id};
 use crate::http::response::json;
 use crate::objects::order::client;
-use crate::objects::order::protocol::{OrderCommand, OrderView, PlaceOrder};
+use crate::objects::order::protocol::{GetOrder, PlaceOrder};
 use worker::Response;
 
 /// The order's id. With an Idempotency-Key it is derived from the member and the key, so a
@@ -51,7 +51,7 @@ pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
     // The shape of the lines; what they are and cost is the catalogue's (in the order object).
     check_requests(&body.lines).map_err(ApiError::invalid)?;
     let order_id = order_id_for(claims.sub.as_str(), key.as_deref())?;
-    let command = OrderCommand::Place(PlaceOrder {
+    let command = PlaceOrder {
         order_id: order_id.clone(),
         member_id: claims.sub,
         store_id: body.store_id,
@@ -62,17 +62,17 @@ pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
         body_hash: body_hash("orders", &raw),
         keyed: key.is_some(),
         now: Instant(ctx.now),
-    });
-    let reply: serde_json::Value = client::call(&ctx.env, order_id.as_str(), &command).await?;
+    };
+    let reply = client::ask(&ctx.env, order_id.as_str(), command).await?;
     json(202, &reply)
 }
 
 pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     let claims = auth::member(&ctx.req, &ctx.config)?;
     let order_id = path_id(ctx.params.get("id"), "id", OrderId::parse)?;
-    let command = OrderCommand::Get {
+    let command = GetOrder {
         member_id: claims.sub,
     };
-    let view: OrderView = client::call(&ctx.env, order_id.as_str(), &command).await?;
+    let view = client::ask(&ctx.env, order_id.as_str(), command).await?;
     json(200, &view)
 }

@@ -13,7 +13,7 @@ use crate::http::jwt::{Role, StaffClaims};
 use crate::http::request::{json_body, path_id, query};
 use crate::http::response::{json, with_type};
 use crate::objects::order::client;
-use crate::objects::order::protocol::{Counter, OrderCommand, PickupCodeReply, PresentedCode};
+use crate::objects::order::protocol::{Counter, GetPickupCode, PickupCodeReply, PresentedCode};
 use crate::objects::rpc::call_object;
 use crate::objects::store::{ListReply, StoreCommand};
 use worker::Response;
@@ -21,11 +21,11 @@ use worker::Response;
 async fn current_code(ctx: &Ctx) -> Result<PickupCodeReply, ApiError> {
     let claims = auth::member(&ctx.req, &ctx.config)?;
     let order_id = path_id(ctx.params.get("order_id"), "order_id", OrderId::parse)?;
-    let command = OrderCommand::PickupCode {
+    let command = GetPickupCode {
         member_id: claims.sub,
         now: Instant(ctx.now),
     };
-    client::call(&ctx.env, order_id.as_str(), &command).await
+    client::ask(&ctx.env, order_id.as_str(), command).await
 }
 
 pub async fn code(ctx: Ctx) -> Result<Response, ApiError> {

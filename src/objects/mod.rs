@@ -7,6 +7,7 @@
 //! not yet on the seam contributes only its protocol (the commands others send it).
 
 pub mod order;
+pub mod protocol;
 pub mod schema;
 pub mod seam;
 pub mod store;

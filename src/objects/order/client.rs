@@ -1,16 +1,15 @@
 //! The worker's side of the order object.
 
-use super::protocol::OrderCommand;
 use crate::config::ORDER_OBJECT;
 use crate::http::error::ApiError;
+use crate::objects::protocol::Command;
 use crate::objects::rpc;
-use serde::de::DeserializeOwned;
 use worker::Env;
 
-pub async fn call<R: DeserializeOwned>(
-    env: &Env,
-    order_id: &str,
-    command: &OrderCommand,
-) -> Result<R, ApiError> {
-    rpc::call_object(env, ORDER_OBJECT, order_id, command).await
+/// Sends `command` to the order `order_id` and returns its typed reply.
+pub async fn ask<C>(env: &Env, order_id: &str, command: C) -> Result<C::Reply, ApiError>
+where
+    C: Command<Protocol = super::protocol::OrderCommand>,
+{
+    rpc::call_object(env, ORDER_OBJECT, order_id, &command.into()).await
 }

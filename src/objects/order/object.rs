@@ -1,6 +1,6 @@
 //! The order's Durable Object: runtime glue around its transactions (see `mod.rs`).
 
-use super::protocol::{OrderCommand, PlaceOrder};
+use super::protocol::{ApplyEvent, GetOrder, GetPickupCode, OrderCommand, PlaceOrder, VerifyCode};
 use super::{events, pickup, placement, refusal, PickupSettings, MODULES};
 use crate::config::{Config, ORDER_OBJECT};
 use crate::domain::catalog::{price_lines, PricedLine};
@@ -10,7 +10,7 @@ use crate::domain::placement::PLACING_TIMEOUT_MS;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::member::protocol::{MemberCommand, Reserved};
-use crate::objects::rpc::to_json;
+use crate::objects::protocol::answer;
 use crate::objects::schema::Tables;
 use crate::objects::seam::durable::Durable;
 use crate::objects::{catalog, member, outbox, rpc};
@@ -47,27 +47,27 @@ impl OrderObject {
         match command {
             OrderCommand::Place(place) => self.place(&db, place).await,
             // Reads: nothing queued, no alarm to look at.
-            OrderCommand::Get { member_id } => to_json(pickup::view(&db, member_id.as_str())),
-            OrderCommand::PickupCode { member_id, now } => to_json(pickup::pickup_code(
-                &db,
-                &settings,
-                member_id.as_str(),
-                now.0,
-            )),
-            OrderCommand::Event {
+            OrderCommand::Get(GetOrder { member_id }) => {
+                answer::<GetOrder>(pickup::view(&db, member_id.as_str()))
+            }
+            OrderCommand::PickupCode(GetPickupCode { member_id, now }) => answer::<GetPickupCode>(
+                pickup::pickup_code(&db, &settings, member_id.as_str(), now.0),
+            ),
+            OrderCommand::Event(ApplyEvent {
                 event_id,
                 event,
                 now,
-            } => {
-                let reply = to_json(events::event(&db, &settings, &event_id, &event, now.0));
+            }) => {
+                let reply =
+                    answer::<ApplyEvent>(events::event(&db, &settings, &event_id, &event, now.0));
                 outbox::ensure_alarm(&db.storage).await?;
                 reply
             }
-            OrderCommand::Verify { counter, code, now } => {
+            OrderCommand::Verify(VerifyCode { counter, code, now }) => {
                 // Committed whatever the answer: refusals are recorded and counted.
-                let answer = pickup::verify(&db, &settings, &counter, &code, now.0)?;
+                let verified = pickup::verify(&db, &settings, &counter, &code, now.0)?;
                 outbox::ensure_alarm(&db.storage).await?;
-                to_json(answer)
+                answer::<VerifyCode>(verified)
             }
         }
     }

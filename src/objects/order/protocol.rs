@@ -7,6 +7,7 @@ use crate::domain::ids::{MemberId, OrderId, StaffId, StoreId};
 use crate::domain::order::{AcceptedLine, Fulfilment};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::time::Instant;
+use crate::objects::member::protocol::EventReply;
 use serde::{Deserialize, Serialize};
 
 /// An order as the member placed it: SKUs and quantities, shape checked by the worker;
@@ -70,27 +71,45 @@ pub struct Counter {
     pub is_pharmacist: bool,
 }
 
+crate::protocol! {
+    /// Commands to an order's object, each with its reply.
+    pub enum OrderCommand {
+        /// The placement's answer: the 202 body, or the refusal kept for a keyed retry.
+        Place(PlaceOrder) -> serde_json::Value,
+        Get(GetOrder) -> OrderView,
+        Event(ApplyEvent) -> EventReply,
+        PickupCode(GetPickupCode) -> PickupCodeReply,
+        Verify(VerifyCode) -> VerifiedReply,
+    }
+}
+
+/// The order as its member sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum OrderCommand {
-    Place(PlaceOrder),
-    Get {
-        member_id: MemberId,
-    },
-    Event {
-        event_id: String,
-        event: OrderEvent,
-        now: Instant,
-    },
-    PickupCode {
-        member_id: MemberId,
-        now: Instant,
-    },
-    Verify {
-        counter: Counter,
-        code: PresentedCode,
-        now: Instant,
-    },
+pub struct GetOrder {
+    pub member_id: MemberId,
+}
+
+/// A core event about the order, deduplicated by its id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyEvent {
+    pub event_id: String,
+    pub event: OrderEvent,
+    pub now: Instant,
+}
+
+/// The member's current pickup code (QR text and 6 digits).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetPickupCode {
+    pub member_id: MemberId,
+    pub now: Instant,
+}
+
+/// A code presented at the counter.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyCode {
+    pub counter: Counter,
+    pub code: PresentedCode,
+    pub now: Instant,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use crate::domain::ids::OrderId;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::order::client as order_client;
-use crate::objects::order::protocol::{Counter, OrderCommand, PresentedCode, VerifiedReply};
+use crate::objects::order::protocol::{Counter, PresentedCode, VerifyCode};
 use crate::objects::rpc;
 use crate::objects::rpc::to_json;
 use crate::objects::schema::Tables;
@@ -54,9 +54,8 @@ impl StoreObject {
         let now_ms = now.0.timestamp_millis();
         let staff_id = counter.staff_id.to_string();
         throttle::gate(db, &config.rules.pickup, &staff_id, now_ms)?;
-        let command = OrderCommand::Verify { counter, code, now };
-        let answer: Result<VerifiedReply, ApiError> =
-            order_client::call(&self.env, order_id.as_str(), &command).await;
+        let command = VerifyCode { counter, code, now };
+        let answer = order_client::ask(&self.env, order_id.as_str(), command).await;
         throttle::settle(db, &staff_id, now_ms, &answer)?;
         to_json(answer)
     }
