@@ -238,6 +238,39 @@ pub trait Transact: Sql {
         -> Result<T, E>;
 }
 
+/// The one mapping of an enum to and from the name it is stored under: every enum kept in a
+/// column declares it once, here-shaped, and rows read it back or fail with the odd value.
+///
+/// ```ignore
+/// stored_names!(Fulfilment { Pickup => "pickup", Delivery => "delivery" });
+/// ```
+#[macro_export]
+macro_rules! stored_names {
+    ($type:ty { $( $variant:ident => $name:literal ),+ $(,)? }) => {
+        impl $crate::objects::seam::FromValue for $type {
+            fn from_value(
+                value: $crate::objects::seam::Value,
+            ) -> Result<Self, $crate::objects::seam::Value> {
+                let name = <String as $crate::objects::seam::FromValue>::from_value(value)?;
+                match name.as_str() {
+                    $( $name => Ok(<$type>::$variant), )+
+                    _ => Err($crate::objects::seam::Value::Text(name)),
+                }
+            }
+        }
+        impl From<$type> for $crate::objects::seam::Value {
+            fn from(value: $type) -> Self {
+                $crate::objects::seam::Value::Text(
+                    match value {
+                        $( <$type>::$variant => $name, )+
+                    }
+                    .to_owned(),
+                )
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,24 +119,7 @@ impl From<OrderState> for Value {
     }
 }
 
-impl FromValue for Fulfilment {
-    fn from_value(value: Value) -> Result<Self, Value> {
-        match String::from_value(value)?.as_str() {
-            "pickup" => Ok(Fulfilment::Pickup),
-            "delivery" => Ok(Fulfilment::Delivery),
-            other => Err(Value::Text(other.to_owned())),
-        }
-    }
-}
-
-impl From<Fulfilment> for Value {
-    fn from(fulfilment: Fulfilment) -> Self {
-        Value::from(match fulfilment {
-            Fulfilment::Pickup => "pickup",
-            Fulfilment::Delivery => "delivery",
-        })
-    }
-}
+crate::stored_names!(Fulfilment { Pickup => "pickup", Delivery => "delivery" });
 
 impl OrderRow {
     pub fn lines(&self) -> Vec<OrderLine> {
