@@ -19,6 +19,7 @@ pub mod points;
 pub mod prescription;
 pub mod referral;
 pub mod rules;
+pub mod schedule;
 pub mod storage;
 pub mod throttle;
 pub mod tier;
