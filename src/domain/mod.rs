@@ -23,4 +23,5 @@ pub mod schedule;
 pub mod storage;
 pub mod throttle;
 pub mod tier;
+pub mod tier_benefits;
 pub mod time;
