@@ -10,6 +10,7 @@ pub mod coupon;
 pub mod coupon_template;
 pub mod delivery;
 pub mod events;
+pub mod exchange;
 pub mod ids;
 pub mod migrations;
 pub mod order;
