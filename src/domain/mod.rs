@@ -18,6 +18,7 @@ pub mod placement;
 pub mod points;
 pub mod prescription;
 pub mod referral;
+pub mod referral_binding;
 pub mod rules;
 pub mod storage;
 pub mod throttle;
