@@ -19,6 +19,7 @@ pub mod points;
 pub mod prescription;
 pub mod referral;
 pub mod referral_binding;
+pub mod referral_inviter;
 pub mod rules;
 pub mod storage;
 pub mod throttle;
