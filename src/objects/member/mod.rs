@@ -9,6 +9,12 @@ mod prescriptions;
 pub mod protocol;
 mod referral;
 mod referral_flow;
+mod referral_invitee;
+mod referral_inviter;
+mod referral_link;
+mod referral_queue;
+mod referral_rows;
+mod referral_stats;
 mod repo;
 pub mod wallet;
 
@@ -223,6 +229,7 @@ impl MemberObject {
                     now,
                 } => to_json(referral::clawback_inviter(
                     &repo,
+                    rules,
                     inviter.as_str(),
                     invitee.as_str(),
                     stage,

@@ -421,7 +421,7 @@ pub fn event(
         }
         MemberEvent::Verified(_) => {
             repo.set_verified()?;
-            referral::on_verified(repo, member_id, now)?;
+            referral::on_verified(repo, rules, member_id, now)?;
         }
         MemberEvent::Paid(paid) => {
             order_paid(repo, rules, member_id, paid, now)?;
@@ -481,6 +481,7 @@ fn order_paid(
     if paid.first_order {
         referral::on_first_order(
             repo,
+            rules,
             member_id,
             order_id,
             paid.paid_at.0,

@@ -125,7 +125,7 @@ impl MemberObject {
             }
         };
         sql::atomically(&storage, move || {
-            referral::decide(&repo, &config.rules, &member_id, decision)
+            referral::settle(&repo, &config.rules, &member_id, decision)
         })?;
         outbox::ensure_alarm(&storage).await
     }
