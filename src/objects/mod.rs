@@ -6,6 +6,7 @@
 //! alarms, calls between objects) exist on wasm32 only. Natively, an object module that is
 //! not yet on the seam contributes only its protocol (the commands others send it).
 
+pub mod member;
 pub mod order;
 pub mod protocol;
 pub mod schema;
@@ -19,8 +20,6 @@ pub mod catalog;
 #[cfg(target_arch = "wasm32")]
 pub mod dead_letters;
 #[cfg(target_arch = "wasm32")]
-pub mod member;
-#[cfg(target_arch = "wasm32")]
 pub mod outbox;
 #[cfg(target_arch = "wasm32")]
 pub mod referral_registry;
@@ -31,10 +30,6 @@ pub mod sql;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod campaign {
-    pub mod protocol;
-}
-#[cfg(not(target_arch = "wasm32"))]
-pub mod member {
     pub mod protocol;
 }
 #[cfg(not(target_arch = "wasm32"))]

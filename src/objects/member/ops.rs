@@ -1,45 +1,25 @@
 //! What each member command does, as one synchronous transaction body: load, ask the
 //! domain, store, queue outbox rows. Runs inside `sql::atomically`, so no `.await` here.
 
+use super::ledger::{emit, grant, prepare};
 use super::protocol::*;
+#[cfg(target_arch = "wasm32")]
 use super::referral;
 use super::repo::Repo;
 use crate::domain::checkin::{self, MakeupRefusal, MakeupRequest};
-use crate::domain::events::OutboundEvent;
 use crate::domain::points::{self, EntryKind, Source};
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Spend, Tier};
 use crate::domain::time::{date_key, from_unix_millis, BusinessDate, Instant, YearMonth};
 use crate::http::error::ApiError;
-use crate::objects::outbox;
+use crate::objects::seam::Sql;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
-
-pub fn prepare(repo: &Repo, member: &MemberContext, now: DateTime<Utc>) -> Result<(), ApiError> {
-    let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
-    repo.ensure_profile(
-        member.member_id.as_str(),
-        registered_ms,
-        now.timestamp_millis(),
-    )?;
-    repo.expire_due(now)
-}
-
-pub(super) fn emit(
-    repo: &Repo,
-    id: String,
-    event_type: &'static str,
-    now: DateTime<Utc>,
-    data: serde_json::Value,
-) -> Result<(), ApiError> {
-    let event = OutboundEvent::new(id, event_type, Instant(now), data);
-    outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())
-}
 
 /// Reports a check-in (or a make-up, with its cost) to the core; the id makes it once per day.
 #[allow(clippy::too_many_arguments)]
 fn record_checkin(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     member_id: &str,
     date: &str,
     streak: u32,
@@ -68,42 +48,8 @@ fn record_checkin(
     )
 }
 
-/// Grants an award and reports it to the core, once per source + source id.
-pub(super) fn grant(
-    repo: &Repo,
-    rules: &Rules,
-    member_id: &str,
-    source: Source,
-    source_id: &str,
-    amount: i64,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    if amount <= 0 {
-        return Ok(());
-    }
-    let Some(expires_at) = repo.award(source, source_id, amount, now, rules.points.ttl_days)?
-    else {
-        return Ok(());
-    };
-    let balance = repo.balance()?;
-    emit(
-        repo,
-        format!("pts-{member_id}-{}-{source_id}", source.as_str()),
-        "points.awarded",
-        now,
-        json!({
-            "member_id": member_id,
-            "amount": amount,
-            "source": source.as_str(),
-            "source_id": source_id,
-            "expires_at": Instant(expires_at),
-            "balance": balance,
-        }),
-    )
-}
-
 pub fn checkin(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     now: DateTime<Utc>,
@@ -115,8 +61,8 @@ pub fn checkin(
         let row = repo.checkin(&date_key(today))?.ok_or(ApiError::Internal)?;
         return Ok(CheckinReply {
             date: BusinessDate(today),
-            streak: row.streak as u32,
-            cycle_day: checkin::cycle_day(row.streak as u32, rules.checkin.cycle_days),
+            streak: row.streak,
+            cycle_day: checkin::cycle_day(row.streak, rules.checkin.cycle_days),
             points_awarded: row.points,
             bonus_points: row.bonus,
             balance: repo.balance()?,
@@ -163,16 +109,16 @@ pub fn checkin(
     })
 }
 
-fn makeups_used(repo: &Repo, month: YearMonth) -> Result<u32, ApiError> {
+fn makeups_used(repo: &Repo<impl Sql>, month: YearMonth) -> Result<u32, ApiError> {
     Ok(repo
         .month_checkins(&month.to_string())?
         .iter()
-        .filter(|row| row.makeup != 0)
+        .filter(|row| row.makeup)
         .count() as u32)
 }
 
 pub fn makeup(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     now: DateTime<Utc>,
@@ -236,7 +182,7 @@ pub fn makeup(
 }
 
 pub fn month(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     now: DateTime<Utc>,
@@ -253,7 +199,7 @@ pub fn month(
     let date_of = |row: &super::repo::CheckinRow| {
         crate::domain::time::parse_date(&row.date).map(BusinessDate)
     };
-    let used = rows.iter().filter(|row| row.makeup != 0).count() as u32;
+    let used = rows.iter().filter(|row| row.makeup).count() as u32;
     let days = repo.days_desc()?;
     let outlook = checkin::outlook(today, &days, &rules.checkin);
     let makeup_dates = if month == current {
@@ -268,7 +214,7 @@ pub fn month(
         days: rows.iter().filter_map(date_of).collect(),
         makeup_days: rows
             .iter()
-            .filter(|row| row.makeup != 0)
+            .filter(|row| row.makeup)
             .filter_map(date_of)
             .collect(),
         makeups_used: used,
@@ -305,41 +251,7 @@ pub fn month(
     })
 }
 
-pub fn ledger(
-    repo: &Repo,
-    member: &MemberContext,
-    now: DateTime<Utc>,
-    before_id: Option<i64>,
-    limit: i64,
-) -> Result<LedgerReply, ApiError> {
-    prepare(repo, member, now)?;
-    // One extra row tells whether there is a next page.
-    let mut rows = repo.ledger_page(before_id, limit + 1)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|row| row.id.to_string())
-    } else {
-        None
-    };
-    Ok(LedgerReply {
-        entries: rows
-            .into_iter()
-            .map(|row| LedgerEntry {
-                id: row.id,
-                amount: row.amount,
-                kind: row.kind,
-                source: row.source,
-                source_id: row.source_id,
-                created_at: Instant::from_millis(row.created_ms),
-                expires_at: row.expires_ms.map(Instant::from_millis),
-            })
-            .collect(),
-        next_cursor,
-    })
-}
-
-pub fn spends(repo: &Repo, excluding: Option<&str>) -> Result<Vec<Spend>, ApiError> {
+pub fn spends(repo: &Repo<impl Sql>, excluding: Option<&str>) -> Result<Vec<Spend>, ApiError> {
     Ok(repo
         .paid_orders()?
         .into_iter()
@@ -355,7 +267,7 @@ pub fn spends(repo: &Repo, excluding: Option<&str>) -> Result<Vec<Spend>, ApiErr
 }
 
 pub fn summary(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     now: DateTime<Utc>,
@@ -399,8 +311,9 @@ pub fn summary(
     })
 }
 
+#[cfg(target_arch = "wasm32")]
 pub fn event(
-    repo: &Repo,
+    repo: &Repo<worker::SqlStorage>,
     rules: &Rules,
     member_id: &str,
     event_id: &str,
@@ -424,7 +337,17 @@ pub fn event(
             referral::on_verified(repo, rules, member_id, now)?;
         }
         MemberEvent::Paid(paid) => {
-            order_paid(repo, rules, member_id, paid, now)?;
+            if order_paid(repo, rules, member_id, paid, now)? && paid.first_order {
+                referral::on_first_order(
+                    repo,
+                    rules,
+                    member_id,
+                    paid.order_id.as_str(),
+                    paid.paid_at.0,
+                    paid.amount_fen,
+                    now,
+                )?;
+            }
             referral::after_refund(repo, rules, member_id, now)?;
         }
         MemberEvent::Refunded(refunded) => {
@@ -444,17 +367,18 @@ pub fn event(
     })
 }
 
-fn order_paid(
-    repo: &Repo,
+/// Awards an order's points, once per order: `false` when it was already paid.
+pub fn order_paid(
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member_id: &str,
     paid: &crate::domain::events::OrderPaid,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let order_id = paid.order_id.as_str();
     let known = repo.paid_order(order_id)?;
     if known.as_ref().is_some_and(|order| order.paid_ms.is_some()) {
-        return Ok(()); // the same order paid twice under another event id changes nothing
+        return Ok(false); // the same order paid twice under another event id changes nothing
     }
     // The tier multiplier is the member's tier before this order.
     let spend_before =
@@ -478,17 +402,6 @@ fn order_paid(
         earned,
     )?;
     grant(repo, rules, member_id, Source::Order, order_id, earned, now)?;
-    if paid.first_order {
-        referral::on_first_order(
-            repo,
-            rules,
-            member_id,
-            order_id,
-            paid.paid_at.0,
-            paid.amount_fen,
-            now,
-        )?;
-    }
     if let Some(coupon_id) = &paid.coupon_id {
         super::wallet::redeem(repo, coupon_id, order_id, now)?;
     }
@@ -503,11 +416,11 @@ fn order_paid(
             now,
         )?;
     }
-    Ok(())
+    Ok(true)
 }
 
-fn order_refunded(
-    repo: &Repo,
+pub fn order_refunded(
+    repo: &Repo<impl Sql>,
     event_id: &str,
     refunded: &crate::domain::events::OrderRefunded,
     now: DateTime<Utc>,
@@ -526,12 +439,12 @@ fn order_refunded(
             now,
         ),
         // Not paid yet as far as we know: remember it for when the payment arrives.
-        _ => repo.record_refund(order_id, refunded_total, 0),
+        _ => Ok(repo.record_refund(order_id, refunded_total, 0)?),
     }
 }
 
 fn apply_refund(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     order_id: &str,
     entry_id: &str,
     refunded_total: i64,
@@ -546,11 +459,11 @@ fn apply_refund(
     if claw > 0 {
         repo.debit(EntryKind::Clawback, Source::Refund, entry_id, claw, now)?;
     }
-    repo.record_refund(order_id, refunded_total, clawed_before + claw)
+    Ok(repo.record_refund(order_id, refunded_total, clawed_before + claw)?)
 }
 
 pub fn coupons(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     member: &MemberContext,
     now: DateTime<Utc>,
     status: Option<crate::domain::coupon::CouponStatus>,

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 
 /// Stores the binding a step changed and writes what it queued.
 fn persist(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     row: &BindingRow,
     step: Step<Binding>,
@@ -44,7 +44,7 @@ fn persist(
 }
 
 /// Refunded so far of the binding's first order (0 without one).
-fn refunded_fen(repo: &Repo, row: &BindingRow) -> Result<i64, ApiError> {
+fn refunded_fen(repo: &Repo<impl Sql>, row: &BindingRow) -> Result<i64, ApiError> {
     let Some(order) = &row.binding.first_order else {
         return Ok(0);
     };
@@ -57,7 +57,7 @@ fn refunded_fen(repo: &Repo, row: &BindingRow) -> Result<i64, ApiError> {
 /// of a referral; what needs other objects (device registry, the inviter's caps) is left as
 /// pending rows for `referral_flow`.
 pub fn register(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     invitee: &str,
     event_id: &str,
@@ -137,7 +137,7 @@ pub struct DeviceClaim {
     pub now_ms: i64,
 }
 
-pub fn pending(repo: &Repo) -> Result<Pending, ApiError> {
+pub fn pending(repo: &Repo<impl Sql>) -> Result<Pending, ApiError> {
     let claims = repo.sql.rows::<(String, String, i64)>(
         "SELECT event_id, device, now_ms FROM device_claims",
         vec![],
@@ -156,7 +156,7 @@ pub fn pending(repo: &Repo) -> Result<Pending, ApiError> {
     })
 }
 
-pub fn device_reported(repo: &Repo, event_id: &str) -> Result<(), ApiError> {
+pub fn device_reported(repo: &Repo<impl Sql>, event_id: &str) -> Result<(), ApiError> {
     repo.sql.run(
         "DELETE FROM device_claims WHERE event_id = ?",
         vec![event_id.into()],
@@ -167,7 +167,7 @@ pub fn device_reported(repo: &Repo, event_id: &str) -> Result<(), ApiError> {
 /// The binding's decision (device and caps asked elsewhere): bound with the invitee's
 /// rewards, or refused with its reason. Once: only a pending binding is decided.
 pub fn settle(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     invitee: &str,
     decision: Result<(), Refusal>,
@@ -189,7 +189,7 @@ pub fn settle(
 
 /// `member.verified` for an invitee: the inviter's reward is released.
 pub fn on_verified(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     invitee: &str,
     now: DateTime<Utc>,
@@ -203,7 +203,7 @@ pub fn on_verified(
 
 /// The invitee's first paid order (as the core flags it): the inviter's extra reward.
 pub fn on_first_order(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     invitee: &str,
     order_id: &str,
@@ -226,7 +226,7 @@ pub fn on_first_order(
 /// After a payment or refund: if the first order is now refunded in full within the window,
 /// the inviter's first-order reward is taken back (once).
 pub fn after_refund(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     invitee: &str,
     now: DateTime<Utc>,

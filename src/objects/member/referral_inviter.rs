@@ -11,6 +11,7 @@ use crate::domain::referral_inviter::{decide_inviter, InviterEvent, NotBound};
 use crate::domain::rules::Rules;
 use crate::domain::time::YearMonth;
 use crate::http::error::ApiError;
+use crate::objects::seam::Sql;
 use chrono::{DateTime, Utc};
 
 impl From<NotBound> for ApiError {
@@ -22,7 +23,7 @@ impl From<NotBound> for ApiError {
 /// May `invitee` be bound to this inviter? The same invitee asking again gets the first
 /// answer.
 pub fn invite(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     inviter: &str,
     invitee: &str,
@@ -54,7 +55,7 @@ pub fn invite(
 /// The invitee's object reports a stage (`Reward`) or the first order's refund (`Clawback`):
 /// the inviter's reward for it, or taking it back, once.
 fn on_stage(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     inviter: &str,
     invitee: &str,
@@ -77,7 +78,7 @@ fn on_stage(
 
 /// A stage the invitee reached: the inviter's reward for it, once.
 pub fn reward_inviter(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     inviter: &str,
     invitee: &str,
@@ -97,7 +98,7 @@ pub fn reward_inviter(
 /// The first order was refunded in time: its reward goes back, once. Points already spent
 /// become debt, settled from the next award.
 pub fn clawback_inviter(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     inviter: &str,
     invitee: &str,

@@ -10,14 +10,14 @@ use chrono::{DateTime, Duration, Utc};
 /// Visitor rows older than this many days are dropped (the daily counts stay).
 const VISITOR_DAYS_KEPT: i64 = 2;
 
-pub fn link_code(repo: &Repo) -> Result<Option<String>, ApiError> {
+pub fn link_code(repo: &Repo<impl Sql>) -> Result<Option<String>, ApiError> {
     let sql = &repo.sql;
     let code = sql.row::<(String,)>("SELECT code FROM referral_link WHERE k = 1", vec![])?;
     Ok(code.map(|(code,)| code))
 }
 
 /// Keeps the code the registry gave this member; the first one stays if two raced.
-pub fn set_link(repo: &Repo, code: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+pub fn set_link(repo: &Repo<impl Sql>, code: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
     repo.sql.run(
         "INSERT OR IGNORE INTO referral_link (k, code, created_ms) VALUES (1, ?, ?)",
         vec![code.into(), now.timestamp_millis().into()],
@@ -27,7 +27,7 @@ pub fn set_link(repo: &Repo, code: &str, now: DateTime<Utc>) -> Result<String, A
 
 /// One tap on the link; `visitor` is the day's keyed hash of IP and user agent.
 pub fn click(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     day: &str,
     visitor: &str,

@@ -3,7 +3,7 @@
 //! tallies for the program's figures, commands for the inviter's object. Every row is keyed,
 //! so queuing it again is a no-op.
 
-use super::ops::{emit, grant};
+use super::ledger::{emit, grant};
 use super::protocol::MemberCommand;
 use super::repo::Repo;
 use super::wallet::{self, NewCoupon};
@@ -51,7 +51,7 @@ impl<'a> Parties<'a> {
 
 /// Writes what a step queued, in order.
 pub fn apply(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     parties: &Parties,
     queue: &[Queued],
@@ -70,7 +70,12 @@ pub fn apply(
 }
 
 /// Counts a fact in the program's tallies (through the outbox: exactly once, eventually).
-fn tally(repo: &Repo, fact_id: &str, label: String, now: DateTime<Utc>) -> Result<(), ApiError> {
+fn tally(
+    repo: &Repo<impl Sql>,
+    fact_id: &str,
+    label: String,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let command = RegistryCommand::Record {
         fact_id: fact_id.to_owned(),
         label,
@@ -88,7 +93,7 @@ fn tally(repo: &Repo, fact_id: &str, label: String, now: DateTime<Utc>) -> Resul
 }
 
 /// The registration's device, for the device registry (see `referral_flow`).
-fn report_device(repo: &Repo, parties: &Parties) -> Result<(), ApiError> {
+fn report_device(repo: &Repo<impl Sql>, parties: &Parties) -> Result<(), ApiError> {
     let origin = parties.origin()?;
     if let Some(device) = origin.device {
         repo.sql.run(
@@ -103,7 +108,7 @@ fn report_device(repo: &Repo, parties: &Parties) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn refused(repo: &Repo, parties: &Parties, refusal: Refusal) -> Result<(), ApiError> {
+fn refused(repo: &Repo<impl Sql>, parties: &Parties, refusal: Refusal) -> Result<(), ApiError> {
     let origin = parties.origin()?;
     let now = parties.now;
     repo.sql.run(
@@ -118,7 +123,7 @@ fn refused(repo: &Repo, parties: &Parties, refusal: Refusal) -> Result<(), ApiEr
     )
 }
 
-fn bound(repo: &Repo, parties: &Parties) -> Result<(), ApiError> {
+fn bound(repo: &Repo<impl Sql>, parties: &Parties) -> Result<(), ApiError> {
     let (origin, inviter, invitee, now) = (
         parties.origin()?,
         parties.inviter()?,
@@ -147,7 +152,12 @@ fn bound(repo: &Repo, parties: &Parties) -> Result<(), ApiError> {
 
 /// A stage's reward (points and coupon) to whichever side it is for, once, reported to the
 /// core and tallied. Runs in the recipient's object.
-fn reward(repo: &Repo, rules: &Rules, parties: &Parties, stage: Stage) -> Result<(), ApiError> {
+fn reward(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    parties: &Parties,
+    stage: Stage,
+) -> Result<(), ApiError> {
     let (inviter, invitee, now) = (parties.inviter()?, parties.invitee, parties.now);
     let reward = referral::reward(stage, &rules.referral);
     let recipient = if reward.to_inviter { inviter } else { invitee };
@@ -195,7 +205,12 @@ fn reward(repo: &Repo, rules: &Rules, parties: &Parties, stage: Stage) -> Result
 }
 
 /// A stage's reward goes back: points already spent become debt, settled from the next award.
-fn take_back(repo: &Repo, parties: &Parties, stage: Stage, points: i64) -> Result<(), ApiError> {
+fn take_back(
+    repo: &Repo<impl Sql>,
+    parties: &Parties,
+    stage: Stage,
+    points: i64,
+) -> Result<(), ApiError> {
     let (inviter, invitee, now) = (parties.inviter()?, parties.invitee, parties.now);
     let source_id = referral::reward_source_id(invitee, stage);
     if points > 0 {
@@ -226,7 +241,7 @@ fn take_back(repo: &Repo, parties: &Parties, stage: Stage, points: i64) -> Resul
 /// Queues a command for the inviter's object (retried until it lands; keyed by invitee, stage
 /// and kind, so queuing it again is a no-op).
 fn for_inviter(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     parties: &Parties,
     what: ToInviter,
     stage: Stage,

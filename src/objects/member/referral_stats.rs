@@ -11,7 +11,7 @@ use crate::objects::seam::Sql;
 use chrono::{DateTime, Utc};
 
 pub fn summary(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     code: String,
     now: DateTime<Utc>,

@@ -16,9 +16,8 @@ use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::outbox;
 use crate::objects::schema::Module;
-use crate::objects::sql::internal;
+use crate::objects::seam::{log_warn, FromRow, Row, Sql, SqlError};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::json;
 
 /// The member's coupons and claims.
@@ -55,18 +54,34 @@ pub const MODULE: Module = Module {
 
 pub use super::protocol::CouponView;
 
-#[derive(Deserialize)]
 struct CouponRow {
     coupon_id: String,
     campaign_id: String,
     terms: String,
-    status: String,
+    status: CouponStatus,
     claimed_ms: i64,
     valid_from_ms: i64,
     expires_ms: i64,
     store_id: Option<String>,
     locked_order: Option<String>,
     redeemed_order: Option<String>,
+}
+
+impl FromRow for CouponRow {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(CouponRow {
+            coupon_id: row.get(0)?,
+            campaign_id: row.get(1)?,
+            terms: row.get(2)?,
+            status: row.get(3)?,
+            claimed_ms: row.get(4)?,
+            valid_from_ms: row.get(5)?,
+            expires_ms: row.get(6)?,
+            store_id: row.get(7)?,
+            locked_order: row.get(8)?,
+            redeemed_order: row.get(9)?,
+        })
+    }
 }
 
 impl CouponRow {
@@ -77,7 +92,7 @@ impl CouponRow {
             coupon_id: self.coupon_id.clone(),
             campaign_id: self.campaign_id.clone(),
             terms: terms.view(),
-            status: self.status.clone(),
+            status: self.status.as_str().to_owned(),
             claimed_at: Instant::from_millis(self.claimed_ms),
             valid_from: Instant::from_millis(self.valid_from_ms),
             expires_at: Instant::from_millis(self.expires_ms),
@@ -90,61 +105,51 @@ const COUPON_COLUMNS: &str =
     "coupon_id, campaign_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, locked_order, redeemed_order";
 
 /// Available coupons whose time is up become expired.
-pub fn expire_coupons(repo: &Repo, now: DateTime<Utc>) -> Result<(), ApiError> {
-    repo.sql
-        .exec(
+pub fn expire_coupons(repo: &Repo<impl Sql>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    repo.sql.run(
             "UPDATE coupons SET status = 'expired', updated_ms = ? WHERE status = 'available' AND expires_ms <= ?",
             vec![now.timestamp_millis().into(), now.timestamp_millis().into()],
-        )
-        .map_err(internal("expire coupons"))?;
+        )?;
     Ok(())
 }
 
 pub fn list(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     status: Option<CouponStatus>,
     now: DateTime<Utc>,
 ) -> Result<Vec<CouponView>, ApiError> {
     expire_coupons(repo, now)?;
-    let rows: Vec<CouponRow> = repo
-        .sql
-        .exec(
+    let rows: Vec<CouponRow> = repo.sql.rows(
             &format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE (? IS NULL OR status = ?) ORDER BY claimed_ms DESC, coupon_id LIMIT 500"),
             vec![status.map(CouponStatus::as_str).into(), status.map(CouponStatus::as_str).into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("coupons"))?;
+        )?;
     rows.iter().map(CouponRow::view).collect()
 }
 
-pub fn available_count(repo: &Repo, now: DateTime<Utc>) -> Result<i64, ApiError> {
+pub fn available_count(repo: &Repo<impl Sql>, now: DateTime<Utc>) -> Result<i64, ApiError> {
     Ok(list(repo, Some(CouponStatus::Available), now)?.len() as i64)
 }
 
-fn coupon(repo: &Repo, coupon_id: &str) -> Result<Option<CouponRow>, ApiError> {
-    let rows: Vec<CouponRow> = repo
-        .sql
-        .exec(
-            &format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE coupon_id = ?"),
-            vec![coupon_id.into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("coupon"))?;
+fn coupon(repo: &Repo<impl Sql>, coupon_id: &str) -> Result<Option<CouponRow>, ApiError> {
+    let rows: Vec<CouponRow> = repo.sql.rows(
+        &format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE coupon_id = ?"),
+        vec![coupon_id.into()],
+    )?;
     Ok(rows.into_iter().next())
 }
 
 /// The core says an order was paid with this coupon: redeemed, once.
 pub fn redeem(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     coupon_id: &str,
     order_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let Some(row) = coupon(repo, coupon_id)? else {
-        worker::console_warn!("order paid with a coupon this member does not hold");
+        log_warn("order paid with a coupon this member does not hold");
         return Ok(());
     };
-    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
+    let status = row.status;
     match coupon::redeem(
         status,
         row.locked_order.as_deref(),
@@ -152,17 +157,16 @@ pub fn redeem(
         row.redeemed_order.as_deref(),
     ) {
         Transition::Apply => {
-            repo.sql
-                .exec(
+            repo.sql.run(
                     "UPDATE coupons SET status = 'redeemed', redeemed_order = ?, locked_order = NULL, updated_ms = ? WHERE coupon_id = ?",
                     vec![order_id.into(), now.timestamp_millis().into(), coupon_id.into()],
-                )
-                .map_err(internal("redeem"))?;
+                )?;
         }
         Transition::AlreadyDone => {}
-        Transition::Refused => {
-            worker::console_warn!("coupon redeem refused in state {}", row.status)
-        }
+        Transition::Refused => log_warn(&format!(
+            "coupon redeem refused in state {}",
+            row.status.as_str()
+        )),
     }
     Ok(())
 }
@@ -181,21 +185,43 @@ pub enum Reserved {
     Go { claim_id: String },
 }
 
-#[derive(Deserialize)]
 struct ClaimRow {
     state: String,
     body_hash: String,
     response: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl FromRow for ClaimRow {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(ClaimRow {
+            state: row.get(0)?,
+            body_hash: row.get(1)?,
+            response: row.get(2)?,
+        })
+    }
+}
+
 struct Counts {
     total: i64,
     today: i64,
     max_seq: Option<i64>,
 }
 
-fn member_facts(repo: &Repo, rules: &Rules, now: DateTime<Utc>) -> Result<MemberFacts, ApiError> {
+impl FromRow for Counts {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(Counts {
+            total: row.get(0)?,
+            today: row.get(1)?,
+            max_seq: row.get(2)?,
+        })
+    }
+}
+
+fn member_facts(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<MemberFacts, ApiError> {
     let profile = repo.profile()?.ok_or(ApiError::Internal)?;
     let spends = super::ops::spends(repo, None)?;
     Ok(MemberFacts {
@@ -212,7 +238,7 @@ fn member_facts(repo: &Repo, rules: &Rules, now: DateTime<Utc>) -> Result<Member
 /// Phase 1, in the member's transaction: replay, eligibility, per-member limits, then a
 /// reservation that counts against the limits while the unit is being taken.
 pub fn reserve(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     config: &CampaignConfig,
@@ -221,14 +247,10 @@ pub fn reserve(
     now: DateTime<Utc>,
 ) -> Result<Reserved, ApiError> {
     if let Some(key) = idempotency_key {
-        let known: Vec<ClaimRow> = repo
-            .sql
-            .exec(
-                "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
-                vec![key.into()],
-            )
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal("claim key"))?;
+        let known: Vec<ClaimRow> = repo.sql.rows(
+            "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
+            vec![key.into()],
+        )?;
         if let Some(row) = known.first() {
             if row.body_hash != body_hash {
                 return Err(ApiError::IdempotencyKeyReused);
@@ -246,15 +268,13 @@ pub fn reserve(
     }
     // A reservation left by an object that died mid-claim stops counting after two minutes;
     // its claim id may then be reused, and taking it again is idempotent at the shard.
-    repo.sql
-        .exec(
+    repo.sql.run(
             "DELETE FROM claims WHERE (state = 'pending' AND created_ms < ?) OR (state = 'refused' AND created_ms < ?)",
             vec![
                 (now.timestamp_millis() - STALE_RESERVATION_MS).into(),
                 (now.timestamp_millis() - super::claim_refusals::KEEP_MS).into(),
             ],
-        )
-        .map_err(internal("stale claims"))?;
+        )?;
     let facts = member_facts(repo, rules, now)?;
     campaign::eligibility(&config.audience, &facts, now).map_err(|reason| {
         ApiError::NotEligible {
@@ -262,16 +282,12 @@ pub fn reserve(
         }
     })?;
     let today = rules.zone.day_key(now);
-    let counts: Vec<Counts> = repo
-        .sql
-        .exec(
+    let counts: Vec<Counts> = repo.sql.rows(
             // Refused claims keep their row (their key's answer) but count against no limit;
             // their seq is still taken, so claim ids stay unique.
             "SELECT COALESCE(SUM(state != 'refused'), 0) AS total, COALESCE(SUM(claim_date = ? AND state != 'refused'), 0) AS today, MAX(seq) AS max_seq FROM claims WHERE campaign_id = ?",
             vec![today.as_str().into(), config.id.as_str().into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("claim counts"))?;
+        )?;
     let counts = counts.first().ok_or(ApiError::Internal)?;
     campaign::within_limits(&config.limits, counts.total as u32, counts.today as u32).map_err(
         |limit| ApiError::ClaimLimitReached {
@@ -280,8 +296,7 @@ pub fn reserve(
     )?;
     let seq = counts.max_seq.unwrap_or(0) + 1;
     let claim_id = format!("{}.{}.{seq}", config.id, member.member_id);
-    repo.sql
-        .exec(
+    repo.sql.run(
             "INSERT INTO claims (claim_id, campaign_id, seq, claim_date, state, idempotency_key, body_hash, created_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
             vec![
                 claim_id.as_str().into(),
@@ -292,8 +307,7 @@ pub fn reserve(
                 body_hash.into(),
                 now.timestamp_millis().into(),
             ],
-        )
-        .map_err(internal("claim reserve"))?;
+        )?;
     Ok(Reserved::Go { claim_id })
 }
 
@@ -312,7 +326,7 @@ pub struct NewCoupon<'a> {
 /// Puts a coupon in the wallet, once per claim id, and reports it to the core
 /// (`coupon.claimed`), which must know it to honour it. Answers the coupon id.
 pub fn mint(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     member_id: &str,
     coupon: &NewCoupon,
     now: DateTime<Utc>,
@@ -323,9 +337,7 @@ pub fn mint(
         eligible_classes: coupon.eligible_classes.map(<[DrugClass]>::to_vec),
     };
     let terms = serde_json::to_string(&stored).map_err(|_| ApiError::Internal)?;
-    let written = repo
-        .sql
-        .exec(
+    let written = repo.sql.run(
             "INSERT OR IGNORE INTO coupons (coupon_id, campaign_id, claim_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, updated_ms)
              VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?)",
             vec![
@@ -339,9 +351,7 @@ pub fn mint(
                 coupon.store_id.map(StoreId::as_str).into(),
                 now.timestamp_millis().into(),
             ],
-        )
-        .map_err(internal("coupon mint"))?
-        .rows_written();
+        )?;
     if written > 0 {
         let event = OutboundEvent::new(
             format!("cpn-{coupon_id}"),
@@ -363,7 +373,7 @@ pub fn mint(
 
 /// Phase 3 when a unit was taken: the coupon lands in the wallet and is reported to the core.
 pub fn issue(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     config: &CampaignConfig,
@@ -384,12 +394,10 @@ pub fn issue(
         .ok_or(ApiError::Internal)?
         .view()?;
     let response = json!({ "coupon": view });
-    repo.sql
-        .exec(
-            "UPDATE claims SET state = 'issued', response = ? WHERE claim_id = ?",
-            vec![response.to_string().into(), claim_id.into()],
-        )
-        .map_err(internal("claim issued"))?;
+    repo.sql.run(
+        "UPDATE claims SET state = 'issued', response = ? WHERE claim_id = ?",
+        vec![response.to_string().into(), claim_id.into()],
+    )?;
     Ok(response)
 }
 
@@ -399,7 +407,7 @@ pub fn issue(
 /// the coupon must be this member's, usable now, and apply to the lines. Locking again for
 /// the same order answers the same totals (a retried placement).
 pub fn lock(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     coupon_id: &str,
     order_id: &str,
     lines: &[OrderLine],
@@ -412,10 +420,13 @@ pub fn lock(
     };
     let row =
         coupon(repo, coupon_id)?.ok_or_else(|| unavailable("no such coupon in this wallet"))?;
-    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
+    let status = row.status;
     let transition = coupon::lock(status, row.locked_order.as_deref(), order_id);
     if transition == Transition::Refused {
-        return Err(unavailable(&format!("the coupon is {}", row.status)));
+        return Err(unavailable(&format!(
+            "the coupon is {}",
+            row.status.as_str()
+        )));
     }
     if now.timestamp_millis() < row.valid_from_ms {
         return Err(unavailable("the coupon is not valid yet"));
@@ -424,12 +435,10 @@ pub fn lock(
     let classes = stored.eligible_classes.as_deref();
     let totals = order::price(lines, prescription_id, Some((&stored.terms, classes)))?;
     if transition == Transition::Apply {
-        repo.sql
-            .exec(
+        repo.sql.run(
                 "UPDATE coupons SET status = 'locked', locked_order = ?, updated_ms = ? WHERE coupon_id = ?",
                 vec![order_id.into(), now.timestamp_millis().into(), coupon_id.into()],
-            )
-            .map_err(internal("coupon lock"))?;
+            )?;
     }
     Ok(super::protocol::Reserved {
         totals,
@@ -440,7 +449,7 @@ pub fn lock(
 /// The order was rejected or cancelled (or never placed): its lock goes, once. A coupon
 /// redeemed meanwhile, or locked by another order, is left alone.
 pub fn release(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     coupon_id: &str,
     order_id: &str,
     now: DateTime<Utc>,
@@ -448,16 +457,14 @@ pub fn release(
     let Some(row) = coupon(repo, coupon_id)? else {
         return Ok(false);
     };
-    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
+    let status = row.status;
     if coupon::release(status, row.locked_order.as_deref(), order_id) != Transition::Apply {
         return Ok(false);
     }
-    repo.sql
-        .exec(
+    repo.sql.run(
             "UPDATE coupons SET status = 'available', locked_order = NULL, updated_ms = ? WHERE coupon_id = ?",
             vec![now.timestamp_millis().into(), coupon_id.into()],
-        )
-        .map_err(internal("coupon release"))?;
+        )?;
     // Back in the wallet; if its time ran out while locked, it expires now.
     expire_coupons(repo, now)?;
     Ok(true)
