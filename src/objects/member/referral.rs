@@ -18,7 +18,7 @@ use crate::domain::rules::Rules;
 use crate::domain::time::{date_key, from_unix_millis, Instant, YearMonth};
 use crate::http::error::ApiError;
 use crate::objects::outbox;
-use crate::objects::referral_registry::{self, RegistryCommand};
+use crate::objects::referral_registry::{self, RecordFact, RegistryCommand};
 use crate::objects::schema::Module;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -189,11 +189,11 @@ pub fn summary(
 
 /// Counts a fact in the program's tallies (through the outbox: exactly once, eventually).
 fn tally(repo: &Repo, fact_id: &str, label: String, now: DateTime<Utc>) -> Result<(), ApiError> {
-    let command = RegistryCommand::Record {
+    let command = RegistryCommand::Record(RecordFact {
         fact_id: fact_id.to_owned(),
         label,
         now_ms: now.timestamp_millis(),
-    };
+    });
     outbox::enqueue_command(
         &repo.sql,
         &format!("tally-{fact_id}"),
