@@ -6,6 +6,7 @@
 //! alarms, calls between objects) exist on wasm32 only. Natively, an object module that is
 //! not yet on the seam contributes only its protocol (the commands others send it).
 
+pub mod catalog;
 pub mod dead_letters;
 pub mod order;
 pub mod outbox;
@@ -17,8 +18,6 @@ pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub mod campaign;
-#[cfg(target_arch = "wasm32")]
-pub mod catalog;
 #[cfg(target_arch = "wasm32")]
 pub mod member;
 #[cfg(target_arch = "wasm32")]
