@@ -3,7 +3,6 @@
 
 use super::ledger::{emit, grant, prepare};
 use super::protocol::*;
-#[cfg(target_arch = "wasm32")]
 use super::referral;
 use super::repo::Repo;
 use crate::domain::checkin::{self, MakeupRefusal, MakeupRequest};
@@ -311,9 +310,8 @@ pub fn summary(
     })
 }
 
-#[cfg(target_arch = "wasm32")]
 pub fn event(
-    repo: &Repo<worker::SqlStorage>,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member_id: &str,
     event_id: &str,

@@ -17,7 +17,7 @@ use crate::domain::rules::Rules;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::outbox;
-use crate::objects::referral_registry::{self, RegistryCommand};
+use crate::objects::referral_registry::{self, RecordFact, RegistryCommand};
 use crate::objects::seam::Sql;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -76,11 +76,11 @@ fn tally(
     label: String,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let command = RegistryCommand::Record {
+    let command = RegistryCommand::Record(RecordFact {
         fact_id: fact_id.to_owned(),
         label,
         now_ms: now.timestamp_millis(),
-    };
+    });
     outbox::enqueue_command(
         &repo.sql,
         &format!("tally-{fact_id}"),
