@@ -106,3 +106,4 @@ impl Transact for Sqlite {
 }
 
 pub mod order;
+pub mod referral;
