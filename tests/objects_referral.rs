@@ -190,6 +190,34 @@ fn refusals_are_recorded_tallied_and_reward_nothing() {
 }
 
 #[test]
+fn a_member_registered_before_is_not_new_whatever_the_second_registration_says() {
+    let rules = Rules::default();
+    let (inviter, invitee) = (member_db(), member_db());
+    let without_code = registered(INVITEE, None, None, None, T0);
+    event(&invitee, &rules, INVITEE, "evt-reg-1", without_code, T0);
+    let with_code = registered(INVITEE, Some(CODE), Some(INVITER), None, T0);
+    event(
+        &invitee,
+        &rules,
+        INVITEE,
+        "evt-reg-2",
+        with_code,
+        T0 + 60_000,
+    );
+    finish(&invitee, &inviter, &mut Devices::default(), &rules);
+    assert_eq!(binding_state(&invitee), None);
+    assert_eq!(
+        refusals(&invitee),
+        vec![(
+            "evt-reg-2".into(),
+            Some(INVITER.into()),
+            "not_new_member".into()
+        )]
+    );
+    assert!(referral_entries(&invitee).is_empty());
+}
+
+#[test]
 fn the_inviters_caps_hold_per_day_then_per_month() {
     let rules = Rules {
         referral: ReferralRules {
