@@ -245,6 +245,8 @@ fn the_inviters_caps_hold_per_day_then_per_month() {
     );
     assert_eq!(ask("mem-4", T0 + DAY), None, "a new day");
     assert_eq!(ask("mem-5", T0 + DAY), Some(Refusal::InviterMonthlyCap));
+    // Refusals count for no cap: one bound today, so the month is what refuses.
+    assert_eq!(ask("mem-6", T0 + DAY), Some(Refusal::InviterMonthlyCap));
     assert_eq!(ask("mem-1", T0 + DAY), None, "bound stays bound");
     assert_eq!(
         count(
