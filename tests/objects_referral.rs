@@ -318,3 +318,28 @@ fn the_share_link_keeps_its_first_code_and_counts_taps_and_visitors_per_day() {
     );
     assert_eq!(count(&member, "SELECT COUNT(*) FROM link_visitors"), 2);
 }
+
+#[test]
+fn a_refusal_is_stored_under_the_name_it_is_tallied_and_answered_with() {
+    use pharmedge::objects::seam::{FromValue, Value};
+    let all = [
+        Refusal::UnknownCode,
+        Refusal::SelfReferral,
+        Refusal::NotNewMember,
+        Refusal::AlreadyBound,
+        Refusal::DeviceSeen,
+        Refusal::InviterDailyCap,
+        Refusal::InviterMonthlyCap,
+    ];
+    for refusal in all {
+        let stored = Value::from(refusal);
+        assert_eq!(stored, Value::Text(refusal.as_str().into()));
+        assert_eq!(
+            serde_json::to_value(refusal).unwrap(),
+            serde_json::json!(refusal.as_str())
+        );
+        assert_eq!(Refusal::from_value(stored), Ok(refusal));
+    }
+    let odd = Value::Text("too_popular".into());
+    assert_eq!(Refusal::from_value(odd.clone()), Err(odd));
+}
