@@ -13,7 +13,7 @@ use pharmedge::domain::rules::Rules;
 use pharmedge::domain::time::Instant;
 use pharmedge::objects::member::protocol::{EventReply, MemberCommand, MemberEvent, Registration};
 use pharmedge::objects::member::repo::{self, Repo};
-use pharmedge::objects::member::{ops, referral, wallet};
+use pharmedge::objects::member::{coupons, events, referral};
 use pharmedge::objects::outbox;
 use pharmedge::objects::schema::Tables;
 use pharmedge::objects::seam::{Sql, Transact};
@@ -36,7 +36,7 @@ pub fn member_db() -> Member {
     let modules = [
         &repo::POINTS,
         &repo::EVENTS,
-        &wallet::MODULE,
+        &coupons::MODULE,
         &referral::MODULE,
         &outbox::MODULE,
     ];
@@ -63,7 +63,7 @@ pub fn event(
 ) -> EventReply {
     member
         .sql
-        .atomically(|| ops::event(member, rules, member_id, event_id, &event, at(now_ms)))
+        .atomically(|| events::event(member, rules, member_id, event_id, &event, at(now_ms)))
         .expect("the event is applied")
 }
 

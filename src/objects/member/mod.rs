@@ -2,20 +2,29 @@
 //! wallet (coupons, claims, prescriptions), paid-order spend, referral state and seen core
 //! events.
 //!
-//! The modules holding its transactions are written against the SQL seam and run natively
-//! against real SQLite (tests/objects_member*.rs, tests/objects_referral*.rs); `object` is
-//! the runtime glue (wasm32 only), as are the steps that await calls to other objects: the
-//! claim saga and `referral_flow`.
+//! Layers, each importing only those below it: `repo` (the profile, the handle every
+//! statement goes through) and `ledger` (points: lots, debits, debt, `points.awarded`) at
+//! the bottom; `checkins` and `coupons` on the ledger; `prescriptions` (order reservations)
+//! and `orders` (`order.paid` / `order.refunded`) on coupons; `referral*` (link, invitee,
+//! inviter, what they queue, stats) on the ledger and coupons; `wallet` (claims), `me` (the
+//! member's reads) and `events` (the core's events, dispatched) on top. All are written
+//! against the SQL seam and run natively against real SQLite (tests/objects_member*.rs,
+//! tests/objects_referral*.rs). `object` is the runtime glue (wasm32 only), as are the steps
+//! that await other objects: the claim saga and `referral_flow`.
 
+pub mod checkins;
 #[cfg(target_arch = "wasm32")]
 mod claim;
 pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
+pub mod coupons;
+pub mod events;
 pub mod ledger;
+pub mod me;
 #[cfg(target_arch = "wasm32")]
 mod object;
-pub mod ops;
+pub mod orders;
 pub mod prescriptions;
 pub mod protocol;
 pub mod referral;

@@ -2,7 +2,7 @@
 //! the transactions of the modules beside it.
 
 use super::repo::Repo;
-use super::{ledger, ops, prescriptions, protocol, referral, repo, wallet};
+use super::{checkins, coupons, events, ledger, me, prescriptions, protocol, referral, repo};
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
 use crate::http::error::ApiError;
@@ -26,7 +26,7 @@ pub struct MemberObject {
 const ALL: &[&Module] = &[
     &repo::POINTS,
     &repo::EVENTS,
-    &wallet::MODULE,
+    &coupons::MODULE,
     &referral::MODULE,
     &outbox::MODULE,
 ];
@@ -35,7 +35,7 @@ const ALL: &[&Module] = &[
 const WALLET: &[&Module] = &[
     &repo::POINTS,
     &repo::EVENTS,
-    &wallet::MODULE,
+    &coupons::MODULE,
     &outbox::MODULE,
 ];
 
@@ -58,7 +58,7 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
         MemberCommand::Reserve { .. } | MemberCommand::ReleaseCoupon { .. } => &[
             &repo::POINTS,
             &repo::EVENTS,
-            &wallet::MODULE,
+            &coupons::MODULE,
             &outbox::MODULE,
             &prescriptions::MODULE,
         ],
@@ -124,13 +124,13 @@ impl MemberObject {
             let rules = &config.rules;
             let value = match command {
                 MemberCommand::Checkin { member, now } => {
-                    to_json(ops::checkin(&repo, rules, &member, now.0))
+                    to_json(checkins::checkin(&repo, rules, &member, now.0))
                 }
                 MemberCommand::Makeup { member, now, date } => {
-                    to_json(ops::makeup(&repo, rules, &member, now.0, date.0))
+                    to_json(checkins::makeup(&repo, rules, &member, now.0, date.0))
                 }
                 MemberCommand::Month { member, now, month } => {
-                    to_json(ops::month(&repo, rules, &member, now.0, &month))
+                    to_json(checkins::month(&repo, rules, &member, now.0, &month))
                 }
                 MemberCommand::Ledger {
                     member,
@@ -139,14 +139,14 @@ impl MemberObject {
                     limit,
                 } => to_json(ledger::page(&repo, &member, now.0, before_id, limit)),
                 MemberCommand::Summary { member, now } => {
-                    to_json(ops::summary(&repo, rules, &member, now.0))
+                    to_json(me::summary(&repo, rules, &member, now.0))
                 }
                 MemberCommand::Event {
                     member_id,
                     event_id,
                     event,
                     now,
-                } => to_json(ops::event(
+                } => to_json(events::event(
                     &repo,
                     rules,
                     member_id.as_str(),
@@ -158,7 +158,7 @@ impl MemberObject {
                     member,
                     now,
                     status,
-                } => to_json(ops::coupons(&repo, &member, now.0, status)),
+                } => to_json(me::coupons(&repo, &member, now.0, status)),
                 MemberCommand::Reserve {
                     order_id,
                     lines,
@@ -178,7 +178,13 @@ impl MemberObject {
                     prescription_id,
                     order_id,
                     now,
-                } => release(&repo, coupon_id, prescription_id, order_id.as_str(), now.0),
+                } => to_json(prescriptions::release(
+                    &repo,
+                    coupon_id.as_deref(),
+                    prescription_id.as_deref(),
+                    order_id.as_str(),
+                    now.0,
+                )),
                 MemberCommand::Click {
                     day, visitor, now, ..
                 } => to_json(referral::click(&repo, rules, &day, &visitor, now.0)),
@@ -249,25 +255,6 @@ impl MemberObject {
         .await?;
         Ok(reply)
     }
-}
-
-/// Gives back what an order reserved; each part only if that order still holds it.
-fn release(
-    repo: &Repo<worker::SqlStorage>,
-    coupon_id: Option<String>,
-    prescription_id: Option<String>,
-    order_id: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<serde_json::Value, ApiError> {
-    let released = match &coupon_id {
-        Some(coupon_id) => wallet::release(repo, coupon_id, order_id, now)?,
-        None => false,
-    };
-    let returned = match &prescription_id {
-        Some(id) => prescriptions::give_back(repo, id, order_id, now.timestamp_millis())?,
-        None => false,
-    };
-    Ok(serde_json::json!({ "released": released, "prescription_returned": returned }))
 }
 
 impl DurableObject for MemberObject {

@@ -3,7 +3,8 @@
 //! coupon, and a rejected, cancelled or abandoned order gives it back. The rules are the
 //! domain's (`domain::prescription`); this file keeps the rows.
 
-use super::protocol::Reserved;
+use super::coupons;
+use super::protocol::{ReleaseReply, Reserved};
 use super::repo::Repo;
 use crate::domain::events::{PrescriptionApproved, PrescriptionRevoked};
 use crate::domain::order;
@@ -126,9 +127,7 @@ pub fn reserve(
     }
     match coupon_id {
         // A refused coupon rolls the whole transaction back, the prescription included.
-        Some(coupon_id) => {
-            super::wallet::lock(repo, coupon_id, order_id, lines, prescription_id, now)
-        }
+        Some(coupon_id) => coupons::lock(repo, coupon_id, order_id, lines, prescription_id, now),
         None => Ok(Reserved {
             totals: order::price(lines, prescription_id, None)?,
             eligible_classes: None,
@@ -154,4 +153,27 @@ pub fn give_back(
         vec![now_ms.into(), id.into(), order_id.into()],
     )?;
     Ok(true)
+}
+
+/// Gives back what an order reserved: its coupon and its prescription, each only if that
+/// order still holds it.
+pub fn release(
+    repo: &Repo<impl Sql>,
+    coupon_id: Option<&str>,
+    prescription_id: Option<&str>,
+    order_id: &str,
+    now: DateTime<Utc>,
+) -> Result<ReleaseReply, ApiError> {
+    let released = match coupon_id {
+        Some(coupon_id) => coupons::release(repo, coupon_id, order_id, now)?,
+        None => false,
+    };
+    let prescription_returned = match prescription_id {
+        Some(id) => give_back(repo, id, order_id, now.timestamp_millis())?,
+        None => false,
+    };
+    Ok(ReleaseReply {
+        released,
+        prescription_returned,
+    })
 }

@@ -3,10 +3,10 @@
 //! tallies for the program's figures, commands for the inviter's object. Every row is keyed,
 //! so queuing it again is a no-op.
 
+use super::coupons::{self, NewCoupon};
 use super::ledger::{emit, grant};
 use super::protocol::MemberCommand;
 use super::repo::Repo;
-use super::wallet::{self, NewCoupon};
 use crate::config::{MEMBER_OBJECT, REFERRALS_OBJECT};
 use crate::domain::coupon::CouponTerms;
 use crate::domain::ids::MemberId;
@@ -184,7 +184,7 @@ fn reward(
                     .valid_through(now, rules.referral.coupon_valid_days),
                 store_id: None,
             };
-            Some(wallet::mint(repo, recipient, &coupon, now)?)
+            Some(coupons::mint(repo, recipient, &coupon, now)?)
         }
         None => None,
     };

@@ -6,10 +6,10 @@
 
 use crate::domain::coupon::CouponStatus;
 use crate::domain::points::{EntryKind, Source};
-use crate::domain::time::{from_unix_millis, parse_date};
+use crate::domain::time::from_unix_millis;
 use crate::objects::schema::Module;
 use crate::objects::seam::{FromRow, Row, Sql, SqlError};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// Profile, check-ins and the points ledger: all a member who only checks in holds.
 pub const POINTS: Module = Module {
@@ -113,55 +113,6 @@ impl Profile {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckinRow {
-    pub date: String,
-    pub streak: u32,
-    pub points: i64,
-    pub bonus: i64,
-    pub makeup: bool,
-}
-
-impl FromRow for CheckinRow {
-    fn from_row(mut row: Row) -> Result<Self, SqlError> {
-        Ok(CheckinRow {
-            date: row.get(0)?,
-            streak: row.get(1)?,
-            points: row.get(2)?,
-            bonus: row.get(3)?,
-            makeup: row.get(4)?,
-        })
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaidOrder {
-    pub order_id: String,
-    pub paid_ms: Option<i64>,
-    pub amount_fen: Option<i64>,
-    pub own_fen: Option<i64>,
-    pub points_awarded: i64,
-    pub refunded_fen: i64,
-    pub points_clawed: i64,
-}
-
-impl FromRow for PaidOrder {
-    fn from_row(mut row: Row) -> Result<Self, SqlError> {
-        Ok(PaidOrder {
-            order_id: row.get(0)?,
-            paid_ms: row.get(1)?,
-            amount_fen: row.get(2)?,
-            own_fen: row.get(3)?,
-            points_awarded: row.get(4)?,
-            refunded_fen: row.get(5)?,
-            points_clawed: row.get(6)?,
-        })
-    }
-}
-
-const PAID_ORDER_COLUMNS: &str =
-    "order_id, paid_ms, amount_fen, own_fen, points_awarded, refunded_fen, points_clawed";
-
 /// The member's statements, over the database `sql` (the object's storage on Workers, real
 /// SQLite in `cargo test`).
 pub struct Repo<S> {
@@ -238,91 +189,7 @@ impl<S: Sql> Repo<S> {
         Ok(())
     }
 
-    // --- check-ins
-
-    pub fn days_desc(&self) -> Result<Vec<NaiveDate>, SqlError> {
-        let days: Vec<(String,)> = self
-            .sql
-            .rows("SELECT date FROM checkins ORDER BY date DESC", vec![])?;
-        Ok(days.iter().filter_map(|(day,)| parse_date(day)).collect())
-    }
-
-    pub fn checkin(&self, date: &str) -> Result<Option<CheckinRow>, SqlError> {
-        self.sql.row(
-            "SELECT date, streak, points, bonus, makeup FROM checkins WHERE date = ?",
-            vec![date.into()],
-        )
-    }
-
-    pub fn month_checkins(&self, month_prefix: &str) -> Result<Vec<CheckinRow>, SqlError> {
-        self.sql.rows(
-            "SELECT date, streak, points, bonus, makeup FROM checkins WHERE substr(date, 1, 7) = ? ORDER BY date",
-            vec![month_prefix.into()],
-        )
-    }
-
-    /// Records a check-in; false when the day was already there (nothing written).
-    pub fn insert_checkin(
-        &self,
-        date: &str,
-        streak: u32,
-        points: i64,
-        bonus: i64,
-        makeup: bool,
-        now_ms: i64,
-    ) -> Result<bool, SqlError> {
-        let written = self.sql.run(
-            "INSERT OR IGNORE INTO checkins (date, streak, points, bonus, makeup, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
-            vec![date.into(), streak.into(), points.into(), bonus.into(), makeup.into(), now_ms.into()],
-        )?;
-        Ok(written > 0)
-    }
-
-    // --- orders and events
-
-    pub fn paid_order(&self, order_id: &str) -> Result<Option<PaidOrder>, SqlError> {
-        self.sql.row(
-            &format!("SELECT {PAID_ORDER_COLUMNS} FROM paid_orders WHERE order_id = ?"),
-            vec![order_id.into()],
-        )
-    }
-
-    pub fn paid_orders(&self) -> Result<Vec<PaidOrder>, SqlError> {
-        self.sql.rows(
-            &format!("SELECT {PAID_ORDER_COLUMNS} FROM paid_orders WHERE paid_ms IS NOT NULL"),
-            vec![],
-        )
-    }
-
-    pub fn record_payment(
-        &self,
-        order_id: &str,
-        paid_ms: i64,
-        amount_fen: i64,
-        own_fen: i64,
-        points_awarded: i64,
-    ) -> Result<(), SqlError> {
-        self.sql.run(
-            "INSERT INTO paid_orders (order_id, paid_ms, amount_fen, own_fen, points_awarded) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (order_id) DO UPDATE SET paid_ms = excluded.paid_ms, amount_fen = excluded.amount_fen, own_fen = excluded.own_fen, points_awarded = excluded.points_awarded",
-            vec![order_id.into(), paid_ms.into(), amount_fen.into(), own_fen.into(), points_awarded.into()],
-        )?;
-        Ok(())
-    }
-
-    pub fn record_refund(
-        &self,
-        order_id: &str,
-        refunded_total_fen: i64,
-        points_clawed: i64,
-    ) -> Result<(), SqlError> {
-        self.sql.run(
-            "INSERT INTO paid_orders (order_id, refunded_fen, points_clawed) VALUES (?, ?, ?)
-             ON CONFLICT (order_id) DO UPDATE SET refunded_fen = excluded.refunded_fen, points_clawed = excluded.points_clawed",
-            vec![order_id.into(), refunded_total_fen.into(), points_clawed.into()],
-        )?;
-        Ok(())
-    }
+    // --- core events
 
     /// Marks an event id as handled; false if it already was.
     pub fn first_sight_of_event(&self, event_id: &str, now_ms: i64) -> Result<bool, SqlError> {
