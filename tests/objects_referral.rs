@@ -343,3 +343,52 @@ fn a_refusal_is_stored_under_the_name_it_is_tallied_and_answered_with() {
     let odd = Value::Text("too_popular".into());
     assert_eq!(Refusal::from_value(odd.clone()), Err(odd));
 }
+
+#[test]
+fn steps_that_fail_are_run_again_with_the_same_outcome() {
+    use pharmedge::http::error::ApiError;
+    let rules = Rules::default();
+    let (inviter, invitee) = (member_db(), member_db());
+    let mut devices = Devices::default();
+    let registration = registered(INVITEE, Some(CODE), Some(INVITER), Some("dev-1"), T0);
+    event(
+        &invitee,
+        &rules,
+        INVITEE,
+        "evt-reg",
+        registration,
+        T0 + 60_000,
+    );
+    // The inviter's object is unavailable: the binding waits, the device is claimed.
+    let failed = try_finish(&invitee, &inviter, &mut devices, &rules, 1);
+    assert_eq!(failed, Err(ApiError::Unavailable));
+    assert_eq!(binding_state(&invitee), Some(("pending".into(), None, 0)));
+    assert_eq!(devices.0.get("dev-1").map(String::as_str), Some(INVITEE));
+    assert!(referral_entries(&invitee).is_empty());
+    // The alarm runs the steps again; once they are done, again changes nothing.
+    assert_eq!(
+        try_finish(&invitee, &inviter, &mut devices, &rules, 0),
+        Ok(true)
+    );
+    assert_eq!(
+        try_finish(&invitee, &inviter, &mut devices, &rules, 0),
+        Ok(false)
+    );
+    assert_eq!(binding_state(&invitee), Some(("bound".into(), None, 0)));
+    assert_eq!(referral_entries(&invitee).len(), 1);
+    assert_eq!(count(&inviter, "SELECT COUNT(*) FROM invitees"), 1);
+    // A registration without a code only reports its device, once.
+    let other = member_db();
+    let plain = registered("mem-plain", None, None, Some("dev-2"), T0);
+    event(&other, &rules, "mem-plain", "evt-plain", plain, T0);
+    assert_eq!(count(&other, "SELECT COUNT(*) FROM device_claims"), 1);
+    assert_eq!(
+        try_finish(&other, &inviter, &mut devices, &rules, 0),
+        Ok(false)
+    );
+    assert_eq!(count(&other, "SELECT COUNT(*) FROM device_claims"), 0);
+    assert_eq!(
+        devices.0.get("dev-2").map(String::as_str),
+        Some("mem-plain")
+    );
+}

@@ -1,23 +1,29 @@
-//! Members' databases for the referral tests, and the parts of the world around them played
-//! the way the worker plays them: the registration's remaining steps (`referral_flow`: the
-//! device registry, then the inviter's caps) and the outbox carrying commands from the
-//! invitee's object to the inviter's.
+//! Members' databases for the referral tests, and the world around them: the device registry
+//! and the inviter's object as a registration's remaining steps (`referral_steps`) ask them,
+//! and the outbox carrying commands from the invitee's object to the inviter's.
 #![allow(dead_code)]
 
 use super::Sqlite;
 use pharmedge::domain::events::{MemberRegistered, MemberVerified, OrderPaid, OrderRefunded};
 use pharmedge::domain::ids::{MemberId, OrderId};
 use pharmedge::domain::order_lines::{DrugClass, OrderLine};
-use pharmedge::domain::referral::check_device;
 use pharmedge::domain::rules::Rules;
 use pharmedge::domain::time::Instant;
-use pharmedge::objects::member::protocol::{EventReply, MemberCommand, MemberEvent, Registration};
+use pharmedge::http::error::ApiError;
+use pharmedge::objects::member::protocol::{
+    EventReply, InviteReply, MemberCommand, MemberEvent, Registration,
+};
+use pharmedge::objects::member::referral_steps::{self, Neighbours};
 use pharmedge::objects::member::repo::{self, Repo};
 use pharmedge::objects::member::{coupons, events, referral};
 use pharmedge::objects::outbox;
 use pharmedge::objects::schema::Tables;
 use pharmedge::objects::seam::{Sql, Transact};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 pub type Member = Repo<Sqlite>;
 
@@ -141,50 +147,73 @@ impl Devices {
     }
 }
 
-/// The registration's remaining steps, as `referral_flow::finish_registration` runs them:
-/// report devices, then ask the device registry and the inviter's object, then decide.
-pub fn finish(invitee: &Member, inviter: &Member, devices: &mut Devices, rules: &Rules) {
-    let (pending, profile) = invitee
-        .sql
-        .atomically(|| {
-            Ok::<_, pharmedge::http::error::ApiError>((
-                referral::pending(invitee)?,
-                invitee.profile()?,
-            ))
-        })
-        .unwrap();
-    let member_id = profile.expect("a profile").member_id;
-    for claim in pending.device_claims {
-        devices.claim(&claim.device, &member_id);
-        invitee
-            .sql
-            .atomically(|| referral::device_reported(invitee, &claim.event_id))
-            .unwrap();
+/// The other objects a registration's steps ask: the device registry, and the inviter's
+/// object (a real database). `fail_invites` answers that many invitations 503 first.
+pub struct World<'a> {
+    pub devices: RefCell<&'a mut Devices>,
+    pub inviter: &'a Member,
+    pub rules: &'a Rules,
+    pub fail_invites: Cell<u32>,
+}
+
+impl Neighbours for World<'_> {
+    async fn claim_device(
+        &self,
+        device: &str,
+        member_id: &str,
+        _now_ms: i64,
+    ) -> Result<Option<String>, ApiError> {
+        Ok(Some(self.devices.borrow_mut().claim(device, member_id)))
     }
-    let Some(binding) = pending.binding else {
-        return;
-    };
-    let owner = binding
-        .device
-        .as_deref()
-        .map(|device| devices.claim(device, &member_id));
-    let decision = match check_device(owner.as_deref(), &member_id) {
-        Err(refusal) => Err(refusal),
-        Ok(()) => {
-            let asked_at = at(binding.created_ms);
-            let reply = inviter
-                .sql
-                .atomically(|| {
-                    referral::invite(inviter, rules, &binding.inviter_id, &member_id, asked_at)
-                })
-                .unwrap();
-            reply.refusal.map_or(Ok(()), Err)
+
+    async fn invite(
+        &self,
+        inviter: MemberId,
+        invitee: MemberId,
+        now: Instant,
+    ) -> Result<InviteReply, ApiError> {
+        if self.fail_invites.get() > 0 {
+            self.fail_invites.set(self.fail_invites.get() - 1);
+            return Err(ApiError::Unavailable);
         }
+        let db = self.inviter;
+        db.sql.atomically(|| {
+            referral::invite(db, self.rules, inviter.as_str(), invitee.as_str(), now.0)
+        })
+    }
+}
+
+/// Runs a future whose awaits never wait (the fakes answer at once).
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a fake neighbour waited"),
+    }
+}
+
+/// The registration's remaining steps (`referral_steps`), the inviter's object answering.
+pub fn try_finish(
+    invitee: &Member,
+    inviter: &Member,
+    devices: &mut Devices,
+    rules: &Rules,
+    fail_invites: u32,
+) -> Result<bool, ApiError> {
+    let world = World {
+        devices: RefCell::new(devices),
+        inviter,
+        rules,
+        fail_invites: Cell::new(fail_invites),
     };
-    invitee
-        .sql
-        .atomically(|| referral::settle(invitee, rules, &member_id, decision))
-        .unwrap();
+    block_on(referral_steps::finish_registration(invitee, rules, &world))
+}
+
+pub fn finish(invitee: &Member, inviter: &Member, devices: &mut Devices, rules: &Rules) {
+    try_finish(invitee, inviter, devices, rules, 0).expect("the steps finish");
 }
 
 /// Rows queued in `member`'s outbox: key, destination, kind, body.

@@ -36,6 +36,7 @@ pub mod referral_link;
 pub mod referral_queue;
 pub mod referral_rows;
 pub mod referral_stats;
+pub mod referral_steps;
 pub mod repo;
 pub mod wallet;
 
