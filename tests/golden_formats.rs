@@ -22,7 +22,9 @@ use pharmedge::domain::referral::Stage;
 use pharmedge::http::error::ApiError;
 use pharmedge::objects::campaign::protocol::AdminCampaign;
 use pharmedge::objects::dead_letters::DeadLetter;
-use pharmedge::objects::member::protocol::{CouponView, MemberCommand};
+use pharmedge::objects::member::protocol::{
+    CouponView, MemberCommand, ReferralClawback, ReferralReward, ReleaseCoupon,
+};
 use pharmedge::objects::order::protocol::PlacedReply;
 use pharmedge::objects::outbox::drain;
 use pharmedge::objects::outbox::{self, Destination};
@@ -137,10 +139,12 @@ fn rewards_and_clawbacks_for_the_inviters_object() {
         ),
     ] {
         match golden::<MemberCommand>(text) {
-            MemberCommand::ReferralReward { stage, inviter, .. } if !clawback => {
+            MemberCommand::ReferralReward(ReferralReward { stage, inviter, .. }) if !clawback => {
                 assert_eq!((stage, inviter.as_str()), (Stage::FirstOrder, "mem-1"));
             }
-            MemberCommand::ReferralClawback { stage, invitee, .. } if clawback => {
+            MemberCommand::ReferralClawback(ReferralClawback { stage, invitee, .. })
+                if clawback =>
+            {
                 assert_eq!((stage, invitee.as_str()), (Stage::FirstOrder, "mem-2"));
             }
             other => panic!("{other:?}"),
@@ -155,7 +159,7 @@ fn a_coupon_release_for_the_members_object_old_and_new() {
     );
     assert!(matches!(
         release,
-        MemberCommand::ReleaseCoupon { prescription_id: Some(ref rx), .. } if rx == "rx_9"
+        MemberCommand::ReleaseCoupon(ReleaseCoupon { prescription_id: Some(ref rx), .. }) if rx == "rx_9"
     ));
     // Rows queued before prescriptions carry a coupon only.
     let old: MemberCommand = serde_json::from_str(
@@ -164,11 +168,11 @@ fn a_coupon_release_for_the_members_object_old_and_new() {
     .expect("an old release still decodes");
     assert!(matches!(
         old,
-        MemberCommand::ReleaseCoupon {
+        MemberCommand::ReleaseCoupon(ReleaseCoupon {
             coupon_id: Some(_),
             prescription_id: None,
             ..
-        }
+        })
     ));
 }
 

@@ -9,7 +9,7 @@ mod seam;
 use pharmedge::domain::referral::Stage;
 use pharmedge::domain::rules::Rules;
 use pharmedge::domain::time::Instant;
-use pharmedge::objects::member::protocol::MemberCommand;
+use pharmedge::objects::member::protocol::{MemberCommand, ReferralClawback, ReferralReward};
 use pharmedge::objects::member::referral;
 use pharmedge::objects::seam::Transact;
 use seam::referral::*;
@@ -217,19 +217,19 @@ fn spent_points_clawed_back_become_debt_and_a_clawback_first_cancels_the_reward(
         let (inviter, invitee) = (id(INVITER), id(INVITEE));
         let (stage, now) = (Stage::FirstOrder, Instant::from_millis(T0 + DAY));
         if clawback {
-            MemberCommand::ReferralClawback {
+            MemberCommand::ReferralClawback(ReferralClawback {
                 inviter,
                 invitee,
                 stage,
                 now,
-            }
+            })
         } else {
-            MemberCommand::ReferralReward {
+            MemberCommand::ReferralReward(ReferralReward {
                 inviter,
                 invitee,
                 stage,
                 now,
-            }
+            })
         }
     };
     // Granted, then spent: the clawback leaves a debt.
@@ -246,18 +246,18 @@ fn spent_points_clawed_back_become_debt_and_a_clawback_first_cancels_the_reward(
         .atomically(|| referral::invite(&inviter, &rules, INVITER, "mem-other", at(T0)))
         .unwrap();
     let (other, stage, now) = (id("mem-other"), Stage::FirstOrder, Instant::from_millis(T0));
-    let clawback = MemberCommand::ReferralClawback {
+    let clawback = MemberCommand::ReferralClawback(ReferralClawback {
         inviter: id(INVITER),
         invitee: other.clone(),
         stage,
         now,
-    };
-    let reward = MemberCommand::ReferralReward {
+    });
+    let reward = MemberCommand::ReferralReward(ReferralReward {
         inviter: id(INVITER),
         invitee: other,
         stage,
         now,
-    };
+    });
     deliver_one(&inviter, &clawback, &rules);
     deliver_one(&inviter, &reward, &rules);
     let others: Vec<_> = referral_entries(&inviter)

@@ -211,7 +211,7 @@ fn queued_commands_as_stored_still_decode_and_encode_the_same() {
         let command: MemberCommand = serde_json::from_str(text).expect("a member command");
         assert!(matches!(
             command,
-            MemberCommand::ReferralReward { .. } | MemberCommand::ReferralClawback { .. }
+            MemberCommand::ReferralReward(_) | MemberCommand::ReferralClawback(_)
         ));
         assert_eq!(serde_json::to_string(&command).unwrap(), text);
     }

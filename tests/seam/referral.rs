@@ -11,7 +11,8 @@ use pharmedge::domain::rules::Rules;
 use pharmedge::domain::time::Instant;
 use pharmedge::http::error::ApiError;
 use pharmedge::objects::member::protocol::{
-    EventReply, InviteReply, MemberCommand, MemberEvent, Registration,
+    EventReply, InviteReply, MemberCommand, MemberEvent, ReferralClawback, ReferralReward,
+    Registration,
 };
 use pharmedge::objects::member::referral_steps::{self, Neighbours};
 use pharmedge::objects::member::repo::{self, Repo};
@@ -249,18 +250,20 @@ pub fn deliver(from: &Member, to: &Member, inviter_id: &str, rules: &Rules) -> u
 /// One command from an invitee's outbox, handled as the inviter's object handles it.
 pub fn deliver_one(to: &Member, command: &MemberCommand, rules: &Rules) {
     let outcome = to.sql.atomically(|| match command {
-        MemberCommand::ReferralReward {
+        MemberCommand::ReferralReward(ReferralReward {
             inviter,
             invitee,
             stage,
             now,
-        } => referral::reward_inviter(to, rules, inviter.as_str(), invitee.as_str(), *stage, now.0),
-        MemberCommand::ReferralClawback {
+        }) => {
+            referral::reward_inviter(to, rules, inviter.as_str(), invitee.as_str(), *stage, now.0)
+        }
+        MemberCommand::ReferralClawback(ReferralClawback {
             inviter,
             invitee,
             stage,
             now,
-        } => {
+        }) => {
             referral::clawback_inviter(to, rules, inviter.as_str(), invitee.as_str(), *stage, now.0)
         }
         other => panic!("not a referral command: {other:?}"),

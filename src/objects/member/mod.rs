@@ -37,6 +37,7 @@ pub mod referral_queue;
 pub mod referral_rows;
 pub mod referral_stats;
 pub mod referral_steps;
+pub mod replies;
 pub mod repo;
 pub mod wallet;
 

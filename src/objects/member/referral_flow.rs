@@ -5,7 +5,7 @@
 //! that dies mid-way is simply run again (by the alarm) with the same outcome.
 
 use super::client;
-use super::protocol::{InviteReply, MemberCommand, MemberContext};
+use super::protocol::{Invite, InviteReply, MemberContext};
 use super::referral;
 use super::referral_steps::{self, Neighbours};
 use super::repo::Repo;
@@ -128,11 +128,11 @@ impl Neighbours for Workers<'_> {
         now: Instant,
     ) -> Result<InviteReply, ApiError> {
         let to = inviter.clone();
-        let command = MemberCommand::Invite {
+        let command = Invite {
             inviter,
             invitee,
             now,
         };
-        client::call(self.env, &to, &command).await
+        client::ask(self.env, &to, command).await
     }
 }

@@ -5,7 +5,7 @@
 
 use super::coupons::{self, NewCoupon};
 use super::ledger::{emit, grant};
-use super::protocol::MemberCommand;
+use super::protocol::{MemberCommand, ReferralClawback, ReferralReward};
 use super::repo::Repo;
 use crate::config::{MEMBER_OBJECT, REFERRALS_OBJECT};
 use crate::domain::coupon::CouponTerms;
@@ -253,22 +253,22 @@ fn for_inviter(
     let source_id = referral::reward_source_id(parties.invitee, stage);
     let (command, key, kind) = match what {
         ToInviter::Reward => (
-            MemberCommand::ReferralReward {
+            MemberCommand::ReferralReward(ReferralReward {
                 inviter: inviter_id,
                 invitee: invitee_id,
                 stage,
                 now,
-            },
+            }),
             format!("refcmd-{source_id}"),
             "referral.reward",
         ),
         ToInviter::Clawback => (
-            MemberCommand::ReferralClawback {
+            MemberCommand::ReferralClawback(ReferralClawback {
                 inviter: inviter_id,
                 invitee: invitee_id,
                 stage,
                 now,
-            },
+            }),
             format!("refcmd-{source_id}-clawback"),
             "referral.clawback",
         ),
