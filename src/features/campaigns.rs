@@ -18,7 +18,7 @@ use crate::objects::campaign::client;
 use crate::objects::campaign::directory::DirectoryCommand;
 use crate::objects::campaign::protocol::{CampaignCommand, PublicCampaign};
 use crate::objects::member::client as member_client;
-use crate::objects::member::protocol::{ClaimRequest, MemberCommand};
+use crate::objects::member::protocol::ClaimRequest;
 use crate::objects::rpc::call_object;
 use serde_json::json;
 use worker::Response;
@@ -120,15 +120,15 @@ async fn claim_with_terms(
     }
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Claim(ClaimRequest {
+    let command = ClaimRequest {
         member,
         terms: terms.clone(),
         store_id: body.store_id,
         idempotency_key: key,
         body_hash: body_hash(id.as_str(), raw),
         now: Instant(ctx.now),
-    });
-    member_client::call(&ctx.env, &member_id, &command).await
+    };
+    member_client::ask(&ctx.env, &member_id, command).await
 }
 
 /// GET /s/{campaign}/{store}?sig= : the store poster's QR link. Checks the signature, then

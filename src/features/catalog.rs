@@ -11,7 +11,7 @@ use crate::http::jwt::Role;
 use crate::http::request::{body_bytes_up_to, body_hash, json_body, parse_json, require_json};
 use crate::http::response::json;
 use crate::objects::catalog::client;
-use crate::objects::catalog::protocol::{AdminView, CatalogCommand, ItemView, PushReply};
+use crate::objects::catalog::protocol::{GetAdmin, ItemView, PushBatch, SetStop};
 use worker::Response;
 
 /// How long a browser or CDN may keep a page's copy of an item. Orders never rely on it.
@@ -38,12 +38,12 @@ pub async fn push(mut ctx: Ctx) -> Result<Response, ApiError> {
     require_json(&ctx.req)?;
     let batch: CatalogBatch = parse_json(&body)?;
     batch.validate().map_err(ApiError::invalid)?;
-    let command = CatalogCommand::Push {
+    let command = PushBatch {
         body_hash: body_hash("catalog", &body),
         batch,
         now_ms: ctx.now.timestamp_millis(),
     };
-    let reply: PushReply = client::call(&ctx.env, &command).await?;
+    let reply = client::ask(&ctx.env, command).await?;
     json(200, &reply)
 }
 
@@ -71,14 +71,14 @@ pub async fn set_status(mut ctx: Ctx) -> Result<Response, ApiError> {
     let sku = sku_param(&ctx)?;
     let (body, _): (CatalogStatusBody, Vec<u8>) = json_body(&mut ctx.req).await?;
     body.check().map_err(ApiError::invalid)?;
-    let command = CatalogCommand::SetStop {
+    let command = SetStop {
         sku,
         stop: body.status == SaleStatus::Stopped,
         reason: body.reason.trim().to_owned(),
         staff_id: staff.sub.to_string(),
         now_ms: ctx.now.timestamp_millis(),
     };
-    let view: AdminView = client::call(&ctx.env, &command).await?;
+    let view = client::ask(&ctx.env, command).await?;
     json(200, &view)
 }
 
@@ -86,6 +86,6 @@ pub async fn set_status(mut ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn admin_get(ctx: Ctx) -> Result<Response, ApiError> {
     auth::staff(&ctx.req, &ctx.config, &[Role::Marketing, Role::Admin])?;
     let sku = sku_param(&ctx)?;
-    let view: AdminView = client::call(&ctx.env, &CatalogCommand::Admin { sku }).await?;
+    let view = client::ask(&ctx.env, GetAdmin { sku }).await?;
     json(200, &view)
 }

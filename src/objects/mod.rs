@@ -6,24 +6,19 @@
 //! alarms, calls between objects) exist on wasm32 only. Natively, an object module that is
 //! not yet on the seam contributes only its protocol (the commands others send it).
 
+pub mod catalog;
+pub mod dead_letters;
+pub mod member;
 pub mod order;
+pub mod outbox;
 pub mod protocol;
+pub mod referral_registry;
 pub mod schema;
 pub mod seam;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub mod campaign;
-#[cfg(target_arch = "wasm32")]
-pub mod catalog;
-#[cfg(target_arch = "wasm32")]
-pub mod dead_letters;
-#[cfg(target_arch = "wasm32")]
-pub mod member;
-#[cfg(target_arch = "wasm32")]
-pub mod outbox;
-#[cfg(target_arch = "wasm32")]
-pub mod referral_registry;
 #[cfg(target_arch = "wasm32")]
 pub mod rpc;
 #[cfg(target_arch = "wasm32")]
@@ -32,13 +27,4 @@ pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod campaign {
     pub mod protocol;
-}
-#[cfg(not(target_arch = "wasm32"))]
-pub mod member {
-    pub mod protocol;
-}
-#[cfg(not(target_arch = "wasm32"))]
-pub mod outbox {
-    pub mod queue;
-    pub use queue::{enqueue, enqueue_command, enqueue_event, Destination, MODULE};
 }

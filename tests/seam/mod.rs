@@ -105,4 +105,6 @@ impl Transact for Sqlite {
     }
 }
 
+pub mod member;
 pub mod order;
+pub mod referral;

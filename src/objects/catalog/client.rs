@@ -1,13 +1,13 @@
 //! The worker's side of the catalogue: an order's items, exact as of the authority, read
 //! through this isolate's memory and KV so the authority sends only what changed.
 
-use super::protocol::{CatalogCommand, CheckReply, Known};
+use super::protocol::{CatalogCommand, CheckItems, Known};
 use super::AUTHORITY_NAME;
 use crate::config::{CATALOG_KV, CATALOG_OBJECT};
 use crate::domain::catalog::CatalogItem;
 use crate::http::error::ApiError;
+use crate::objects::protocol::Command;
 use crate::objects::rpc;
-use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use worker::Env;
@@ -20,8 +20,12 @@ thread_local! {
     static ITEMS: RefCell<HashMap<String, CatalogItem>> = RefCell::new(HashMap::new());
 }
 
-pub async fn call<R: DeserializeOwned>(env: &Env, command: &CatalogCommand) -> Result<R, ApiError> {
-    rpc::call_object(env, CATALOG_OBJECT, AUTHORITY_NAME, command).await
+/// Sends `command` to the authority and returns its typed reply.
+pub async fn ask<C>(env: &Env, command: C) -> Result<C::Reply, ApiError>
+where
+    C: Command<Protocol = CatalogCommand>,
+{
+    rpc::call_object(env, CATALOG_OBJECT, AUTHORITY_NAME, &command.into()).await
 }
 
 fn remember(item: &CatalogItem) {
@@ -71,7 +75,7 @@ pub async fn current(env: &Env, skus: &[&str]) -> Result<BTreeMap<String, Catalo
             version: local.get(*sku).map(|item| item.version),
         })
         .collect();
-    let checked: CheckReply = call(env, &CatalogCommand::Check { known }).await?;
+    let checked = ask(env, CheckItems { known }).await?;
     let mut current = BTreeMap::new();
     for entry in checked.items {
         let item = match entry.item {

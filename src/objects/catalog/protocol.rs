@@ -5,28 +5,45 @@ use crate::domain::order_lines::DrugClass;
 use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
 
+crate::protocol! {
+    /// Commands to the catalogue authority, each one transaction.
+    pub enum CatalogCommand {
+        /// A batch from the core: applied once per `batch_id`, all or nothing.
+        Push(PushBatch) -> PushReply,
+        /// Before an order: each SKU's version and status now, and the item itself where the
+        /// caller's copy is older than the authority's.
+        Check(CheckItems) -> CheckReply,
+        /// An admin stops a SKU or lifts their stop (audited).
+        SetStop(SetStop) -> AdminView,
+        /// The item, its stops and its audit trail.
+        Admin(GetAdmin) -> AdminView,
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum CatalogCommand {
-    /// A batch from the core: applied once per `batch_id`, all or nothing.
-    Push {
-        batch: CatalogBatch,
-        body_hash: String,
-        now_ms: i64,
-    },
-    /// Before an order: each SKU's version and status now, and the item itself where the
-    /// caller's copy is older than the authority's.
-    Check { known: Vec<Known> },
-    /// An admin stops a SKU or lifts their stop (audited).
-    SetStop {
-        sku: String,
-        stop: bool,
-        reason: String,
-        staff_id: String,
-        now_ms: i64,
-    },
-    /// The item, its stops and its audit trail.
-    Admin { sku: String },
+pub struct PushBatch {
+    pub batch: CatalogBatch,
+    pub body_hash: String,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckItems {
+    pub known: Vec<Known>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetStop {
+    pub sku: String,
+    pub stop: bool,
+    pub reason: String,
+    pub staff_id: String,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetAdmin {
+    pub sku: String,
 }
 
 /// A SKU and the version of it the caller holds (`None`: not held).
@@ -36,7 +53,7 @@ pub struct Known {
     pub version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushReply {
     pub accepted: bool,
     pub duplicate: bool,
@@ -47,7 +64,7 @@ pub struct PushReply {
 }
 
 /// One SKU as the authority holds it now. Unknown SKUs are absent from the reply.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checked {
     pub sku: String,
     pub version: i64,
@@ -57,13 +74,13 @@ pub struct Checked {
     pub item: Option<CatalogItem>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckReply {
     pub items: Vec<Checked>,
 }
 
 /// GET /v1/catalog/{sku}: what a page shows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ItemView {
     pub sku: String,
     pub name: String,
@@ -91,7 +108,7 @@ impl From<&CatalogItem> for ItemView {
 }
 
 /// One change of a SKU's sale status by an admin: who, when, why, before and after.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub at: Instant,
     pub by: String,
@@ -101,7 +118,7 @@ pub struct AuditEntry {
 }
 
 /// PATCH and GET /v1/admin/catalog/{sku}.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminView {
     #[serde(flatten)]
     pub item: ItemView,
@@ -109,7 +126,7 @@ pub struct AdminView {
     pub audit: Vec<AuditEntry>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StopsView {
     /// The core's catalogue says `stopped`.
     pub core: bool,
@@ -117,7 +134,7 @@ pub struct StopsView {
     pub admin: Option<AdminStopView>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminStopView {
     pub reason: String,
     pub by: String,

@@ -1,19 +1,19 @@
-//! The catalogue authority's tables and what it does inside its transactions. Synchronous:
-//! each command is one transaction, so versions, batches and stops never interleave.
+//! The catalogue authority's tables and what it does inside its transactions, over the seam
+//! (tests/objects_catalog.rs). Each command is one transaction, so versions, batches and
+//! stops never interleave. `item` and `admin_stop` hold JSON (`CatalogItem`, `AdminStop`):
+//! stored formats, golden in tests/golden_formats.rs.
 
 use super::protocol::{
     AdminView, AuditEntry, CheckReply, Checked, ItemView, Known, PushReply, StopsView,
 };
 use crate::domain::catalog::{
-    effective, sale_status, supersedes, AdminStop, CatalogBatch, CatalogItem, Stops,
+    effective, sale_status, supersedes, AdminStop, CatalogBatch, CatalogItem, SaleStatus, Stops,
 };
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::schema::Module;
-use crate::objects::sql;
+use crate::objects::seam::{FromRow, Row, Sql, SqlError};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use worker::{SqlStorage, SqlStorageValue};
 
 /// `generation` grows with every change of an item; `kv_generation` is the one KV holds.
 pub const MODULE: Module = Module {
@@ -27,101 +27,93 @@ pub const MODULE: Module = Module {
     ]],
 };
 
+// The audit trail has kept each status as its JSON text, quotes included, since its first
+// version: those are its stored names.
+crate::stored_names!(SaleStatus {
+    OnSale => "\"on_sale\"",
+    Stopped => "\"stopped\"",
+});
+
 /// Batch ids are remembered this long (the contract keeps idempotency keys at least 24 h).
-const BATCH_MEMORY_MS: i64 = 30 * 86_400_000;
+pub const BATCH_MEMORY_MS: i64 = 30 * 86_400_000;
 /// Audit entries shown with an item, newest first.
-const AUDIT_SHOWN: i64 = 50;
-
-pub struct Repo {
-    pub sql: SqlStorage,
-}
-
-#[derive(Deserialize)]
-struct ItemRow {
-    item: String,
-    admin_stop: Option<String>,
-    generation: i64,
-}
-
-#[derive(Deserialize)]
-struct BatchRow {
-    body_hash: String,
-    items: i64,
-    applied: i64,
-}
-
-#[derive(Deserialize)]
-struct AuditRow {
-    at_ms: i64,
-    staff_id: String,
-    reason: String,
-    before: String,
-    after: String,
-}
+pub const AUDIT_SHOWN: i64 = 50;
 
 /// An item as KV should hold it, and the generation that is.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Unsynced {
     pub sku: String,
     pub effective: CatalogItem,
     pub generation: i64,
 }
 
-fn parse<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
-    serde_json::from_str(raw).map_err(|_| ApiError::Internal)
+/// The catalogue's statements over one object's database.
+pub struct Repo<'a, S: Sql> {
+    pub sql: &'a S,
 }
 
-impl Repo {
-    fn rows<T: DeserializeOwned>(
-        &self,
-        query: &str,
-        bindings: Vec<SqlStorageValue>,
-    ) -> Result<Vec<T>, ApiError> {
-        sql::rows(&self.sql, query, bindings)
-    }
+fn parse<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
+    serde_json::from_str(raw)
+        .map_err(|err| SqlError::shape("catalogue row", format!("unreadable JSON: {err}")).into())
+}
 
-    fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Result<(), ApiError> {
-        sql::run(&self.sql, query, bindings).map(|_| ())
-    }
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|_| ApiError::Internal)
+}
 
-    /// The held item and its admin stop.
+impl FromRow for AuditEntry {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(AuditEntry {
+            at: Instant::from_millis(row.get(0)?),
+            by: row.get(1)?,
+            reason: row.get(2)?,
+            before: row.get(3)?,
+            after: row.get(4)?,
+        })
+    }
+}
+
+impl<S: Sql> Repo<'_, S> {
+    /// The held item, its stops and its generation.
     fn held(&self, sku: &str) -> Result<Option<(CatalogItem, Stops, i64)>, ApiError> {
-        let rows: Vec<ItemRow> = self.rows(
+        let row: Option<(String, Option<String>, i64)> = self.sql.row(
             "SELECT item, admin_stop, generation FROM items WHERE sku = ?",
             vec![sku.into()],
         )?;
-        let Some(row) = rows.into_iter().next() else {
+        let Some((item, admin_stop, generation)) = row else {
             return Ok(None);
         };
-        let item: CatalogItem = parse(&row.item)?;
-        let admin: Option<AdminStop> = row.admin_stop.as_deref().map(parse).transpose()?;
+        let item: CatalogItem = parse(&item)?;
+        let admin: Option<AdminStop> = admin_stop.as_deref().map(parse).transpose()?;
         let stops = Stops::of(&item, admin);
-        Ok(Some((item, stops, row.generation)))
+        Ok(Some((item, stops, generation)))
     }
 
-    /// Applies a batch once: every item that supersedes the held one replaces it.
+    /// Applies a batch once: every item that supersedes the held one replaces it. The same
+    /// `batch_id` again answers as the first time; with another body, it is refused.
     pub fn push(
         &self,
         batch: &CatalogBatch,
         body_hash: &str,
         now_ms: i64,
     ) -> Result<PushReply, ApiError> {
-        self.exec(
+        self.sql.run(
             "DELETE FROM batches WHERE at_ms < ?",
             vec![(now_ms - BATCH_MEMORY_MS).into()],
         )?;
-        let seen: Vec<BatchRow> = self.rows(
+        let seen: Option<(String, i64, i64)> = self.sql.row(
             "SELECT body_hash, items, applied FROM batches WHERE batch_id = ?",
             vec![batch.batch_id.as_str().into()],
         )?;
-        if let Some(seen) = seen.into_iter().next() {
-            if seen.body_hash != body_hash {
+        if let Some((seen_hash, items, applied)) = seen {
+            if seen_hash != body_hash {
                 return Err(ApiError::IdempotencyKeyReused);
             }
             return Ok(PushReply {
                 accepted: true,
                 duplicate: true,
-                items: seen.items as usize,
-                applied: seen.applied as usize,
+                items: items as usize,
+                applied: applied as usize,
             });
         }
         let mut applied = 0;
@@ -130,15 +122,14 @@ impl Repo {
             if !supersedes(held.as_ref().map(|(item, _, _)| item), incoming) {
                 continue;
             }
-            let raw = serde_json::to_string(incoming).map_err(|_| ApiError::Internal)?;
-            self.exec(
+            self.sql.run(
                 "INSERT INTO items (sku, item, version, generation) VALUES (?, ?, ?, 1)
                  ON CONFLICT (sku) DO UPDATE SET item = excluded.item, version = excluded.version, generation = generation + 1",
-                vec![incoming.sku.as_str().into(), raw.into(), incoming.version.into()],
+                vec![incoming.sku.as_str().into(), to_json(incoming)?.into(), incoming.version.into()],
             )?;
             applied += 1;
         }
-        self.exec(
+        self.sql.run(
             "INSERT INTO batches (batch_id, body_hash, items, applied, at_ms) VALUES (?, ?, ?, ?, ?)",
             vec![
                 batch.batch_id.as_str().into(),
@@ -159,23 +150,16 @@ impl Repo {
     /// Every order asks this, so the common case (the caller's copy is current) reads three
     /// columns and parses no item.
     pub fn check(&self, known: &[Known]) -> Result<CheckReply, ApiError> {
-        #[derive(Deserialize)]
-        struct StatusRow {
-            version: i64,
-            core_stopped: i64,
-            admin_stopped: i64,
-        }
         let mut items = Vec::with_capacity(known.len());
         for asked in known {
-            let rows: Vec<StatusRow> = self.rows(
+            let row: Option<(i64, bool, bool)> = self.sql.row(
                 "SELECT version, json_extract(item, '$.status') = 'stopped' AS core_stopped, admin_stop IS NOT NULL AS admin_stopped FROM items WHERE sku = ?",
                 vec![asked.sku.as_str().into()],
             )?;
-            let Some(row) = rows.into_iter().next() else {
+            let Some((version, core_stopped, admin_stopped)) = row else {
                 continue;
             };
-            let status = sale_status(row.core_stopped != 0, row.admin_stopped != 0);
-            let stale = asked.version.is_none_or(|version| version < row.version);
+            let stale = asked.version.is_none_or(|held| held < version);
             let item = match stale {
                 true => self
                     .held(&asked.sku)?
@@ -184,8 +168,8 @@ impl Repo {
             };
             items.push(Checked {
                 sku: asked.sku.clone(),
-                version: row.version,
-                status,
+                version,
+                status: sale_status(core_stopped, admin_stopped),
                 item,
             });
         }
@@ -202,63 +186,46 @@ impl Repo {
         now_ms: i64,
     ) -> Result<AdminView, ApiError> {
         let (_, before, _) = self.held(sku)?.ok_or_else(|| not_found(sku))?;
-        let admin = stop.then(|| AdminStop {
-            reason: reason.to_owned(),
-            by: staff_id.to_owned(),
-            at_ms: now_ms,
-        });
         // A repeated stop keeps the first one's record: who stopped it first is the fact.
-        let admin = if stop && before.admin.is_some() {
-            before.admin.clone()
-        } else {
-            admin
+        let admin = match (stop, &before.admin) {
+            (true, Some(first)) => Some(first.clone()),
+            (true, None) => Some(AdminStop {
+                reason: reason.to_owned(),
+                by: staff_id.to_owned(),
+                at_ms: now_ms,
+            }),
+            (false, _) => None,
         };
         let after = Stops {
             core: before.core,
-            admin: admin.clone(),
+            admin,
         };
-        let raw = admin
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|_| ApiError::Internal)?;
-        self.exec(
+        let raw = after.admin.as_ref().map(to_json).transpose()?;
+        self.sql.run(
             "UPDATE items SET admin_stop = ?, generation = generation + 1 WHERE sku = ?",
             vec![raw.into(), sku.into()],
         )?;
-        let status = |stops: &Stops| serde_json::to_string(&stops.status()).unwrap_or_default();
-        self.exec(
+        self.sql.run(
             "INSERT INTO audit (sku, at_ms, staff_id, reason, before, after) VALUES (?, ?, ?, ?, ?, ?)",
             vec![
                 sku.into(),
                 now_ms.into(),
                 staff_id.into(),
                 reason.into(),
-                status(&before).into(),
-                status(&after).into(),
+                before.status().into(),
+                after.status().into(),
             ],
         )?;
         self.admin(sku)
     }
 
+    /// The item as orders see it, its stops and its latest audit entries, newest first.
     pub fn admin(&self, sku: &str) -> Result<AdminView, ApiError> {
         let (item, stops, _) = self.held(sku)?.ok_or_else(|| not_found(sku))?;
-        let audit: Vec<AuditRow> = self.rows(
+        let audit: Vec<AuditEntry> = self.sql.rows(
             "SELECT at_ms, staff_id, reason, before, after FROM audit WHERE sku = ? ORDER BY id DESC LIMIT ?",
             vec![sku.into(), AUDIT_SHOWN.into()],
         )?;
-        let audit = audit
-            .into_iter()
-            .map(|row| {
-                Ok(AuditEntry {
-                    at: Instant::from_millis(row.at_ms),
-                    by: row.staff_id,
-                    reason: row.reason,
-                    before: parse(&row.before)?,
-                    after: parse(&row.after)?,
-                })
-            })
-            .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(AdminView {
             item: ItemView::from(&effective(&item, &stops)),
             stops: StopsView::from(&stops),
@@ -268,16 +235,12 @@ impl Repo {
 
     /// Items whose latest change KV does not hold yet.
     pub fn unsynced(&self, limit: i64) -> Result<Vec<Unsynced>, ApiError> {
-        #[derive(Deserialize)]
-        struct SkuRow {
-            sku: String,
-        }
-        let skus: Vec<SkuRow> = self.rows(
+        let skus: Vec<(String,)> = self.sql.rows(
             "SELECT sku FROM items WHERE kv_generation < generation LIMIT ?",
             vec![limit.into()],
         )?;
         let mut unsynced = Vec::with_capacity(skus.len());
-        for SkuRow { sku } in skus {
+        for (sku,) in skus {
             if let Some((item, stops, generation)) = self.held(&sku)? {
                 unsynced.push(Unsynced {
                     sku,
@@ -289,11 +252,13 @@ impl Repo {
         Ok(unsynced)
     }
 
+    /// KV holds `generation` of `sku` (or a later one: never moves back).
     pub fn synced(&self, sku: &str, generation: i64) -> Result<(), ApiError> {
-        self.exec(
+        self.sql.run(
             "UPDATE items SET kv_generation = MAX(kv_generation, ?) WHERE sku = ?",
             vec![generation.into(), sku.into()],
-        )
+        )?;
+        Ok(())
     }
 }
 

@@ -1,11 +1,13 @@
-//! The referral steps that need other objects: the share code (code registry, KV) and the
-//! rest of a registration (device registry, the inviter's caps). Each step between two
-//! awaits is its own transaction and every call is idempotent, so a step that fails or an
-//! object that dies mid-way is simply run again (by the alarm) with the same outcome.
+//! The referral steps that need other objects, as the Workers runtime runs them: the share
+//! code (code registry, KV) and the rest of a registration (`referral_steps`, with the
+//! device registry and the inviter's object as its neighbours). Each step between two awaits
+//! is its own transaction and every call is idempotent, so a step that fails or an object
+//! that dies mid-way is simply run again (by the alarm) with the same outcome.
 
 use super::client;
-use super::protocol::{InviteReply, MemberCommand, MemberContext};
+use super::protocol::{Invite, InviteReply, MemberContext};
 use super::referral;
+use super::referral_steps::{self, Neighbours};
 use super::repo::Repo;
 use super::MemberObject;
 use crate::config::REFERRAL_LINKS_KV;
@@ -14,10 +16,12 @@ use crate::domain::referral as rules;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
+use crate::objects::outbox;
 use crate::objects::referral_registry as registry;
-use crate::objects::{outbox, sql};
+use crate::objects::seam::durable::Durable;
+use crate::objects::seam::Transact;
 use chrono::{DateTime, Utc};
-use std::rc::Rc;
+use worker::Env;
 
 /// Candidate codes tried before giving up (each collides with odds of about one in 10^12
 /// divided by the number of members).
@@ -34,15 +38,11 @@ impl MemberObject {
         now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
         let config = self.config()?;
-        let storage = self.state.storage();
-        let repo = Rc::new(Repo { sql: storage.sql() });
-        let existing = {
-            let (repo, member) = (repo.clone(), member.clone());
-            sql::atomically(&storage, move || {
-                super::ops::prepare(&repo, &member, now)?;
-                referral::link_code(&repo)
-            })?
-        };
+        let repo = Repo::new(Durable::new(self.state.storage()));
+        let existing = repo.sql.atomically(|| {
+            super::ledger::prepare(&repo, member, now)?;
+            referral::link_code(&repo)
+        })?;
         if let Some(code) = existing {
             return Ok(code);
         }
@@ -75,59 +75,20 @@ impl MemberObject {
             .execute()
             .await
             .map_err(unavailable)?;
-        sql::atomically(&storage, move || referral::set_link(&repo, &code, now))
+        repo.sql
+            .atomically(|| referral::set_link(&repo, &code, now))
     }
 
-    /// Finishes what registrations left pending: reports devices to the device registry,
-    /// then decides a pending binding (device seen before? the inviter's caps?).
+    /// Finishes what registrations left pending (`referral_steps`), asking the device
+    /// registry and the inviter's object.
     pub(super) async fn finish_registration(&self) -> Result<(), ApiError> {
         let config = self.config()?;
-        let storage = self.state.storage();
-        let repo = Rc::new(Repo { sql: storage.sql() });
-        let (pending, profile) = {
-            let repo = repo.clone();
-            sql::atomically(&storage, move || {
-                Ok((referral::pending(&repo)?, repo.profile()?))
-            })?
-        };
-        let Some(profile) = profile else {
-            return Ok(());
-        };
-        let member_id = profile.member_id;
-        for claim in pending.device_claims {
-            registry::claim_device(&self.env, &claim.device, &member_id, claim.now_ms).await?;
-            let repo = repo.clone();
-            sql::atomically(&storage, move || {
-                referral::device_reported(&repo, &claim.event_id)
-            })?;
+        let repo = Repo::new(Durable::new(self.state.storage()));
+        let neighbours = Workers { env: &self.env };
+        if referral_steps::finish_registration(&repo, &config.rules, &neighbours).await? {
+            outbox::ensure_alarm(&repo.sql.storage).await?;
         }
-        let Some(binding) = pending.binding else {
-            return Ok(());
-        };
-        let device_owner = match &binding.device {
-            Some(device) => {
-                registry::claim_device(&self.env, device, &member_id, binding.created_ms).await?
-            }
-            None => None,
-        };
-        let decision = match rules::check_device(device_owner.as_deref(), &member_id) {
-            Err(refusal) => Err(refusal),
-            Ok(()) => {
-                let parse = |raw: &str| MemberId::parse(raw).map_err(|_| ApiError::Internal);
-                let command = MemberCommand::Invite {
-                    inviter: parse(&binding.inviter_id)?,
-                    invitee: parse(&member_id)?,
-                    now: Instant::from_millis(binding.created_ms),
-                };
-                let reply: InviteReply =
-                    client::call(&self.env, &parse(&binding.inviter_id)?, &command).await?;
-                reply.refusal.map_or(Ok(()), Err)
-            }
-        };
-        sql::atomically(&storage, move || {
-            referral::decide(&repo, &config.rules, &member_id, decision)
-        })?;
-        outbox::ensure_alarm(&storage).await
+        Ok(())
     }
 
     /// Runs `finish_registration`; if it cannot finish now, the alarm tries again.
@@ -142,5 +103,36 @@ impl MemberObject {
                 worker::console_error!("could not schedule the registration retry");
             }
         }
+    }
+}
+
+/// The other objects, as the Workers runtime reaches them.
+struct Workers<'a> {
+    env: &'a Env,
+}
+
+impl Neighbours for Workers<'_> {
+    async fn claim_device(
+        &self,
+        device: &str,
+        member_id: &str,
+        now_ms: i64,
+    ) -> Result<Option<String>, ApiError> {
+        registry::claim_device(self.env, device, member_id, now_ms).await
+    }
+
+    async fn invite(
+        &self,
+        inviter: MemberId,
+        invitee: MemberId,
+        now: Instant,
+    ) -> Result<InviteReply, ApiError> {
+        let to = inviter.clone();
+        let command = Invite {
+            inviter,
+            invitee,
+            now,
+        };
+        client::ask(self.env, &to, command).await
     }
 }

@@ -1,10 +1,9 @@
 //! Replaying a dead letter: the row becomes pending again, in the object that holds it.
 
-use super::ensure_alarm;
+use super::{drain, ensure_alarm};
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::rpc;
-use crate::objects::sql::internal;
 use serde::{Deserialize, Serialize};
 use worker::{Request, Response, Storage};
 
@@ -25,16 +24,7 @@ pub async fn serve_replay(storage: &Storage, req: Request) -> worker::Result<Res
     let command: Result<ReplayCommand, ApiError> = rpc::command(req).await;
     let result = async {
         let command = command?;
-        let now_ms = wall_now().timestamp_millis();
-        let replayed = storage
-            .sql()
-            .exec(
-                "UPDATE outbox SET state = 'pending', attempts = 0, reported = 0, next_attempt_ms = ? WHERE key = ? AND state = 'dead'",
-                vec![now_ms.into(), command.key.into()],
-            )
-            .map_err(internal("outbox replay"))?
-            .rows_written()
-            > 0;
+        let replayed = drain::replay(storage, &command.key, wall_now().timestamp_millis())?;
         ensure_alarm(storage).await?;
         Ok(ReplayReply { replayed })
     }

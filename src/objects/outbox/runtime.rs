@@ -1,0 +1,199 @@
+//! The outbox's runtime part: attempts over the network (the core, other objects) and the
+//! object's alarm. What each attempt does to its row is `domain::delivery::settle`, written
+//! by `drain`.
+
+use super::drain::{self as rows};
+use super::Destination;
+use crate::config::Config;
+use crate::core_link;
+use crate::domain::delivery::{self, Outcome};
+use crate::domain::time::Instant;
+use crate::http::error::ApiError;
+use crate::http::request::wall_now;
+use crate::objects::dead_letters::{self, DeadLetter};
+use crate::objects::rpc;
+use crate::objects::seam::{Sql, SqlError, Transact};
+use std::rc::Rc;
+use worker::{Env, State, Storage};
+
+/// Which object an outbox belongs to, so that its dead letters can be replayed.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub binding: &'static str,
+    /// The object's id (hex), from `state.id()`.
+    pub object_id: String,
+}
+
+impl Origin {
+    /// The object behind `state`, bound as `binding`.
+    pub fn of(binding: &'static str, state: &worker::State) -> Self {
+        Origin {
+            binding,
+            object_id: state.id().to_string(),
+        }
+    }
+}
+
+/// Makes sure the alarm fires by the time the earliest pending delivery (or unreported dead
+/// letter) is due.
+pub async fn ensure_alarm(storage: &Storage) -> Result<(), ApiError> {
+    match rows::earliest(storage)? {
+        Some(next_ms) => schedule_alarm(storage, next_ms).await,
+        None => Ok(()),
+    }
+}
+
+/// After a command committed rows to the outbox: arms the alarm as the retry path (before
+/// the answer, so a 2xx still means the rows will be delivered even if the object dies now)
+/// and delivers what is due right after the answer, in the same wake of the object. The
+/// alarm then fires only if that delivery did not settle everything: an object woken again
+/// by its alarm only to deliver stays open twice as long, and open objects are what a
+/// runtime runs out of (README, "Capacity"). `outbox_owns_alarm`: nothing but the outbox
+/// uses this object's alarm, so it may be set and removed without reading it first.
+pub async fn deliver_after_answer(
+    state: &State,
+    env: &Env,
+    config: Rc<Config>,
+    origin: Origin,
+    outbox_owns_alarm: bool,
+) -> Result<(), ApiError> {
+    let storage = state.storage();
+    let Some(next_ms) = rows::earliest(&storage)? else {
+        return Ok(());
+    };
+    let now_ms = wall_now().timestamp_millis();
+    if next_ms > now_ms {
+        return schedule_alarm(&storage, next_ms).await;
+    }
+    let lease_end_ms = now_ms + delivery::lease_ms(config.core_timeout_ms);
+    if outbox_owns_alarm {
+        // Only the outbox sets it: an earlier alarm can only be for a row this delivery
+        // takes up, or one the lease's end covers. One write, no read.
+        set_alarm(&storage, lease_end_ms).await?;
+    } else {
+        schedule_alarm(&storage, lease_end_ms).await?;
+    }
+    let env = env.clone();
+    state.wait_until(async move {
+        let settled = match deliver_due(&storage, &env, &config, &origin).await {
+            // One write settles the alarm: exactly the next due time, or none.
+            Ok((_, next_ms)) if outbox_owns_alarm => match next_ms {
+                Some(next_ms) => set_alarm(&storage, next_ms).await,
+                None => storage.delete_alarm().await.map_err(alarm_failed),
+            },
+            Ok((_, Some(next_ms))) => schedule_alarm(&storage, next_ms).await,
+            Ok((_, None)) => Ok(()),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = settled {
+            worker::console_error!("delivery after the answer: {error:?} (the alarm retries)");
+        }
+    });
+    Ok(())
+}
+
+/// Logged, and 503 only when another attempt may succeed (as every storage failure).
+fn alarm_failed(err: worker::Error) -> ApiError {
+    SqlError::new("alarm", err.to_string()).into()
+}
+
+async fn set_alarm(storage: &Storage, at_ms: i64) -> Result<(), ApiError> {
+    let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+    storage.set_alarm(at).await.map_err(alarm_failed)
+}
+
+/// Moves the object's alarm earlier to `at_ms` if it is not already due by then.
+pub async fn schedule_alarm(storage: &Storage, at_ms: i64) -> Result<(), ApiError> {
+    let current = storage.get_alarm().await.map_err(alarm_failed)?;
+    if current.is_none_or(|scheduled| scheduled > at_ms) {
+        set_alarm(storage, at_ms).await?;
+    }
+    Ok(())
+}
+
+async fn attempt(env: &Env, config: &Config, due: &rows::Due) -> Outcome {
+    match Destination::parse(&due.target) {
+        Some(Destination::Core(target)) => {
+            core_link::deliver(config, target, &due.key, &due.body).await
+        }
+        Some(Destination::Object { binding, name }) => {
+            let Ok(command) = serde_json::from_str::<serde_json::Value>(&due.body) else {
+                return Outcome::Permanent("unreadable command".into());
+            };
+            match rpc::call_object::<_, serde_json::Value>(env, &binding, &name, &command).await {
+                Ok(_) => Outcome::Delivered,
+                Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
+                    Outcome::Retry(format!("{binding} object answered {}", error.code()))
+                }
+                Err(error) => {
+                    Outcome::Permanent(format!("{binding} object refused: {}", error.code()))
+                }
+            }
+        }
+        None => Outcome::Permanent(format!("unknown target {:?}", due.target)),
+    }
+}
+
+/// Delivers what is due (the alarm handler), reports new dead letters, then schedules the
+/// next alarm. Returns the keys delivered in this run.
+pub async fn drain(
+    storage: &Storage,
+    env: &Env,
+    config: &Config,
+    origin: &Origin,
+) -> Result<Vec<String>, ApiError> {
+    let (delivered, next_ms) = deliver_due(storage, env, config, origin).await?;
+    if let Some(next_ms) = next_ms {
+        schedule_alarm(storage, next_ms).await?;
+    }
+    Ok(delivered)
+}
+
+/// One round: take what is due under a lease, attempt each, settle each as the policy says,
+/// report new dead letters. Answers the keys delivered and when the next row is due.
+async fn deliver_due(
+    db: &impl Transact,
+    env: &Env,
+    config: &Config,
+    origin: &Origin,
+) -> Result<(Vec<String>, Option<i64>), ApiError> {
+    let now_ms = wall_now().timestamp_millis();
+    let due = rows::take_due(db, now_ms, delivery::lease_ms(config.core_timeout_ms))?;
+    let mut delivered = Vec::new();
+    for row in due {
+        let outcome = attempt(env, config, &row).await;
+        if outcome == Outcome::Delivered {
+            delivered.push(row.key.clone());
+        }
+        let attempted_ms = wall_now().timestamp_millis();
+        let settled =
+            delivery::settle(&config.retry, &row.key, row.attempts, outcome, attempted_ms);
+        rows::settle(db, &row.key, settled, attempted_ms)?;
+    }
+    report_dead(db, env, origin, now_ms).await?;
+    Ok((delivered, rows::earliest(db)?))
+}
+
+/// Tells the registry about dead rows it has not heard of; a failed report is tried again.
+async fn report_dead(
+    db: &impl Sql,
+    env: &Env,
+    origin: &Origin,
+    now_ms: i64,
+) -> Result<(), ApiError> {
+    for row in rows::unreported(db, now_ms)? {
+        let letter = DeadLetter {
+            id: dead_letters::letter_id(&origin.object_id, &row.key),
+            kind: row.kind,
+            attempts: row.attempts,
+            last_error: row.last_error.unwrap_or_default(),
+            first_attempt_at: Instant::from_millis(row.first_attempt_ms.unwrap_or(now_ms)),
+            key: row.key.clone(),
+            origin_binding: origin.binding.to_owned(),
+            origin_id: origin.object_id.clone(),
+        };
+        let acknowledged = dead_letters::record(env, letter).await.is_ok();
+        rows::reported(db, &row.key, acknowledged, now_ms)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! A registry instance's Durable Object (each command one transaction of `repo`), and the
+//! worker's side of it.
+
+use super::protocol::{
+    ClaimCode, ClaimDevice, GetStats, LookupCode, RecordFact, ReferralStats, RegistryCommand,
+};
+use super::repo::{self, Held, MODULE};
+use super::{code_shard, device_shard, STATS_NAME};
+use crate::config::REFERRALS_OBJECT;
+use crate::http::error::ApiError;
+use crate::objects::protocol::{answer, Command};
+use crate::objects::rpc;
+use crate::objects::schema::Tables;
+use crate::objects::seam::durable::Durable;
+use crate::objects::seam::Transact;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+async fn ask<C>(env: &Env, name: &str, command: C) -> Result<C::Reply, ApiError>
+where
+    C: Command<Protocol = RegistryCommand>,
+{
+    rpc::call_object(env, REFERRALS_OBJECT, name, &command.into()).await
+}
+
+pub async fn claim_code(
+    env: &Env,
+    code: &str,
+    member_id: &str,
+    now_ms: i64,
+) -> Result<Option<String>, ApiError> {
+    let command = ClaimCode {
+        code: code.to_owned(),
+        member_id: member_id.to_owned(),
+        now_ms,
+    };
+    Ok(ask(env, &code_shard(code), command).await?.owner)
+}
+
+pub async fn lookup_code(env: &Env, code: &str) -> Result<Option<String>, ApiError> {
+    let command = LookupCode {
+        code: code.to_owned(),
+    };
+    Ok(ask(env, &code_shard(code), command).await?.owner)
+}
+
+pub async fn claim_device(
+    env: &Env,
+    device: &str,
+    member_id: &str,
+    now_ms: i64,
+) -> Result<Option<String>, ApiError> {
+    let command = ClaimDevice {
+        device: device.to_owned(),
+        member_id: member_id.to_owned(),
+        now_ms,
+    };
+    Ok(ask(env, &device_shard(device), command).await?.owner)
+}
+
+pub async fn stats(env: &Env) -> Result<ReferralStats, ApiError> {
+    ask(env, STATS_NAME, GetStats {}).await
+}
+
+fn run(db: &Durable, command: RegistryCommand) -> Result<serde_json::Value, ApiError> {
+    match command {
+        RegistryCommand::ClaimCode(ClaimCode {
+            code,
+            member_id,
+            now_ms,
+        }) => answer::<ClaimCode>(repo::claim(db, Held::Code, &code, &member_id, now_ms)),
+        RegistryCommand::LookupCode(LookupCode { code }) => {
+            answer::<LookupCode>(repo::owner(db, Held::Code, &code))
+        }
+        RegistryCommand::ClaimDevice(ClaimDevice {
+            device,
+            member_id,
+            now_ms,
+        }) => answer::<ClaimDevice>(repo::claim(db, Held::Device, &device, &member_id, now_ms)),
+        RegistryCommand::Record(RecordFact {
+            fact_id,
+            label,
+            now_ms,
+        }) => answer::<RecordFact>(repo::record(db, &fact_id, &label, now_ms)),
+        RegistryCommand::Stats(GetStats {}) => answer::<GetStats>(repo::stats(db)),
+    }
+}
+
+#[durable_object]
+pub struct ReferralRegistryObject {
+    state: State,
+    tables: Tables,
+}
+
+impl DurableObject for ReferralRegistryObject {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            tables: Tables::default(),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        let db = Durable::new(self.state.storage());
+        if let Err(error) = self.tables.ensure(&db, &[&MODULE]) {
+            return rpc::reply::<()>(Err(error));
+        }
+        let result = match rpc::command::<RegistryCommand>(req).await {
+            Ok(command) => db.atomically(|| run(&db, command)),
+            Err(error) => Err(error),
+        };
+        rpc::reply(result)
+    }
+}
