@@ -10,6 +10,7 @@ use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::protocol::answer;
 use crate::objects::schema::{Module, Tables};
+use crate::objects::seam::Sql;
 use crate::objects::{outbox, rpc, sql};
 use protocol::*;
 use std::rc::Rc;
@@ -44,11 +45,14 @@ const WALLET: &[&Module] = &[
 /// points tables and the outbox (a check-in queues `checkin.recorded`), nothing else.
 fn needs(command: &MemberCommand) -> &'static [&'static Module] {
     match command {
+        // The member's reads look at the wallet and orders only if they exist (`me::Held`).
         MemberCommand::Checkin(_)
         | MemberCommand::Makeup(_)
         | MemberCommand::Month(_)
-        | MemberCommand::Ledger(_) => &[&repo::POINTS, &outbox::MODULE],
-        MemberCommand::Summary(_) | MemberCommand::Coupons(_) | MemberCommand::Claim(_) => WALLET,
+        | MemberCommand::Ledger(_)
+        | MemberCommand::Summary(_)
+        | MemberCommand::Coupons(_) => &[&repo::POINTS, &outbox::MODULE],
+        MemberCommand::Claim(_) => WALLET,
         MemberCommand::Reserve(reserve) if !has_rx(&reserve.lines) => WALLET,
         MemberCommand::ReleaseCoupon(ReleaseCoupon {
             prescription_id: None,
@@ -78,6 +82,7 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
 fn run(
     repo: &Repo<SqlStorage>,
     rules: &Rules,
+    held: me::Held,
     command: MemberCommand,
 ) -> Result<serde_json::Value, ApiError> {
     match command {
@@ -97,7 +102,7 @@ fn run(
             limit,
         }) => answer::<GetLedger>(ledger::page(repo, &member, now.0, before_id, limit)),
         MemberCommand::Summary(GetSummary { member, now }) => {
-            answer::<GetSummary>(me::summary(repo, rules, &member, now.0))
+            answer::<GetSummary>(me::summary(repo, rules, &member, now.0, held))
         }
         MemberCommand::Event(ApplyEvent {
             member_id,
@@ -116,7 +121,7 @@ fn run(
             member,
             now,
             status,
-        }) => answer::<ListCoupons>(me::coupons(repo, &member, now.0, status)),
+        }) => answer::<ListCoupons>(me::coupons(repo, &member, now.0, status, held)),
         MemberCommand::Reserve(Reserve {
             order_id,
             lines,
@@ -191,6 +196,24 @@ fn run(
 }
 
 impl MemberObject {
+    /// Whether this member has `module`'s tables (`table` is one of them): by its version
+    /// record, or, for an object from before the records, by the table itself.
+    fn holds(
+        &self,
+        storage: &worker::Storage,
+        module: &Module,
+        table: &str,
+    ) -> Result<bool, ApiError> {
+        if self.tables.has(storage, module)? {
+            return Ok(true);
+        }
+        let found: Option<(i64,)> = storage.sql().row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            vec![table.into()],
+        )?;
+        Ok(found.is_some())
+    }
+
     pub(super) fn config(&self) -> Result<Rc<Config>, ApiError> {
         Config::get(&self.env).map_err(|err| {
             worker::console_error!("configuration: {err}");
@@ -240,7 +263,17 @@ impl MemberObject {
         let delivery_config = config.clone();
         let storage = self.state.storage();
         let repo = Repo { sql: storage.sql() };
-        let reply = sql::atomically(&storage, move || run(&repo, &config.rules, command))?;
+        let held = match &command {
+            MemberCommand::Summary(_) | MemberCommand::Coupons(_) => me::Held {
+                wallet: self.holds(&storage, &coupons::MODULE, "coupons")?,
+                orders: self.holds(&storage, &repo::EVENTS, "paid_orders")?,
+            },
+            _ => me::Held {
+                wallet: true,
+                orders: true,
+            },
+        };
+        let reply = sql::atomically(&storage, move || run(&repo, &config.rules, held, command))?;
         if registration {
             // If the steps below cannot finish now (or this object dies), the alarm resumes them.
             outbox::schedule_alarm(
