@@ -189,7 +189,7 @@ fn an_unreachable_shard_ends_the_claim_and_no_other_shard_is_asked() {
 
 #[test]
 fn a_shard_that_took_a_unit_but_lost_its_answer_gets_it_back() {
-    let mut shards = vec![Shard::with(3)];
+    let mut shards = [Shard::with(3)];
     shards[0].link = Link::LosesAnswers;
     // Take carried out, answer lost; the release reaches the shard once the link is back.
     let order = vec![0];

@@ -130,7 +130,7 @@ impl<E: Clone> ClaimSaga<E> {
                 self.unwind_next()
             }
             (Awaiting::Release(hold), _) => {
-                // Not given back: the object keeps the claim id from being reused for a while.
+                // Not given back (see `unreleased`).
                 self.holds.retain(|held| *held != hold);
                 self.unreleased.push(hold);
                 self.unwind_next()
@@ -154,8 +154,8 @@ impl<E: Clone> ClaimSaga<E> {
         &self.answered_dry
     }
 
-    /// What the claim may still hold because its release got no answer: the member's object
-    /// keeps the claim's reservation (so the claim id is not reused at once elsewhere).
+    /// What the claim may still hold because its release got no answer. The member's next
+    /// claim on the campaign reuses the claim id, and the shard answers it with that unit.
     pub fn unreleased(&self) -> &[Hold] {
         &self.unreleased
     }

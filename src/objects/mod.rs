@@ -6,14 +6,13 @@
 //! alarms, calls between objects) exist on wasm32 only. Natively, an object module that is
 //! not yet on the seam contributes only its protocol (the commands others send it).
 
+pub mod campaign;
 pub mod order;
 pub mod protocol;
 pub mod schema;
 pub mod seam;
 pub mod store;
 
-#[cfg(target_arch = "wasm32")]
-pub mod campaign;
 #[cfg(target_arch = "wasm32")]
 pub mod catalog;
 #[cfg(target_arch = "wasm32")]
@@ -29,10 +28,6 @@ pub mod rpc;
 #[cfg(target_arch = "wasm32")]
 pub mod sql;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub mod campaign {
-    pub mod protocol;
-}
 #[cfg(not(target_arch = "wasm32"))]
 pub mod member {
     pub mod protocol;

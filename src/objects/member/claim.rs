@@ -1,14 +1,16 @@
-//! The claim saga: a coupon claim crosses two owners, the member's limits here and the units
-//! in a stock shard. Reserve here, take a unit, then issue or keep the refusal.
+//! The member's side of the claim saga (`domain::claim_saga` decides each step): reserve
+//! here against the member's limits, take a unit from a stock shard, then issue, or give the
+//! unit back and keep the refusal.
 
 use super::protocol::ClaimRequest;
 use super::repo::Repo;
 use super::{claim_refusals, ops, wallet, MemberObject};
 use crate::domain::campaign::{self, StockRefusal};
+use crate::domain::claim_saga::{ClaimSaga, Hold, Outcome, Reply, Step};
 use crate::domain::ids::CampaignId;
 use crate::http::error::ApiError;
 use crate::objects::campaign::client as campaign_client;
-use crate::objects::campaign::protocol::{CampaignCommand, TakeReply};
+use crate::objects::campaign::protocol::{CountRejected, ReleaseUnit, TakeReply, TakeUnit};
 use crate::objects::sql;
 use std::rc::Rc;
 
@@ -81,56 +83,100 @@ impl MemberObject {
             wallet::Reserved::Refused(first_answer) => return Err(first_answer),
             wallet::Reserved::Go { claim_id } => claim_id,
         };
-        let mut outcome = Err(ApiError::SoldOut);
-        for shard in campaign::shard_order(&member.member_id, terms.shard_count) {
-            if campaign_client::known_dry(&terms.config.id, shard) {
-                continue;
-            }
-            match campaign_client::take(&self.env, &terms.config.id, shard, &claim_id, now).await {
-                Ok(TakeReply::Taken { .. }) => {
-                    outcome = Ok(());
+        let id = &terms.config.id;
+        let order = campaign::shard_order(&member.member_id, terms.shard_count);
+        let known_dry = campaign_client::known_dry(id, terms.shard_count);
+        let (mut saga, mut step) = ClaimSaga::start(order, &known_dry);
+        // What a shard that did not answer said instead (503 or 500), for the answer.
+        let mut failure = ApiError::Unavailable;
+        // A saga ends within two calls per shard and an issue; the bound is a safety net.
+        let mut outcome = Outcome::Unavailable;
+        let mut coupon = None;
+        for _ in 0..2 * terms.shard_count + 4 {
+            let reply = match step {
+                Step::Finish(end) => {
+                    outcome = end;
                     break;
                 }
-                // A dry shard sends the claim on to the next one.
-                Ok(TakeReply::Refused {
-                    refusal: StockRefusal::SoldOut,
-                }) => {
-                    campaign_client::mark_dry(&terms.config.id, shard);
-                    continue;
+                Step::Take { shard } => {
+                    let take = TakeUnit {
+                        claim_id: claim_id.clone(),
+                        now,
+                    };
+                    match campaign_client::ask_shard(&self.env, id, shard, take).await {
+                        Ok(TakeReply::Taken { .. }) => Reply::Taken,
+                        Ok(TakeReply::Refused {
+                            refusal: StockRefusal::SoldOut,
+                        }) => {
+                            campaign_client::mark_dry(id, shard);
+                            Reply::Dry
+                        }
+                        Ok(TakeReply::Refused { refusal }) => Reply::Closed(refusal),
+                        Err(error) => {
+                            failure = error;
+                            Reply::Unreachable
+                        }
+                    }
                 }
-                Ok(TakeReply::Refused { refusal }) => {
-                    outcome = Err(refusal.into());
-                    break;
+                Step::Release(Hold::Unit { shard }) => {
+                    let release = ReleaseUnit {
+                        claim_id: claim_id.clone(),
+                    };
+                    match campaign_client::ask_shard(&self.env, id, shard, release).await {
+                        Ok(_) => Reply::Released,
+                        Err(_) => Reply::Unreachable,
+                    }
                 }
-                Err(error) => {
-                    outcome = Err(error);
-                    break;
+                Step::Issue => {
+                    let (repo, config, member, terms, claim_id, store_id) = (
+                        repo.clone(),
+                        config.clone(),
+                        member.clone(),
+                        terms.clone(),
+                        claim_id.clone(),
+                        store_id.clone(),
+                    );
+                    let issued = sql::atomically(&storage, move || {
+                        wallet::issue(
+                            &repo,
+                            &config.rules,
+                            &member,
+                            &terms.config,
+                            &claim_id,
+                            store_id.as_ref(),
+                            now.0,
+                        )
+                    });
+                    match issued {
+                        Ok(issued) => {
+                            coupon = Some(issued);
+                            Reply::Issued
+                        }
+                        Err(error) => Reply::NotIssued(error),
+                    }
                 }
-            }
+            };
+            step = saga.next(reply);
         }
-        if let Err(error) = &outcome {
-            // Once per claim (a claim may have asked several dry shards).
-            self.count_rejection(&terms.config.id, error);
+        if !saga.unreleased().is_empty() {
+            // The member's next claim reuses this claim id, and the shard answers it with the
+            // unit it still holds.
+            worker::console_warn!("claim {claim_id}: a unit was not given back");
         }
-        sql::atomically(&storage, move || match outcome {
-            Ok(()) => wallet::issue(
-                &repo,
-                &config.rules,
-                &member,
-                &terms.config,
-                &claim_id,
-                store_id.as_ref(),
-                now.0,
-            ),
-            Err(error) => {
-                claim_refusals::settle_refused(&repo, &claim_id, &error)?;
-                Ok(serde_json::json!({ "refused": error }))
-            }
-        })
-        .and_then(|value| match value.get("refused") {
-            Some(error) => Err(serde_json::from_value(error.clone()).unwrap_or(ApiError::Internal)),
-            None => Ok(value),
-        })
+        let error = match outcome {
+            Outcome::Issued => return coupon.ok_or(ApiError::Internal),
+            Outcome::SoldOut => ApiError::SoldOut,
+            Outcome::Closed(refusal) => refusal.into(),
+            Outcome::Unavailable => failure,
+            Outcome::NotIssued(error) => error,
+        };
+        // Once per claim (a claim may have asked several dry shards).
+        self.count_rejection(id, &error);
+        let refusal = error.clone();
+        sql::atomically(&storage, move || {
+            claim_refusals::settle_refused(&repo, &claim_id, &refusal)
+        })?;
+        Err(error)
     }
 }
 
@@ -143,9 +189,7 @@ impl MemberObject {
         };
         let (env, id) = (self.env.clone(), campaign_id.clone());
         self.state.wait_until(async move {
-            let command = CampaignCommand::Rejected { reason };
-            let _: Result<serde_json::Value, ApiError> =
-                campaign_client::call(&env, &id, &command).await;
+            let _ = campaign_client::ask(&env, &id, CountRejected { reason }).await;
         });
     }
 }
