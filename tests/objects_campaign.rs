@@ -301,3 +301,65 @@ fn a_kept_patch_answer_still_decodes_and_encodes_the_same() {
     assert!(matches!(error, ApiError::InvalidTransition { .. }));
     assert_eq!(serde_json::to_value(&error).unwrap(), refused["refused"]);
 }
+
+/// During a deploy an old worker may talk to a new object (and back): the commands keep the
+/// wire shape they had before the typed protocol.
+#[test]
+fn the_commands_keep_their_wire_shape() {
+    use pharmedge::objects::campaign::protocol::*;
+    let now = at(during());
+    let take: StockCommand = TakeUnit {
+        claim_id: "flash-1.mem-a.1".into(),
+        now,
+    }
+    .into();
+    assert_eq!(
+        serde_json::to_value(&take).unwrap(),
+        json!({"op": "take", "claim_id": "flash-1.mem-a.1", "now": "2026-06-03T12:30:00Z"})
+    );
+    let stats: StockCommand = GetShardStats {}.into();
+    assert_eq!(
+        serde_json::to_value(&stats).unwrap(),
+        json!({"op": "stats"})
+    );
+    let terms: CampaignCommand = GetTerms {}.into();
+    assert_eq!(
+        serde_json::to_value(&terms).unwrap(),
+        json!({"op": "terms"})
+    );
+    let rejected: CampaignCommand = CountRejected {
+        reason: "sold_out".into(),
+    }
+    .into();
+    assert_eq!(
+        serde_json::to_value(&rejected).unwrap(),
+        json!({"op": "rejected", "reason": "sold_out"})
+    );
+    let listed: DirectoryCommand = ListCampaigns { now }.into();
+    assert_eq!(
+        serde_json::to_value(&listed).unwrap(),
+        json!({"op": "listed", "now": "2026-06-03T12:30:00Z"})
+    );
+    // What older code sent still decodes.
+    let old: StockCommand = serde_json::from_value(json!({"op": "sync", "state": {
+        "campaign_id": "flash-1", "set_status": "paused",
+        "starts_at": "2026-06-03T12:00:00Z", "ends_at": "2026-06-03T13:00:00Z",
+        "total": 7, "revision": 3
+    }}))
+    .unwrap();
+    assert!(
+        matches!(old, StockCommand::Sync(SyncShard { state }) if state.total == 7 && state.set_status == SetStatus::Paused)
+    );
+    let old: CampaignCommand =
+        serde_json::from_value(json!({"op": "admin", "now": "2026-06-03T12:30:00Z"})).unwrap();
+    assert!(matches!(old, CampaignCommand::Admin(_)));
+    // A unit's release is new: its shape is fixed from here on.
+    let release: StockCommand = ReleaseUnit {
+        claim_id: "flash-1.mem-a.1".into(),
+    }
+    .into();
+    assert_eq!(
+        serde_json::to_value(&release).unwrap(),
+        json!({"op": "release", "claim_id": "flash-1.mem-a.1"})
+    );
+}

@@ -169,6 +169,23 @@ fn a_top_up_grows_each_share_by_its_part_and_issued_units_stay_issued() {
 }
 
 #[test]
+fn a_late_push_never_undoes_a_newer_one() {
+    let world = World::create(4, 1);
+    world.patch(&set(SetStatus::Paused), None).unwrap();
+    let pause = world.state_for(0);
+    world.patch(&set(SetStatus::Active), None).unwrap();
+    world.patch(&top_up(2), None).unwrap();
+    world.push_all();
+    // The pause's push arrives last (it was delayed, or retried by the alarm).
+    let stats = stock::sync(&world.shards[0], &pause).unwrap();
+    assert_eq!((stats.total, stats.remaining), (6, 6));
+    assert_eq!(
+        world.claim("mem-a", "c.a.1", &[], during(), Ok(())),
+        Outcome::Issued
+    );
+}
+
+#[test]
 fn a_push_never_shrinks_a_shard_below_what_it_issued() {
     let world = World::create(2, 1);
     assert_eq!(
