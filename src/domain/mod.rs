@@ -14,6 +14,7 @@ pub mod ids;
 pub mod migrations;
 pub mod order;
 pub mod order_lines;
+pub mod order_points;
 pub mod pickup;
 pub mod placement;
 pub mod points;

@@ -7,6 +7,7 @@
 //! not yet on the seam contributes only its protocol (the commands others send it).
 
 pub mod campaign;
+pub mod member;
 pub mod order;
 pub mod protocol;
 pub mod schema;
@@ -18,8 +19,6 @@ pub mod catalog;
 #[cfg(target_arch = "wasm32")]
 pub mod dead_letters;
 #[cfg(target_arch = "wasm32")]
-pub mod member;
-#[cfg(target_arch = "wasm32")]
 pub mod outbox;
 #[cfg(target_arch = "wasm32")]
 pub mod referral_registry;
@@ -28,10 +27,6 @@ pub mod rpc;
 #[cfg(target_arch = "wasm32")]
 pub mod sql;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub mod member {
-    pub mod protocol;
-}
 #[cfg(not(target_arch = "wasm32"))]
 pub mod outbox {
     pub mod queue;

@@ -105,4 +105,5 @@ impl Transact for Sqlite {
     }
 }
 
+pub mod member;
 pub mod order;

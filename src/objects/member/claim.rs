@@ -4,7 +4,7 @@
 
 use super::protocol::ClaimRequest;
 use super::repo::Repo;
-use super::{claim_refusals, ops, wallet, MemberObject};
+use super::{claim_refusals, ledger, wallet, MemberObject};
 use crate::domain::campaign::{self, StockRefusal};
 use crate::domain::claim_saga::{ClaimSaga, Hold, Outcome, Reply, Step};
 use crate::domain::ids::CampaignId;
@@ -43,7 +43,7 @@ impl MemberObject {
                 key.clone(),
             );
             sql::atomically(&storage, move || {
-                ops::prepare(&repo, &member, now.0)?;
+                ledger::prepare(&repo, &member, now.0)?;
                 wallet::reserve(
                     &repo,
                     &config.rules,

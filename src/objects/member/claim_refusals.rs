@@ -6,7 +6,7 @@
 use super::repo::Repo;
 use crate::domain::ids::digest_id;
 use crate::http::error::ApiError;
-use crate::objects::sql::internal;
+use crate::objects::seam::Sql;
 
 /// Kept for two days: the contract keeps keys at least 24 h.
 pub const KEEP_MS: i64 = 48 * 3600 * 1000;
@@ -28,7 +28,7 @@ pub fn stored(problem: &str) -> ApiError {
 
 /// A refusal decided before any reservation (eligibility, limits): a row of its own.
 pub fn remember_early(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     campaign_id: &str,
     key: Option<&str>,
     body_hash: &str,
@@ -40,8 +40,7 @@ pub fn remember_early(
     };
     let problem = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
     let claim_id = digest_id("refused", &[campaign_id, key], 16);
-    repo.sql
-        .exec(
+    repo.sql.run(
             "INSERT OR IGNORE INTO claims (claim_id, campaign_id, seq, claim_date, state, idempotency_key, body_hash, response, created_ms)
              VALUES (?, ?, 0, '', 'refused', ?, ?, ?, ?)",
             vec![
@@ -52,28 +51,27 @@ pub fn remember_early(
                 problem.into(),
                 now_ms.into(),
             ],
-        )
-        .map_err(internal("claim refusal"))?;
+        )?;
     Ok(())
 }
 
 /// A reservation that met a refusal: kept as the key's answer when final, else dropped (the
 /// old `abandon`), so a retry after a 503 starts over.
-pub fn settle_refused(repo: &Repo, claim_id: &str, error: &ApiError) -> Result<(), ApiError> {
+pub fn settle_refused(
+    repo: &Repo<impl Sql>,
+    claim_id: &str,
+    error: &ApiError,
+) -> Result<(), ApiError> {
     if error.is_final_refusal() {
         let problem = serde_json::to_string(error).map_err(|_| ApiError::Internal)?;
-        repo.sql
-            .exec(
+        repo.sql.run(
                 "UPDATE claims SET state = 'refused', response = ? WHERE claim_id = ? AND state = 'pending' AND idempotency_key IS NOT NULL",
                 vec![problem.into(), claim_id.into()],
-            )
-            .map_err(internal("claim refusal"))?;
+            )?;
     }
-    repo.sql
-        .exec(
-            "DELETE FROM claims WHERE claim_id = ? AND state = 'pending'",
-            vec![claim_id.into()],
-        )
-        .map_err(internal("claim abandon"))?;
+    repo.sql.run(
+        "DELETE FROM claims WHERE claim_id = ? AND state = 'pending'",
+        vec![claim_id.into()],
+    )?;
     Ok(())
 }

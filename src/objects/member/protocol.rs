@@ -308,6 +308,13 @@ impl From<TierStatus> for TierReply {
     }
 }
 
+/// What a release gave back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseReply {
+    pub released: bool,
+    pub prescription_returned: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventReply {
     pub accepted: bool,

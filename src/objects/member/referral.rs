@@ -3,7 +3,7 @@
 //! Synchronous: each function runs inside one of the member object's transactions; the
 //! steps that need other objects are in `referral_flow`.
 
-use super::ops::{emit, grant};
+use super::ledger::{emit, grant};
 use super::protocol::{InviteReply, MemberCommand, ReferralSummaryReply, Registration};
 use super::repo::Repo;
 use super::wallet::{self, NewCoupon};
@@ -23,7 +23,7 @@ use crate::objects::schema::Module;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
-use worker::SqlStorageValue;
+use worker::{SqlStorage, SqlStorageValue};
 
 /// Share link, bindings as invitee, invitees as inviter.
 pub const MODULE: Module = Module {
@@ -77,7 +77,11 @@ struct Count {
     n: i64,
 }
 
-fn count(repo: &Repo, query: &str, bindings: Vec<SqlStorageValue>) -> Result<i64, ApiError> {
+fn count(
+    repo: &Repo<SqlStorage>,
+    query: &str,
+    bindings: Vec<SqlStorageValue>,
+) -> Result<i64, ApiError> {
     Ok(repo
         .rows::<Count>(query, bindings)?
         .first()
@@ -91,7 +95,7 @@ struct CodeRow {
     code: String,
 }
 
-pub fn link_code(repo: &Repo) -> Result<Option<String>, ApiError> {
+pub fn link_code(repo: &Repo<SqlStorage>) -> Result<Option<String>, ApiError> {
     Ok(repo
         .rows::<CodeRow>("SELECT code FROM referral_link WHERE k = 1", vec![])?
         .into_iter()
@@ -100,7 +104,11 @@ pub fn link_code(repo: &Repo) -> Result<Option<String>, ApiError> {
 }
 
 /// Keeps the code the registry gave this member; the first one stays if two raced.
-pub fn set_link(repo: &Repo, code: &str, now: DateTime<Utc>) -> Result<String, ApiError> {
+pub fn set_link(
+    repo: &Repo<SqlStorage>,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
     repo.run(
         "INSERT OR IGNORE INTO referral_link (k, code, created_ms) VALUES (1, ?, ?)",
         vec![code.into(), now.timestamp_millis().into()],
@@ -110,7 +118,7 @@ pub fn set_link(repo: &Repo, code: &str, now: DateTime<Utc>) -> Result<String, A
 
 /// One tap on the link; `visitor` is the day's keyed hash of IP and user agent.
 pub fn click(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     day: &str,
     visitor: &str,
@@ -146,7 +154,7 @@ struct InviteeTotals {
 }
 
 pub fn summary(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     code: String,
     now: DateTime<Utc>,
@@ -188,7 +196,12 @@ pub fn summary(
 // --- shared: tallies, rewards, commands to the inviter
 
 /// Counts a fact in the program's tallies (through the outbox: exactly once, eventually).
-fn tally(repo: &Repo, fact_id: &str, label: String, now: DateTime<Utc>) -> Result<(), ApiError> {
+fn tally(
+    repo: &Repo<SqlStorage>,
+    fact_id: &str,
+    label: String,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let command = RegistryCommand::Record {
         fact_id: fact_id.to_owned(),
         label,
@@ -208,7 +221,7 @@ fn tally(repo: &Repo, fact_id: &str, label: String, now: DateTime<Utc>) -> Resul
 /// A stage's reward (points and coupon) to whichever side it is for, once, reported to the
 /// core and tallied. Runs in the recipient's object.
 fn award_stage(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     inviter: &str,
     invitee: &str,
@@ -271,7 +284,7 @@ enum InviterCommand {
 /// Queues a command for the inviter's object (retried until it lands; keyed by invitee, stage
 /// and kind, so queuing it again is a no-op).
 fn queue_for_inviter(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     inviter: &str,
     invitee: &str,
     stage: Stage,
@@ -330,7 +343,7 @@ pub struct BindingRow {
     pub clawback_queued: i64,
 }
 
-pub fn binding(repo: &Repo) -> Result<Option<BindingRow>, ApiError> {
+pub fn binding(repo: &Repo<SqlStorage>) -> Result<Option<BindingRow>, ApiError> {
     Ok(repo.rows("SELECT event_id, inviter_id, code, device, state, created_ms, first_order_id, first_order_paid_ms, first_order_fen, clawback_queued FROM binding WHERE k = 1",
         vec![],
     )?
@@ -339,7 +352,7 @@ pub fn binding(repo: &Repo) -> Result<Option<BindingRow>, ApiError> {
 }
 
 fn refuse(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     invitee: &str,
     event_id: &str,
     inviter: Option<&str>,
@@ -360,7 +373,7 @@ fn refuse(
 
 /// Queues the registration's device (if any) for the device registry.
 fn report_device(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     event_id: &str,
     device: Option<&str>,
     now: DateTime<Utc>,
@@ -382,7 +395,7 @@ fn report_device(
 /// a referral, and leaves what needs other objects (device registry, the inviter's caps) as
 /// pending rows for `referral_flow`.
 pub fn register(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     invitee: &str,
     event_id: &str,
@@ -441,14 +454,14 @@ pub struct DeviceClaim {
     pub now_ms: i64,
 }
 
-pub fn pending(repo: &Repo) -> Result<Pending, ApiError> {
+pub fn pending(repo: &Repo<SqlStorage>) -> Result<Pending, ApiError> {
     Ok(Pending {
         device_claims: repo.rows("SELECT event_id, device, now_ms FROM device_claims", vec![])?,
         binding: binding(repo)?.filter(|row| row.state == "pending"),
     })
 }
 
-pub fn device_reported(repo: &Repo, event_id: &str) -> Result<(), ApiError> {
+pub fn device_reported(repo: &Repo<SqlStorage>, event_id: &str) -> Result<(), ApiError> {
     repo.run(
         "DELETE FROM device_claims WHERE event_id = ?",
         vec![event_id.into()],
@@ -459,7 +472,7 @@ pub fn device_reported(repo: &Repo, event_id: &str) -> Result<(), ApiError> {
 /// The binding's decision (device and caps checked elsewhere): bound with the invitee's
 /// rewards, or refused with its reason. Once: only a pending binding is decided.
 pub fn decide(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     invitee: &str,
     decision: Result<(), Refusal>,
@@ -534,7 +547,11 @@ pub fn decide(
 }
 
 /// `member.verified` for an invitee: the inviter's reward is released.
-pub fn on_verified(repo: &Repo, invitee: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub fn on_verified(
+    repo: &Repo<SqlStorage>,
+    invitee: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     match binding(repo)? {
         Some(row) if row.state == "bound" => queue_for_inviter(
             repo,
@@ -550,7 +567,7 @@ pub fn on_verified(repo: &Repo, invitee: &str, now: DateTime<Utc>) -> Result<(),
 
 /// The invitee's first paid order (as the core flags it): the inviter's extra reward.
 pub fn on_first_order(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     invitee: &str,
     order_id: &str,
     paid_at: DateTime<Utc>,
@@ -582,7 +599,7 @@ pub fn on_first_order(
 /// After a refund: if the first order is now refunded in full within the window, the
 /// inviter's first-order reward is taken back (once).
 pub fn after_refund(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     invitee: &str,
     now: DateTime<Utc>,
@@ -641,7 +658,7 @@ impl InviteeRow {
     }
 }
 
-fn invitee_row(repo: &Repo, invitee: &str) -> Result<Option<InviteeRow>, ApiError> {
+fn invitee_row(repo: &Repo<SqlStorage>, invitee: &str) -> Result<Option<InviteeRow>, ApiError> {
     Ok(repo
         .rows(
             "SELECT state, reason, verified_ms, first_order_state, first_order_points FROM invitees WHERE invitee_id = ?",
@@ -655,7 +672,7 @@ fn invitee_row(repo: &Repo, invitee: &str) -> Result<Option<InviteeRow>, ApiErro
 /// transaction, so concurrent invitees can never exceed them. The same invitee asking again
 /// gets the first answer.
 pub fn invite(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     inviter: &str,
     invitee: &str,
@@ -700,7 +717,7 @@ pub fn invite(
     })
 }
 
-fn bound_invitee(repo: &Repo, invitee: &str) -> Result<InviteeRow, ApiError> {
+fn bound_invitee(repo: &Repo<SqlStorage>, invitee: &str) -> Result<InviteeRow, ApiError> {
     invitee_row(repo, invitee)?
         .filter(|row| row.state == "bound")
         .ok_or(ApiError::NotFound)
@@ -708,7 +725,7 @@ fn bound_invitee(repo: &Repo, invitee: &str) -> Result<InviteeRow, ApiError> {
 
 /// A stage the invitee reached: the inviter's reward for it, once.
 pub fn reward_inviter(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     rules: &Rules,
     inviter: &str,
     invitee: &str,
@@ -739,7 +756,7 @@ pub fn reward_inviter(
 /// The first order was refunded in time: its reward goes back, once. Points already spent
 /// become debt, settled from the next award.
 pub fn clawback_inviter(
-    repo: &Repo,
+    repo: &Repo<SqlStorage>,
     inviter: &str,
     invitee: &str,
     stage: Stage,

@@ -39,7 +39,7 @@ impl MemberObject {
         let existing = {
             let (repo, member) = (repo.clone(), member.clone());
             sql::atomically(&storage, move || {
-                super::ops::prepare(&repo, &member, now)?;
+                super::ledger::prepare(&repo, &member, now)?;
                 referral::link_code(&repo)
             })?
         };

@@ -1,171 +1,23 @@
-//! The member's coupons and claims: the wallet rows, claim reservations and idempotency
-//! records. Synchronous: called inside the member object's transactions.
+//! The member's side of a coupon claim: replay by Idempotency-Key, eligibility, the
+//! per-member limits and the reservation counted against them (phase 1), then the coupon
+//! issued into the wallet (phase 3). The saga between them, which takes a unit from a stock
+//! shard, is `claim`'s.
 
+use super::coupons;
 use super::protocol::MemberContext;
 use super::repo::Repo;
 use crate::domain::campaign::{self, CampaignConfig, MemberFacts};
-use crate::domain::coupon::{self, CouponStatus, CouponTerms, StoredTerms, Transition};
-use crate::domain::events::OutboundEvent;
-use crate::domain::ids::{digest_id, StoreId};
-use crate::domain::order;
-use crate::domain::order_lines::{DrugClass, OrderLine};
+use crate::domain::ids::StoreId;
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Tier};
 use crate::domain::time::from_unix_millis;
-use crate::domain::time::Instant;
 use crate::http::error::ApiError;
-use crate::objects::outbox;
-use crate::objects::schema::Module;
-use crate::objects::sql::internal;
+use crate::objects::seam::{FromRow, Row, Sql, SqlError};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::json;
 
-/// The member's coupons and claims.
-pub const MODULE: Module = Module {
-    name: "wallet",
-    migrations: &[&[
-        "CREATE TABLE IF NOT EXISTS coupons (
-        coupon_id TEXT PRIMARY KEY,
-        campaign_id TEXT NOT NULL,
-        claim_id TEXT NOT NULL UNIQUE,
-        terms TEXT NOT NULL,
-        status TEXT NOT NULL,
-        claimed_ms INTEGER NOT NULL,
-        valid_from_ms INTEGER NOT NULL,
-        expires_ms INTEGER NOT NULL,
-        store_id TEXT,
-        locked_order TEXT,
-        redeemed_order TEXT,
-        updated_ms INTEGER NOT NULL
-    )",
-        "CREATE TABLE IF NOT EXISTS claims (
-        claim_id TEXT PRIMARY KEY,
-        campaign_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        claim_date TEXT NOT NULL,
-        state TEXT NOT NULL,
-        idempotency_key TEXT UNIQUE,
-        body_hash TEXT NOT NULL,
-        response TEXT,
-        created_ms INTEGER NOT NULL
-    )",
-    ]],
-};
-
-pub use super::protocol::CouponView;
-
-#[derive(Deserialize)]
-struct CouponRow {
-    coupon_id: String,
-    campaign_id: String,
-    terms: String,
-    status: String,
-    claimed_ms: i64,
-    valid_from_ms: i64,
-    expires_ms: i64,
-    store_id: Option<String>,
-    locked_order: Option<String>,
-    redeemed_order: Option<String>,
-}
-
-impl CouponRow {
-    fn view(&self) -> Result<CouponView, ApiError> {
-        let terms: CouponTerms =
-            serde_json::from_str(&self.terms).map_err(|_| ApiError::Internal)?;
-        Ok(CouponView {
-            coupon_id: self.coupon_id.clone(),
-            campaign_id: self.campaign_id.clone(),
-            terms: terms.view(),
-            status: self.status.clone(),
-            claimed_at: Instant::from_millis(self.claimed_ms),
-            valid_from: Instant::from_millis(self.valid_from_ms),
-            expires_at: Instant::from_millis(self.expires_ms),
-            store_id: self.store_id.clone(),
-        })
-    }
-}
-
-const COUPON_COLUMNS: &str =
-    "coupon_id, campaign_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, locked_order, redeemed_order";
-
-/// Available coupons whose time is up become expired.
-pub fn expire_coupons(repo: &Repo, now: DateTime<Utc>) -> Result<(), ApiError> {
-    repo.sql
-        .exec(
-            "UPDATE coupons SET status = 'expired', updated_ms = ? WHERE status = 'available' AND expires_ms <= ?",
-            vec![now.timestamp_millis().into(), now.timestamp_millis().into()],
-        )
-        .map_err(internal("expire coupons"))?;
-    Ok(())
-}
-
-pub fn list(
-    repo: &Repo,
-    status: Option<CouponStatus>,
-    now: DateTime<Utc>,
-) -> Result<Vec<CouponView>, ApiError> {
-    expire_coupons(repo, now)?;
-    let rows: Vec<CouponRow> = repo
-        .sql
-        .exec(
-            &format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE (? IS NULL OR status = ?) ORDER BY claimed_ms DESC, coupon_id LIMIT 500"),
-            vec![status.map(CouponStatus::as_str).into(), status.map(CouponStatus::as_str).into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("coupons"))?;
-    rows.iter().map(CouponRow::view).collect()
-}
-
-pub fn available_count(repo: &Repo, now: DateTime<Utc>) -> Result<i64, ApiError> {
-    Ok(list(repo, Some(CouponStatus::Available), now)?.len() as i64)
-}
-
-fn coupon(repo: &Repo, coupon_id: &str) -> Result<Option<CouponRow>, ApiError> {
-    let rows: Vec<CouponRow> = repo
-        .sql
-        .exec(
-            &format!("SELECT {COUPON_COLUMNS} FROM coupons WHERE coupon_id = ?"),
-            vec![coupon_id.into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("coupon"))?;
-    Ok(rows.into_iter().next())
-}
-
-/// The core says an order was paid with this coupon: redeemed, once.
-pub fn redeem(
-    repo: &Repo,
-    coupon_id: &str,
-    order_id: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let Some(row) = coupon(repo, coupon_id)? else {
-        worker::console_warn!("order paid with a coupon this member does not hold");
-        return Ok(());
-    };
-    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
-    match coupon::redeem(
-        status,
-        row.locked_order.as_deref(),
-        order_id,
-        row.redeemed_order.as_deref(),
-    ) {
-        Transition::Apply => {
-            repo.sql
-                .exec(
-                    "UPDATE coupons SET status = 'redeemed', redeemed_order = ?, locked_order = NULL, updated_ms = ? WHERE coupon_id = ?",
-                    vec![order_id.into(), now.timestamp_millis().into(), coupon_id.into()],
-                )
-                .map_err(internal("redeem"))?;
-        }
-        Transition::AlreadyDone => {}
-        Transition::Refused => {
-            worker::console_warn!("coupon redeem refused in state {}", row.status)
-        }
-    }
-    Ok(())
-}
+// Referral rewards mint coupons too.
+pub use super::coupons::{mint, NewCoupon};
 
 // --- claims
 
@@ -181,23 +33,45 @@ pub enum Reserved {
     Go { claim_id: String },
 }
 
-#[derive(Deserialize)]
 struct ClaimRow {
     state: String,
     body_hash: String,
     response: Option<String>,
 }
 
-#[derive(Deserialize)]
+impl FromRow for ClaimRow {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(ClaimRow {
+            state: row.get(0)?,
+            body_hash: row.get(1)?,
+            response: row.get(2)?,
+        })
+    }
+}
+
 struct Counts {
     total: i64,
     today: i64,
     max_seq: Option<i64>,
 }
 
-fn member_facts(repo: &Repo, rules: &Rules, now: DateTime<Utc>) -> Result<MemberFacts, ApiError> {
+impl FromRow for Counts {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(Counts {
+            total: row.get(0)?,
+            today: row.get(1)?,
+            max_seq: row.get(2)?,
+        })
+    }
+}
+
+fn member_facts(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Result<MemberFacts, ApiError> {
     let profile = repo.profile()?.ok_or(ApiError::Internal)?;
-    let spends = super::ops::spends(repo, None)?;
+    let spends = repo.spends(None)?;
     Ok(MemberFacts {
         // Unknown registration is not new: no fallback to when the edge first saw the member.
         registered_at: profile.registered_at_ms.and_then(from_unix_millis),
@@ -212,7 +86,7 @@ fn member_facts(repo: &Repo, rules: &Rules, now: DateTime<Utc>) -> Result<Member
 /// Phase 1, in the member's transaction: replay, eligibility, per-member limits, then a
 /// reservation that counts against the limits while the unit is being taken.
 pub fn reserve(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     config: &CampaignConfig,
@@ -221,14 +95,10 @@ pub fn reserve(
     now: DateTime<Utc>,
 ) -> Result<Reserved, ApiError> {
     if let Some(key) = idempotency_key {
-        let known: Vec<ClaimRow> = repo
-            .sql
-            .exec(
-                "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
-                vec![key.into()],
-            )
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal("claim key"))?;
+        let known: Vec<ClaimRow> = repo.sql.rows(
+            "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
+            vec![key.into()],
+        )?;
         if let Some(row) = known.first() {
             if row.body_hash != body_hash {
                 return Err(ApiError::IdempotencyKeyReused);
@@ -246,15 +116,13 @@ pub fn reserve(
     }
     // A reservation left by an object that died mid-claim stops counting after two minutes;
     // its claim id may then be reused, and taking it again is idempotent at the shard.
-    repo.sql
-        .exec(
+    repo.sql.run(
             "DELETE FROM claims WHERE (state = 'pending' AND created_ms < ?) OR (state = 'refused' AND created_ms < ?)",
             vec![
                 (now.timestamp_millis() - STALE_RESERVATION_MS).into(),
                 (now.timestamp_millis() - super::claim_refusals::KEEP_MS).into(),
             ],
-        )
-        .map_err(internal("stale claims"))?;
+        )?;
     let facts = member_facts(repo, rules, now)?;
     campaign::eligibility(&config.audience, &facts, now).map_err(|reason| {
         ApiError::NotEligible {
@@ -262,16 +130,12 @@ pub fn reserve(
         }
     })?;
     let today = rules.zone.day_key(now);
-    let counts: Vec<Counts> = repo
-        .sql
-        .exec(
+    let counts: Vec<Counts> = repo.sql.rows(
             // Refused claims keep their row (their key's answer) but count against no limit;
             // their seq is still taken, so claim ids stay unique.
             "SELECT COALESCE(SUM(state != 'refused'), 0) AS total, COALESCE(SUM(claim_date = ? AND state != 'refused'), 0) AS today, MAX(seq) AS max_seq FROM claims WHERE campaign_id = ?",
             vec![today.as_str().into(), config.id.as_str().into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("claim counts"))?;
+        )?;
     let counts = counts.first().ok_or(ApiError::Internal)?;
     campaign::within_limits(&config.limits, counts.total as u32, counts.today as u32).map_err(
         |limit| ApiError::ClaimLimitReached {
@@ -280,8 +144,7 @@ pub fn reserve(
     )?;
     let seq = counts.max_seq.unwrap_or(0) + 1;
     let claim_id = format!("{}.{}.{seq}", config.id, member.member_id);
-    repo.sql
-        .exec(
+    repo.sql.run(
             "INSERT INTO claims (claim_id, campaign_id, seq, claim_date, state, idempotency_key, body_hash, created_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
             vec![
                 claim_id.as_str().into(),
@@ -292,78 +155,13 @@ pub fn reserve(
                 body_hash.into(),
                 now.timestamp_millis().into(),
             ],
-        )
-        .map_err(internal("claim reserve"))?;
+        )?;
     Ok(Reserved::Go { claim_id })
-}
-
-/// A coupon entering the wallet: from a claim on a campaign, or awarded (referral rewards).
-pub struct NewCoupon<'a> {
-    /// Unique per coupon ever given; the coupon id is derived from it.
-    pub claim_id: &'a str,
-    pub campaign_id: &'a str,
-    pub terms: &'a CouponTerms,
-    /// The classes the campaign lets it discount (`None`: every discountable class).
-    pub eligible_classes: Option<&'a [DrugClass]>,
-    pub expires: DateTime<Utc>,
-    pub store_id: Option<&'a StoreId>,
-}
-
-/// Puts a coupon in the wallet, once per claim id, and reports it to the core
-/// (`coupon.claimed`), which must know it to honour it. Answers the coupon id.
-pub fn mint(
-    repo: &Repo,
-    member_id: &str,
-    coupon: &NewCoupon,
-    now: DateTime<Utc>,
-) -> Result<String, ApiError> {
-    let coupon_id = digest_id("cpn", &[coupon.claim_id], 12);
-    let stored = StoredTerms {
-        terms: *coupon.terms,
-        eligible_classes: coupon.eligible_classes.map(<[DrugClass]>::to_vec),
-    };
-    let terms = serde_json::to_string(&stored).map_err(|_| ApiError::Internal)?;
-    let written = repo
-        .sql
-        .exec(
-            "INSERT OR IGNORE INTO coupons (coupon_id, campaign_id, claim_id, terms, status, claimed_ms, valid_from_ms, expires_ms, store_id, updated_ms)
-             VALUES (?, ?, ?, ?, 'available', ?, ?, ?, ?, ?)",
-            vec![
-                coupon_id.as_str().into(),
-                coupon.campaign_id.into(),
-                coupon.claim_id.into(),
-                terms.into(),
-                now.timestamp_millis().into(),
-                now.timestamp_millis().into(),
-                coupon.expires.timestamp_millis().into(),
-                coupon.store_id.map(StoreId::as_str).into(),
-                now.timestamp_millis().into(),
-            ],
-        )
-        .map_err(internal("coupon mint"))?
-        .rows_written();
-    if written > 0 {
-        let event = OutboundEvent::new(
-            format!("cpn-{coupon_id}"),
-            "coupon.claimed",
-            Instant(now),
-            json!({
-                "member_id": member_id,
-                "coupon_id": coupon_id,
-                "campaign_id": coupon.campaign_id,
-                "store_id": coupon.store_id,
-                "claimed_at": Instant(now),
-                "expires_at": Instant(coupon.expires),
-            }),
-        );
-        outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())?;
-    }
-    Ok(coupon_id)
 }
 
 /// Phase 3 when a unit was taken: the coupon lands in the wallet and is reported to the core.
 pub fn issue(
-    repo: &Repo,
+    repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     config: &CampaignConfig,
@@ -380,85 +178,11 @@ pub fn issue(
         store_id,
     };
     let coupon_id = mint(repo, member.member_id.as_str(), &new_coupon, now)?;
-    let view = coupon(repo, &coupon_id)?
-        .ok_or(ApiError::Internal)?
-        .view()?;
+    let view = coupons::view(repo, &coupon_id)?.ok_or(ApiError::Internal)?;
     let response = json!({ "coupon": view });
-    repo.sql
-        .exec(
-            "UPDATE claims SET state = 'issued', response = ? WHERE claim_id = ?",
-            vec![response.to_string().into(), claim_id.into()],
-        )
-        .map_err(internal("claim issued"))?;
+    repo.sql.run(
+        "UPDATE claims SET state = 'issued', response = ? WHERE claim_id = ?",
+        vec![response.to_string().into(), claim_id.into()],
+    )?;
     Ok(response)
-}
-
-// --- coupons on orders
-
-/// Locks the coupon to an order and prices the order with it, in the member's transaction:
-/// the coupon must be this member's, usable now, and apply to the lines. Locking again for
-/// the same order answers the same totals (a retried placement).
-pub fn lock(
-    repo: &Repo,
-    coupon_id: &str,
-    order_id: &str,
-    lines: &[OrderLine],
-    prescription_id: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<super::protocol::Reserved, ApiError> {
-    expire_coupons(repo, now)?;
-    let unavailable = |detail: &str| ApiError::CouponUnavailable {
-        detail: detail.to_owned(),
-    };
-    let row =
-        coupon(repo, coupon_id)?.ok_or_else(|| unavailable("no such coupon in this wallet"))?;
-    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
-    let transition = coupon::lock(status, row.locked_order.as_deref(), order_id);
-    if transition == Transition::Refused {
-        return Err(unavailable(&format!("the coupon is {}", row.status)));
-    }
-    if now.timestamp_millis() < row.valid_from_ms {
-        return Err(unavailable("the coupon is not valid yet"));
-    }
-    let stored: StoredTerms = serde_json::from_str(&row.terms).map_err(|_| ApiError::Internal)?;
-    let classes = stored.eligible_classes.as_deref();
-    let totals = order::price(lines, prescription_id, Some((&stored.terms, classes)))?;
-    if transition == Transition::Apply {
-        repo.sql
-            .exec(
-                "UPDATE coupons SET status = 'locked', locked_order = ?, updated_ms = ? WHERE coupon_id = ?",
-                vec![order_id.into(), now.timestamp_millis().into(), coupon_id.into()],
-            )
-            .map_err(internal("coupon lock"))?;
-    }
-    Ok(super::protocol::Reserved {
-        totals,
-        eligible_classes: stored.eligible_classes,
-    })
-}
-
-/// The order was rejected or cancelled (or never placed): its lock goes, once. A coupon
-/// redeemed meanwhile, or locked by another order, is left alone.
-pub fn release(
-    repo: &Repo,
-    coupon_id: &str,
-    order_id: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
-    let Some(row) = coupon(repo, coupon_id)? else {
-        return Ok(false);
-    };
-    let status = CouponStatus::parse(&row.status).ok_or(ApiError::Internal)?;
-    if coupon::release(status, row.locked_order.as_deref(), order_id) != Transition::Apply {
-        return Ok(false);
-    }
-    repo.sql
-        .exec(
-            "UPDATE coupons SET status = 'available', locked_order = NULL, updated_ms = ? WHERE coupon_id = ?",
-            vec![now.timestamp_millis().into(), coupon_id.into()],
-        )
-        .map_err(internal("coupon release"))?;
-    // Back in the wallet; if its time ran out while locked, it expires now.
-    expire_coupons(repo, now)?;
-    Ok(true)
 }

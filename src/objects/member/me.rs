@@ -1,0 +1,76 @@
+//! What the member's own pages read: the summary (`GET /v1/me`: tier, points, streak,
+//! coupons) and the coupon list. Reads over every layer below; writes only what `prepare`
+//! brings up to now.
+
+use super::coupons;
+use super::ledger::prepare;
+use super::protocol::{
+    CheckinSummary, CouponSummary, CouponsReply, Expiring, MemberContext, PointsSummary,
+    SummaryReply,
+};
+use super::repo::Repo;
+use crate::domain::checkin;
+use crate::domain::coupon::CouponStatus;
+use crate::domain::rules::Rules;
+use crate::domain::tier;
+use crate::domain::time::Instant;
+use crate::http::error::ApiError;
+use crate::objects::seam::Sql;
+use chrono::{DateTime, Duration, Utc};
+
+pub fn summary(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+) -> Result<SummaryReply, ApiError> {
+    prepare(repo, member, now)?;
+    let profile = repo.profile()?.ok_or(ApiError::Internal)?;
+    let today = rules.zone.date_of(now);
+    let days = repo.days_desc()?;
+    let spend = tier::spend_in_window(&repo.spends(None)?, now, &rules.tiers);
+    // Group what expires in the next 30 days by expiry instant.
+    let horizon = now + Duration::days(30);
+    let mut expiring: Vec<Expiring> = Vec::new();
+    for lot in repo
+        .open_lots()?
+        .into_iter()
+        .filter(|lot| lot.expires_at <= horizon)
+    {
+        match expiring.last_mut() {
+            Some(last) if last.expires_at.0 == lot.expires_at => last.amount += lot.remaining,
+            _ => expiring.push(Expiring {
+                amount: lot.remaining,
+                expires_at: Instant(lot.expires_at),
+            }),
+        }
+    }
+    Ok(SummaryReply {
+        member_id: member.member_id.clone(),
+        tier: tier::status(spend, &rules.tiers).into(),
+        points: PointsSummary {
+            balance: repo.balance()?,
+            debt: profile.points_debt,
+            expiring,
+        },
+        checkin: CheckinSummary {
+            streak: checkin::current_streak(today, &days),
+            checked_in_today: days.first() == Some(&today),
+        },
+        coupons: CouponSummary {
+            available: coupons::available_count(repo, now)?,
+        },
+    })
+}
+
+pub fn coupons(
+    repo: &Repo<impl Sql>,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+    status: Option<CouponStatus>,
+) -> Result<CouponsReply, ApiError> {
+    prepare(repo, member, now)?;
+    Ok(CouponsReply {
+        coupons: coupons::list(repo, status, now)?,
+    })
+}

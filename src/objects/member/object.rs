@@ -1,0 +1,312 @@
+//! The member's Durable Object: runtime glue (fetch, alarm, calls to other objects) around
+//! the transactions of the modules beside it.
+
+use super::repo::Repo;
+use super::{checkins, coupons, events, ledger, me, prescriptions, protocol, referral, repo};
+use crate::config::{Config, MEMBER_OBJECT};
+use crate::domain::order_lines::has_rx;
+use crate::http::error::ApiError;
+use crate::http::request::wall_now;
+use crate::objects::rpc::to_json;
+use crate::objects::schema::{Module, Tables};
+use crate::objects::{outbox, rpc, sql};
+use protocol::{LinkReply, MemberCommand, MemberEvent};
+use std::rc::Rc;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+#[durable_object]
+pub struct MemberObject {
+    pub(super) state: State,
+    pub(super) env: Env,
+    /// Which modules' tables this member holds; created on first use (see `needs`).
+    tables: Tables,
+}
+
+/// Every module of the member object.
+const ALL: &[&Module] = &[
+    &repo::POINTS,
+    &repo::EVENTS,
+    &coupons::MODULE,
+    &referral::MODULE,
+    &outbox::MODULE,
+];
+
+/// What coupons and orders without prescriptions touch.
+const WALLET: &[&Module] = &[
+    &repo::POINTS,
+    &repo::EVENTS,
+    &coupons::MODULE,
+    &outbox::MODULE,
+];
+
+/// The modules whose tables `command` may touch: a member who only checks in holds the
+/// points tables and the outbox (a check-in queues `checkin.recorded`), nothing else.
+fn needs(command: &MemberCommand) -> &'static [&'static Module] {
+    match command {
+        MemberCommand::Checkin { .. }
+        | MemberCommand::Makeup { .. }
+        | MemberCommand::Month { .. }
+        | MemberCommand::Ledger { .. } => &[&repo::POINTS, &outbox::MODULE],
+        MemberCommand::Summary { .. } | MemberCommand::Coupons { .. } | MemberCommand::Claim(_) => {
+            WALLET
+        }
+        MemberCommand::Reserve { lines, .. } if !has_rx(lines) => WALLET,
+        MemberCommand::ReleaseCoupon {
+            prescription_id: None,
+            ..
+        } => WALLET,
+        MemberCommand::Reserve { .. } | MemberCommand::ReleaseCoupon { .. } => &[
+            &repo::POINTS,
+            &repo::EVENTS,
+            &coupons::MODULE,
+            &outbox::MODULE,
+            &prescriptions::MODULE,
+        ],
+        MemberCommand::Event {
+            event: MemberEvent::PrescriptionApproved(_) | MemberEvent::PrescriptionRevoked(_),
+            ..
+        } => &[
+            &repo::POINTS,
+            &repo::EVENTS,
+            &prescriptions::MODULE,
+            &outbox::MODULE,
+        ],
+        _ => ALL,
+    }
+}
+
+impl MemberObject {
+    pub(super) fn config(&self) -> Result<Rc<Config>, ApiError> {
+        Config::get(&self.env).map_err(|err| {
+            worker::console_error!("configuration: {err}");
+            ApiError::Internal
+        })
+    }
+
+    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
+        let command: MemberCommand = rpc::command(req).await?;
+        self.tables.ensure(&self.state.storage(), needs(&command))?;
+        // Commands that span calls to other objects.
+        match command {
+            MemberCommand::Claim(request) => {
+                let reply = self.claim(request).await;
+                outbox::ensure_alarm(&self.state.storage()).await?;
+                return reply;
+            }
+            MemberCommand::Link { member, now } => {
+                let code = self.share_code(&member, now.0).await?;
+                return to_json(Ok(LinkReply { code }));
+            }
+            MemberCommand::ReferralSummary { member, now } => {
+                let code = self.share_code(&member, now.0).await?;
+                let config = self.config()?;
+                let repo = Repo {
+                    sql: self.state.storage().sql(),
+                };
+                return sql::atomically(&self.state.storage(), move || {
+                    to_json(referral::summary(&repo, &config.rules, code, now.0))
+                });
+            }
+            _ => {}
+        }
+        let registration = matches!(
+            command,
+            MemberCommand::Event {
+                event: MemberEvent::Registered(_),
+                ..
+            }
+        );
+        let config = self.config()?;
+        let delivery_config = config.clone();
+        let storage = self.state.storage();
+        let repo = Repo { sql: storage.sql() };
+        let reply = sql::atomically(&storage, move || {
+            let rules = &config.rules;
+            let value = match command {
+                MemberCommand::Checkin { member, now } => {
+                    to_json(checkins::checkin(&repo, rules, &member, now.0))
+                }
+                MemberCommand::Makeup { member, now, date } => {
+                    to_json(checkins::makeup(&repo, rules, &member, now.0, date.0))
+                }
+                MemberCommand::Month { member, now, month } => {
+                    to_json(checkins::month(&repo, rules, &member, now.0, &month))
+                }
+                MemberCommand::Ledger {
+                    member,
+                    now,
+                    before_id,
+                    limit,
+                } => to_json(ledger::page(&repo, &member, now.0, before_id, limit)),
+                MemberCommand::Summary { member, now } => {
+                    to_json(me::summary(&repo, rules, &member, now.0))
+                }
+                MemberCommand::Event {
+                    member_id,
+                    event_id,
+                    event,
+                    now,
+                } => to_json(events::event(
+                    &repo,
+                    rules,
+                    member_id.as_str(),
+                    &event_id,
+                    &event,
+                    now.0,
+                )),
+                MemberCommand::Coupons {
+                    member,
+                    now,
+                    status,
+                } => to_json(me::coupons(&repo, &member, now.0, status)),
+                MemberCommand::Reserve {
+                    order_id,
+                    lines,
+                    coupon_id,
+                    prescription_id,
+                    now,
+                } => to_json(prescriptions::reserve(
+                    &repo,
+                    order_id.as_str(),
+                    &lines,
+                    coupon_id.as_deref(),
+                    prescription_id.as_deref(),
+                    now.0,
+                )),
+                MemberCommand::ReleaseCoupon {
+                    coupon_id,
+                    prescription_id,
+                    order_id,
+                    now,
+                } => to_json(prescriptions::release(
+                    &repo,
+                    coupon_id.as_deref(),
+                    prescription_id.as_deref(),
+                    order_id.as_str(),
+                    now.0,
+                )),
+                MemberCommand::Click {
+                    day, visitor, now, ..
+                } => to_json(referral::click(&repo, rules, &day, &visitor, now.0)),
+                MemberCommand::Invite {
+                    inviter,
+                    invitee,
+                    now,
+                } => to_json(referral::invite(
+                    &repo,
+                    rules,
+                    inviter.as_str(),
+                    invitee.as_str(),
+                    now.0,
+                )),
+                MemberCommand::ReferralReward {
+                    inviter,
+                    invitee,
+                    stage,
+                    now,
+                } => to_json(referral::reward_inviter(
+                    &repo,
+                    rules,
+                    inviter.as_str(),
+                    invitee.as_str(),
+                    stage,
+                    now.0,
+                )),
+                MemberCommand::ReferralClawback {
+                    inviter,
+                    invitee,
+                    stage,
+                    now,
+                } => to_json(referral::clawback_inviter(
+                    &repo,
+                    inviter.as_str(),
+                    invitee.as_str(),
+                    stage,
+                    now.0,
+                )),
+                // Handled before the transaction: they span calls to other objects.
+                MemberCommand::Claim(_)
+                | MemberCommand::Link { .. }
+                | MemberCommand::ReferralSummary { .. } => Err(ApiError::Internal),
+            };
+            value
+        })?;
+        if registration {
+            // If the steps below cannot finish now (or this object dies), the alarm resumes them.
+            outbox::schedule_alarm(
+                &storage,
+                wall_now().timestamp_millis() + super::referral_flow::RETRY_MS,
+            )
+            .await?;
+            self.finish_registration_or_retry().await;
+        }
+        // Rows queued by the transaction are delivered right after the answer, the alarm
+        // armed before it as the retry path; only referral steps share the alarm.
+        let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
+        let outbox_owns_alarm = !self.tables.has(&storage, &referral::MODULE)?;
+        outbox::deliver_after_answer(
+            &self.state,
+            &self.env,
+            delivery_config,
+            origin,
+            outbox_owns_alarm,
+        )
+        .await?;
+        Ok(reply)
+    }
+}
+
+impl DurableObject for MemberObject {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            tables: Tables::default(),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        if req.path() == outbox::REPLAY_PATH {
+            if let Err(error) = self
+                .tables
+                .ensure(&self.state.storage(), &[&outbox::MODULE])
+            {
+                return rpc::reply::<()>(Err(error));
+            }
+            return outbox::serve_replay(&self.state.storage(), req).await;
+        }
+        rpc::reply(self.handle(req).await)
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
+        let storage = self.state.storage();
+        // Only commands schedule alarms, and each created the tables it used. A storage
+        // failure fails the alarm, which the runtime retries.
+        let holds = |module: &Module| {
+            self.tables
+                .has(&storage, module)
+                .map_err(|error| worker::Error::RustError(format!("schema: {}", error.code())))
+        };
+        // An alarm on an object from before the versions: it holds every table; adopt them.
+        let unversioned = self.tables.unversioned(&storage);
+        if unversioned.map_err(|error| worker::Error::RustError(error.code()))? {
+            if let Err(error) = self.tables.ensure(&storage, ALL) {
+                return Err(worker::Error::RustError(error.code()));
+            }
+        }
+        if holds(&referral::MODULE)? {
+            self.finish_registration_or_retry().await;
+        }
+        if !holds(&outbox::MODULE)? {
+            return Response::empty();
+        }
+        if let Ok(config) = self.config() {
+            let drained = outbox::drain(&self.state.storage(), &self.env, &config, &origin).await;
+            if let Err(err) = drained {
+                worker::console_error!("outbox drain failed: {err:?}");
+            }
+        }
+        Response::empty()
+    }
+}
