@@ -12,8 +12,7 @@
 //! modules not yet on the seam (referral) and the claim saga, which awaits other objects.
 
 pub mod checkins;
-#[cfg(target_arch = "wasm32")]
-mod claim;
+pub mod claim;
 pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
