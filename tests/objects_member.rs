@@ -268,3 +268,41 @@ fn the_ledger_pages_newest_first_with_a_cursor() {
     assert_eq!(rest.entries[0].source, "campaign");
     assert_eq!(rest.entries[0].kind, "earn");
 }
+
+#[test]
+fn a_member_who_only_checks_in_reads_me_and_coupons_without_creating_wallet_or_order_tables() {
+    use pharmedge::objects::member::me::{self, Held};
+    use pharmedge::objects::member::repo::POINTS;
+    use pharmedge::objects::outbox;
+    use pharmedge::objects::schema::Tables;
+    use pharmedge::objects::seam::Sql;
+    // What a check-in creates, and nothing else.
+    let repo = Repo::new(Sqlite::open());
+    Tables::default()
+        .ensure(&repo.sql, &[&POINTS, &outbox::MODULE])
+        .unwrap();
+    checkin(&repo, day(1));
+    let held = Held {
+        wallet: false,
+        orders: false,
+    };
+    let summary = tx(&repo, || {
+        me::summary(&repo, &rules(), &member(), day(1), held)
+    })
+    .unwrap();
+    assert_eq!(summary.points.balance, 5);
+    assert_eq!(summary.coupons.available, 0);
+    assert_eq!(summary.tier.spend_fen, 0);
+    assert_eq!(summary.checkin.streak, 1);
+    assert!(summary.checkin.checked_in_today);
+    let listed = tx(&repo, || me::coupons(&repo, &member(), day(1), None, held)).unwrap();
+    assert!(listed.coupons.is_empty());
+    let created: Vec<(String,)> = repo
+        .sql
+        .rows(
+            "SELECT name FROM sqlite_master WHERE name IN ('coupons', 'claims', 'paid_orders', 'seen_events')",
+            Vec::new(),
+        )
+        .unwrap();
+    assert!(created.is_empty(), "{created:?}");
+}

@@ -16,7 +16,7 @@ use crate::http::signature::verify_poster_signature;
 use crate::objects::campaign::client;
 use crate::objects::campaign::protocol::{CountRejected, ListCampaigns, PublicView};
 use crate::objects::member::client as member_client;
-use crate::objects::member::protocol::{ClaimRequest, MemberCommand};
+use crate::objects::member::protocol::ClaimRequest;
 use serde_json::json;
 use worker::Response;
 
@@ -103,15 +103,15 @@ async fn claim_with_terms(
     }
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Claim(ClaimRequest {
+    let command = ClaimRequest {
         member,
         terms: terms.clone(),
         store_id: body.store_id,
         idempotency_key: key,
         body_hash: body_hash(id.as_str(), raw),
         now: Instant(ctx.now),
-    });
-    member_client::call(&ctx.env, &member_id, &command).await
+    };
+    member_client::ask(&ctx.env, &member_id, command).await
 }
 
 /// GET /s/{campaign}/{store}?sig= : the store poster's QR link. Checks the signature, then

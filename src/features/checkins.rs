@@ -8,9 +8,7 @@ use crate::http::request::{json_body, optional_json_body, query};
 use crate::http::response::json;
 use crate::http::{auth, jwt::MemberClaims};
 use crate::objects::member::client;
-use crate::objects::member::protocol::{
-    CheckinReply, MakeupReply, MemberCommand, MemberContext, MonthReply,
-};
+use crate::objects::member::protocol::{Checkin, GetMonth, Makeup, MemberContext};
 use worker::Response;
 
 pub fn member_context(claims: MemberClaims) -> MemberContext {
@@ -25,11 +23,11 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     let _: Option<CheckinBody> = optional_json_body(&mut ctx.req).await?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Checkin {
+    let command = Checkin {
         member,
         now: Instant(ctx.now),
     };
-    let reply: CheckinReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(if reply.already_checked_in { 200 } else { 201 }, &reply)
 }
 
@@ -41,12 +39,12 @@ pub async fn month(ctx: Ctx) -> Result<Response, ApiError> {
     }
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Month {
+    let command = GetMonth {
         member,
         now: Instant(ctx.now),
         month,
     };
-    let reply: MonthReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(200, &reply)
 }
 
@@ -55,11 +53,11 @@ pub async fn makeup(mut ctx: Ctx) -> Result<Response, ApiError> {
     let (body, _): (MakeupBody, _) = json_body(&mut ctx.req).await?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Makeup {
+    let command = Makeup {
         member,
         now: Instant(ctx.now),
         date: body.date,
     };
-    let reply: MakeupReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(201, &reply)
 }

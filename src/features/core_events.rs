@@ -15,7 +15,7 @@ use crate::http::request::{body_bytes, parse_json, require_json};
 use crate::http::response::json;
 use crate::objects::catalog::client as catalog_client;
 use crate::objects::member::client;
-use crate::objects::member::protocol::{EventReply, MemberCommand, MemberEvent, Registration};
+use crate::objects::member::protocol::{ApplyEvent as ApplyMemberEvent, MemberEvent, Registration};
 use crate::objects::order::client as order_client;
 use crate::objects::order::protocol::{ApplyEvent, OrderEvent};
 use worker::Response;
@@ -69,13 +69,13 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
             return order_event(&ctx, envelope.id, OrderEvent::Cancelled(data)).await
         }
     };
-    let command = MemberCommand::Event {
+    let command = ApplyMemberEvent {
         member_id: member_id.clone(),
         event_id: envelope.id,
         event: member_event,
         now: Instant(ctx.now),
     };
-    let reply: EventReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(200, &reply)
 }
 

@@ -9,7 +9,7 @@ use crate::http::error::ApiError;
 use crate::http::request::query;
 use crate::http::response::json;
 use crate::objects::member::client;
-use crate::objects::member::protocol::{CouponsReply, MemberCommand};
+use crate::objects::member::protocol::ListCoupons;
 use worker::Response;
 
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
@@ -22,11 +22,11 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     };
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Coupons {
+    let command = ListCoupons {
         member,
         now: Instant(ctx.now),
         status,
     };
-    let reply: CouponsReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(200, &reply)
 }

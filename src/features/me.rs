@@ -7,17 +7,17 @@ use crate::http::auth;
 use crate::http::error::ApiError;
 use crate::http::response::json;
 use crate::objects::member::client;
-use crate::objects::member::protocol::{MemberCommand, SummaryReply};
+use crate::objects::member::protocol::GetSummary;
 use worker::Response;
 
 pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     let claims = auth::member(&ctx.req, &ctx.config)?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Summary {
+    let command = GetSummary {
         member,
         now: Instant(ctx.now),
     };
-    let reply: SummaryReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(200, &reply)
 }

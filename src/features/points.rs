@@ -8,7 +8,7 @@ use crate::http::error::ApiError;
 use crate::http::request::query;
 use crate::http::response::json;
 use crate::objects::member::client;
-use crate::objects::member::protocol::{LedgerReply, MemberCommand};
+use crate::objects::member::protocol::GetLedger;
 use worker::Response;
 
 const DEFAULT_PAGE: i64 = 50;
@@ -35,12 +35,12 @@ pub async fn ledger(ctx: Ctx) -> Result<Response, ApiError> {
     };
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Ledger {
+    let command = GetLedger {
         member,
         now: Instant(ctx.now),
         before_id,
         limit,
     };
-    let reply: LedgerReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(200, &reply)
 }

@@ -17,7 +17,7 @@ use crate::http::rate_limit::{self, Limit};
 use crate::http::request::{header, optional_json_body};
 use crate::http::response::{json, redirect, with_type};
 use crate::objects::member::client;
-use crate::objects::member::protocol::{LinkReply, MemberCommand, ReferralSummaryReply};
+use crate::objects::member::protocol::{Click, GetLink, GetReferralSummary};
 use crate::objects::referral_registry as registry;
 use serde_json::json;
 use std::cell::RefCell;
@@ -75,11 +75,11 @@ pub async fn link(mut ctx: Ctx) -> Result<Response, ApiError> {
     let _: Option<LinkBody> = optional_json_body(&mut ctx.req).await?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Link {
+    let command = GetLink {
         member,
         now: Instant(ctx.now),
     };
-    let reply: LinkReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(
         200,
         &json!({ "code": reply.code, "url": link_url(&ctx, &reply.code) }),
@@ -90,11 +90,11 @@ pub async fn me(ctx: Ctx) -> Result<Response, ApiError> {
     let claims = auth::member(&ctx.req, &ctx.config)?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::ReferralSummary {
+    let command = GetReferralSummary {
         member,
         now: Instant(ctx.now),
     };
-    let reply: ReferralSummaryReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     let mut body = serde_json::to_value(&reply).map_err(|_| ApiError::Internal)?;
     body["url"] = json!(link_url(&ctx, &reply.code));
     json(200, &body)
@@ -105,11 +105,11 @@ pub async fn qr_svg(ctx: Ctx) -> Result<Response, ApiError> {
     let claims = auth::member(&ctx.req, &ctx.config)?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
-    let command = MemberCommand::Link {
+    let command = GetLink {
         member,
         now: Instant(ctx.now),
     };
-    let reply: LinkReply = client::call(&ctx.env, &member_id, &command).await?;
+    let reply = client::ask(&ctx.env, &member_id, command).await?;
     let svg = pickup::qr_svg(&link_url(&ctx, &reply.code)).ok_or(ApiError::Internal)?;
     Ok(with_type(svg, 200, "image/svg+xml"))
 }
@@ -141,7 +141,7 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
         &ip,
         &user_agent,
     );
-    let command = MemberCommand::Click {
+    let command = Click {
         member_id: owner.clone(),
         day,
         visitor,
@@ -150,8 +150,7 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
     let env = ctx.env.clone();
     // Not retried: a call that failed after the object counted would count the tap twice.
     ctx.worker_ctx.wait_until(async move {
-        let counted: Result<serde_json::Value, ApiError> =
-            client::call(&env, &owner, &command).await;
+        let counted = client::ask(&env, &owner, command).await;
         if counted.is_err() {
             worker::console_warn!("a referral click could not be counted");
         }

@@ -18,17 +18,33 @@ use crate::http::error::ApiError;
 use crate::objects::seam::Sql;
 use chrono::{DateTime, Duration, Utc};
 
+/// Which modules' tables this member holds. Reads do not create tables: a module never used
+/// has none, and nothing in it (a member who only checks in has no wallet and no orders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    /// Coupons and claims (`coupons::MODULE`).
+    pub wallet: bool,
+    /// Paid orders and seen events (`repo::EVENTS`).
+    pub orders: bool,
+}
+
 pub fn summary(
     repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     now: DateTime<Utc>,
+    held: Held,
 ) -> Result<SummaryReply, ApiError> {
     prepare(repo, member, now)?;
     let profile = repo.profile()?.ok_or(ApiError::Internal)?;
     let today = rules.zone.date_of(now);
     let days = repo.days_desc()?;
-    let spend = tier::spend_in_window(&repo.spends(None)?, now, &rules.tiers);
+    let spends = if held.orders {
+        repo.spends(None)?
+    } else {
+        Vec::new()
+    };
+    let spend = tier::spend_in_window(&spends, now, &rules.tiers);
     // Group what expires in the next 30 days by expiry instant.
     let horizon = now + Duration::days(30);
     let mut expiring: Vec<Expiring> = Vec::new();
@@ -58,7 +74,11 @@ pub fn summary(
             checked_in_today: days.first() == Some(&today),
         },
         coupons: CouponSummary {
-            available: coupons::available_count(repo, now)?,
+            available: if held.wallet {
+                coupons::available_count(repo, now)?
+            } else {
+                0
+            },
         },
     })
 }
@@ -68,9 +88,14 @@ pub fn coupons(
     member: &MemberContext,
     now: DateTime<Utc>,
     status: Option<CouponStatus>,
+    held: Held,
 ) -> Result<CouponsReply, ApiError> {
     prepare(repo, member, now)?;
     Ok(CouponsReply {
-        coupons: coupons::list(repo, status, now)?,
+        coupons: if held.wallet {
+            coupons::list(repo, status, now)?
+        } else {
+            Vec::new()
+        },
     })
 }

@@ -30,6 +30,7 @@ pub mod protocol;
 mod referral;
 #[cfg(target_arch = "wasm32")]
 mod referral_flow;
+pub mod replies;
 pub mod repo;
 pub mod wallet;
 

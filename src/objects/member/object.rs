@@ -5,14 +5,16 @@ use super::repo::Repo;
 use super::{checkins, coupons, events, ledger, me, prescriptions, protocol, referral, repo};
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
+use crate::domain::rules::Rules;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
-use crate::objects::rpc::to_json;
+use crate::objects::protocol::answer;
 use crate::objects::schema::{Module, Tables};
+use crate::objects::seam::Sql;
 use crate::objects::{outbox, rpc, sql};
-use protocol::{LinkReply, MemberCommand, MemberEvent};
+use protocol::*;
 use std::rc::Rc;
-use worker::{durable_object, DurableObject, Env, Request, Response, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
 
 #[durable_object]
 pub struct MemberObject {
@@ -43,29 +45,30 @@ const WALLET: &[&Module] = &[
 /// points tables and the outbox (a check-in queues `checkin.recorded`), nothing else.
 fn needs(command: &MemberCommand) -> &'static [&'static Module] {
     match command {
-        MemberCommand::Checkin { .. }
-        | MemberCommand::Makeup { .. }
-        | MemberCommand::Month { .. }
-        | MemberCommand::Ledger { .. } => &[&repo::POINTS, &outbox::MODULE],
-        MemberCommand::Summary { .. } | MemberCommand::Coupons { .. } | MemberCommand::Claim(_) => {
-            WALLET
-        }
-        MemberCommand::Reserve { lines, .. } if !has_rx(lines) => WALLET,
-        MemberCommand::ReleaseCoupon {
+        // The member's reads look at the wallet and orders only if they exist (`me::Held`).
+        MemberCommand::Checkin(_)
+        | MemberCommand::Makeup(_)
+        | MemberCommand::Month(_)
+        | MemberCommand::Ledger(_)
+        | MemberCommand::Summary(_)
+        | MemberCommand::Coupons(_) => &[&repo::POINTS, &outbox::MODULE],
+        MemberCommand::Claim(_) => WALLET,
+        MemberCommand::Reserve(reserve) if !has_rx(&reserve.lines) => WALLET,
+        MemberCommand::ReleaseCoupon(ReleaseCoupon {
             prescription_id: None,
             ..
-        } => WALLET,
-        MemberCommand::Reserve { .. } | MemberCommand::ReleaseCoupon { .. } => &[
+        }) => WALLET,
+        MemberCommand::Reserve(_) | MemberCommand::ReleaseCoupon(_) => &[
             &repo::POINTS,
             &repo::EVENTS,
             &coupons::MODULE,
             &outbox::MODULE,
             &prescriptions::MODULE,
         ],
-        MemberCommand::Event {
+        MemberCommand::Event(ApplyEvent {
             event: MemberEvent::PrescriptionApproved(_) | MemberEvent::PrescriptionRevoked(_),
             ..
-        } => &[
+        }) => &[
             &repo::POINTS,
             &repo::EVENTS,
             &prescriptions::MODULE,
@@ -75,7 +78,141 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
     }
 }
 
+/// One command's transaction body: its module's function, held to the command's reply.
+fn run(
+    repo: &Repo<SqlStorage>,
+    rules: &Rules,
+    held: me::Held,
+    command: MemberCommand,
+) -> Result<serde_json::Value, ApiError> {
+    match command {
+        MemberCommand::Checkin(Checkin { member, now }) => {
+            answer::<Checkin>(checkins::checkin(repo, rules, &member, now.0))
+        }
+        MemberCommand::Makeup(Makeup { member, now, date }) => {
+            answer::<Makeup>(checkins::makeup(repo, rules, &member, now.0, date.0))
+        }
+        MemberCommand::Month(GetMonth { member, now, month }) => {
+            answer::<GetMonth>(checkins::month(repo, rules, &member, now.0, &month))
+        }
+        MemberCommand::Ledger(GetLedger {
+            member,
+            now,
+            before_id,
+            limit,
+        }) => answer::<GetLedger>(ledger::page(repo, &member, now.0, before_id, limit)),
+        MemberCommand::Summary(GetSummary { member, now }) => {
+            answer::<GetSummary>(me::summary(repo, rules, &member, now.0, held))
+        }
+        MemberCommand::Event(ApplyEvent {
+            member_id,
+            event_id,
+            event,
+            now,
+        }) => answer::<ApplyEvent>(events::event(
+            repo,
+            rules,
+            member_id.as_str(),
+            &event_id,
+            &event,
+            now.0,
+        )),
+        MemberCommand::Coupons(ListCoupons {
+            member,
+            now,
+            status,
+        }) => answer::<ListCoupons>(me::coupons(repo, &member, now.0, status, held)),
+        MemberCommand::Reserve(Reserve {
+            order_id,
+            lines,
+            coupon_id,
+            prescription_id,
+            now,
+        }) => answer::<Reserve>(prescriptions::reserve(
+            repo,
+            order_id.as_str(),
+            &lines,
+            coupon_id.as_deref(),
+            prescription_id.as_deref(),
+            now.0,
+        )),
+        MemberCommand::ReleaseCoupon(ReleaseCoupon {
+            coupon_id,
+            prescription_id,
+            order_id,
+            now,
+        }) => answer::<ReleaseCoupon>(prescriptions::release(
+            repo,
+            coupon_id.as_deref(),
+            prescription_id.as_deref(),
+            order_id.as_str(),
+            now.0,
+        )),
+        MemberCommand::Click(Click {
+            day, visitor, now, ..
+        }) => answer::<Click>(referral::click(repo, rules, &day, &visitor, now.0)),
+        MemberCommand::Invite(Invite {
+            inviter,
+            invitee,
+            now,
+        }) => answer::<Invite>(referral::invite(
+            repo,
+            rules,
+            inviter.as_str(),
+            invitee.as_str(),
+            now.0,
+        )),
+        MemberCommand::ReferralReward(ReferralReward {
+            inviter,
+            invitee,
+            stage,
+            now,
+        }) => answer::<ReferralReward>(referral::reward_inviter(
+            repo,
+            rules,
+            inviter.as_str(),
+            invitee.as_str(),
+            stage,
+            now.0,
+        )),
+        MemberCommand::ReferralClawback(ReferralClawback {
+            inviter,
+            invitee,
+            stage,
+            now,
+        }) => answer::<ReferralClawback>(referral::clawback_inviter(
+            repo,
+            inviter.as_str(),
+            invitee.as_str(),
+            stage,
+            now.0,
+        )),
+        // Handled before the transaction: they span calls to other objects.
+        MemberCommand::Claim(_) | MemberCommand::Link(_) | MemberCommand::ReferralSummary(_) => {
+            Err(ApiError::Internal)
+        }
+    }
+}
+
 impl MemberObject {
+    /// Whether this member has `module`'s tables (`table` is one of them): by its version
+    /// record, or, for an object from before the records, by the table itself.
+    fn holds(
+        &self,
+        storage: &worker::Storage,
+        module: &Module,
+        table: &str,
+    ) -> Result<bool, ApiError> {
+        if self.tables.has(storage, module)? {
+            return Ok(true);
+        }
+        let found: Option<(i64,)> = storage.sql().row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            vec![table.into()],
+        )?;
+        Ok(found.is_some())
+    }
+
     pub(super) fn config(&self) -> Result<Rc<Config>, ApiError> {
         Config::get(&self.env).map_err(|err| {
             worker::console_error!("configuration: {err}");
@@ -93,144 +230,49 @@ impl MemberObject {
                 outbox::ensure_alarm(&self.state.storage()).await?;
                 return reply;
             }
-            MemberCommand::Link { member, now } => {
+            MemberCommand::Link(GetLink { member, now }) => {
                 let code = self.share_code(&member, now.0).await?;
-                return to_json(Ok(LinkReply { code }));
+                return answer::<GetLink>(Ok(LinkReply { code }));
             }
-            MemberCommand::ReferralSummary { member, now } => {
+            MemberCommand::ReferralSummary(GetReferralSummary { member, now }) => {
                 let code = self.share_code(&member, now.0).await?;
                 let config = self.config()?;
                 let repo = Repo {
                     sql: self.state.storage().sql(),
                 };
                 return sql::atomically(&self.state.storage(), move || {
-                    to_json(referral::summary(&repo, &config.rules, code, now.0))
+                    answer::<GetReferralSummary>(referral::summary(
+                        &repo,
+                        &config.rules,
+                        code,
+                        now.0,
+                    ))
                 });
             }
             _ => {}
         }
         let registration = matches!(
             command,
-            MemberCommand::Event {
+            MemberCommand::Event(ApplyEvent {
                 event: MemberEvent::Registered(_),
                 ..
-            }
+            })
         );
         let config = self.config()?;
         let delivery_config = config.clone();
         let storage = self.state.storage();
         let repo = Repo { sql: storage.sql() };
-        let reply = sql::atomically(&storage, move || {
-            let rules = &config.rules;
-            let value = match command {
-                MemberCommand::Checkin { member, now } => {
-                    to_json(checkins::checkin(&repo, rules, &member, now.0))
-                }
-                MemberCommand::Makeup { member, now, date } => {
-                    to_json(checkins::makeup(&repo, rules, &member, now.0, date.0))
-                }
-                MemberCommand::Month { member, now, month } => {
-                    to_json(checkins::month(&repo, rules, &member, now.0, &month))
-                }
-                MemberCommand::Ledger {
-                    member,
-                    now,
-                    before_id,
-                    limit,
-                } => to_json(ledger::page(&repo, &member, now.0, before_id, limit)),
-                MemberCommand::Summary { member, now } => {
-                    to_json(me::summary(&repo, rules, &member, now.0))
-                }
-                MemberCommand::Event {
-                    member_id,
-                    event_id,
-                    event,
-                    now,
-                } => to_json(events::event(
-                    &repo,
-                    rules,
-                    member_id.as_str(),
-                    &event_id,
-                    &event,
-                    now.0,
-                )),
-                MemberCommand::Coupons {
-                    member,
-                    now,
-                    status,
-                } => to_json(me::coupons(&repo, &member, now.0, status)),
-                MemberCommand::Reserve {
-                    order_id,
-                    lines,
-                    coupon_id,
-                    prescription_id,
-                    now,
-                } => to_json(prescriptions::reserve(
-                    &repo,
-                    order_id.as_str(),
-                    &lines,
-                    coupon_id.as_deref(),
-                    prescription_id.as_deref(),
-                    now.0,
-                )),
-                MemberCommand::ReleaseCoupon {
-                    coupon_id,
-                    prescription_id,
-                    order_id,
-                    now,
-                } => to_json(prescriptions::release(
-                    &repo,
-                    coupon_id.as_deref(),
-                    prescription_id.as_deref(),
-                    order_id.as_str(),
-                    now.0,
-                )),
-                MemberCommand::Click {
-                    day, visitor, now, ..
-                } => to_json(referral::click(&repo, rules, &day, &visitor, now.0)),
-                MemberCommand::Invite {
-                    inviter,
-                    invitee,
-                    now,
-                } => to_json(referral::invite(
-                    &repo,
-                    rules,
-                    inviter.as_str(),
-                    invitee.as_str(),
-                    now.0,
-                )),
-                MemberCommand::ReferralReward {
-                    inviter,
-                    invitee,
-                    stage,
-                    now,
-                } => to_json(referral::reward_inviter(
-                    &repo,
-                    rules,
-                    inviter.as_str(),
-                    invitee.as_str(),
-                    stage,
-                    now.0,
-                )),
-                MemberCommand::ReferralClawback {
-                    inviter,
-                    invitee,
-                    stage,
-                    now,
-                } => to_json(referral::clawback_inviter(
-                    &repo,
-                    inviter.as_str(),
-                    invitee.as_str(),
-                    stage,
-                    now.0,
-                )),
-                // Handled before the transaction: they span calls to other objects.
-                MemberCommand::Claim(_)
-                | MemberCommand::Link { .. }
-                | MemberCommand::ReferralSummary { .. } => Err(ApiError::Internal),
-            };
-            value
-        })?;
+        let held = match &command {
+            MemberCommand::Summary(_) | MemberCommand::Coupons(_) => me::Held {
+                wallet: self.holds(&storage, &coupons::MODULE, "coupons")?,
+                orders: self.holds(&storage, &repo::EVENTS, "paid_orders")?,
+            },
+            _ => me::Held {
+                wallet: true,
+                orders: true,
+            },
+        };
+        let reply = sql::atomically(&storage, move || run(&repo, &config.rules, held, command))?;
         if registration {
             // If the steps below cannot finish now (or this object dies), the alarm resumes them.
             outbox::schedule_alarm(

@@ -1,18 +1,20 @@
-//! Commands the worker sends to a member's object, and the replies it gets back. Replies are
-//! exactly the JSON bodies of the member endpoints.
+//! Commands the worker (and other objects) send to a member's object, each naming its reply
+//! (`protocol!`); the wire format is `{"op": "<command>", ...its fields}`. Replies are in
+//! `replies`, re-exported here.
 
-use crate::domain::coupon::{CouponStatus, TermsView};
+use crate::domain::coupon::CouponStatus;
 use crate::domain::events::{
     MemberRegistered, MemberVerified, OrderPaid, OrderRefunded, PrescriptionApproved,
     PrescriptionRevoked,
 };
 use crate::domain::ids::{MemberId, OrderId, StoreId};
 use crate::domain::order_lines::OrderLine;
-use crate::domain::referral::{Refusal, Stage};
-use crate::domain::tier::TierStatus;
+use crate::domain::referral::Stage;
 use crate::domain::time::{BusinessDate, Instant};
 use crate::objects::campaign::protocol::ClaimTerms;
 use serde::{Deserialize, Serialize};
+
+pub use super::replies::*;
 
 /// Who the member is, as their token says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,104 +54,158 @@ pub struct Registration {
     pub device: Option<String>,
 }
 
-// Pointers are twice as wide natively, where the event variant passes clippy's size limit;
-// a command is decoded once per request and never held, so boxing would buy nothing.
-#[cfg_attr(not(target_arch = "wasm32"), allow(clippy::large_enum_variant))]
+crate::protocol! {
+    /// Commands to a member's object, each with its reply.
+    // Pointers are twice as wide natively, where the event variant passes clippy's size
+    // limit; a command is decoded once per request and never held, so boxing buys nothing.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(clippy::large_enum_variant))]
+    pub enum MemberCommand {
+        Checkin(Checkin) -> CheckinReply,
+        Makeup(Makeup) -> MakeupReply,
+        Month(GetMonth) -> MonthReply,
+        Ledger(GetLedger) -> LedgerReply,
+        Summary(GetSummary) -> SummaryReply,
+        Event(ApplyEvent) -> EventReply,
+        /// The claim's answer: `{"coupon": ...}`, or a kept answer replayed.
+        Claim(ClaimRequest) -> serde_json::Value,
+        Coupons(ListCoupons) -> CouponsReply,
+        Reserve(Reserve) -> Reserved,
+        Link(GetLink) -> LinkReply,
+        ReferralSummary(GetReferralSummary) -> ReferralSummaryReply,
+        Click(Click) -> (),
+        Invite(Invite) -> InviteReply,
+        ReferralReward(ReferralReward) -> (),
+        ReferralClawback(ReferralClawback) -> (),
+        ReleaseCoupon(ReleaseCoupon) -> ReleaseReply,
+    }
+}
+
+/// Today's check-in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum MemberCommand {
-    Checkin {
-        member: MemberContext,
-        now: Instant,
-    },
-    Makeup {
-        member: MemberContext,
-        now: Instant,
-        date: BusinessDate,
-    },
-    Month {
-        member: MemberContext,
-        now: Instant,
-        month: String,
-    },
-    Ledger {
-        member: MemberContext,
-        now: Instant,
-        before_id: Option<i64>,
-        limit: i64,
-    },
-    Summary {
-        member: MemberContext,
-        now: Instant,
-    },
-    Event {
-        member_id: MemberId,
-        event_id: String,
-        event: MemberEvent,
-        now: Instant,
-    },
-    Claim(ClaimRequest),
-    Coupons {
-        member: MemberContext,
-        now: Instant,
-        status: Option<CouponStatus>,
-    },
-    /// Reserves for an order being placed, all or nothing, the prescription its Rx lines
-    /// need and its coupon; answers the order's `Totals`.
-    Reserve {
-        order_id: OrderId,
-        lines: Vec<OrderLine>,
-        coupon_id: Option<String>,
-        prescription_id: Option<String>,
-        now: Instant,
-    },
-    /// The member's share code, created on first use.
-    Link {
-        member: MemberContext,
-        now: Instant,
-    },
-    ReferralSummary {
-        member: MemberContext,
-        now: Instant,
-    },
-    /// A tap on the member's link (sent after the redirect has been answered).
-    Click {
-        member_id: MemberId,
-        day: String,
-        visitor: String,
-        now: Instant,
-    },
-    /// To the inviter's object: may `invitee` be bound (caps)? Answers the same for the same
-    /// invitee every time.
-    Invite {
-        inviter: MemberId,
-        invitee: MemberId,
-        now: Instant,
-    },
-    /// To the inviter's object (from the invitee's outbox): a stage was reached.
-    ReferralReward {
-        inviter: MemberId,
-        invitee: MemberId,
-        stage: Stage,
-        now: Instant,
-    },
-    /// To the inviter's object: the first order was refunded in time; its reward goes back.
-    ReferralClawback {
-        inviter: MemberId,
-        invitee: MemberId,
-        stage: Stage,
-        now: Instant,
-    },
-    /// Gives back what an order reserved: its coupon and its prescription (from the
-    /// order's outbox; rows queued before prescriptions carry a coupon only).
-    ReleaseCoupon {
-        #[serde(default)]
-        coupon_id: Option<String>,
-        #[serde(default)]
-        prescription_id: Option<String>,
-        order_id: OrderId,
-        now: Instant,
-    },
+pub struct Checkin {
+    pub member: MemberContext,
+    pub now: Instant,
+}
+
+/// A missed day of this month made up for points.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Makeup {
+    pub member: MemberContext,
+    pub now: Instant,
+    pub date: BusinessDate,
+}
+
+/// The check-in calendar of a month (`""`: the current one).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetMonth {
+    pub member: MemberContext,
+    pub now: Instant,
+    pub month: String,
+}
+
+/// A page of the points ledger, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetLedger {
+    pub member: MemberContext,
+    pub now: Instant,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// `GET /v1/me`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetSummary {
+    pub member: MemberContext,
+    pub now: Instant,
+}
+
+/// A core event about this member, applied once per event id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyEvent {
+    pub member_id: MemberId,
+    pub event_id: String,
+    pub event: MemberEvent,
+    pub now: Instant,
+}
+
+/// The member's coupons, of one status or all.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListCoupons {
+    pub member: MemberContext,
+    pub now: Instant,
+    pub status: Option<CouponStatus>,
+}
+
+/// Reserves for an order being placed, all or nothing, the prescription its Rx lines need
+/// and its coupon; answers the order's totals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reserve {
+    pub order_id: OrderId,
+    pub lines: Vec<OrderLine>,
+    pub coupon_id: Option<String>,
+    pub prescription_id: Option<String>,
+    pub now: Instant,
+}
+
+/// The member's share code, created on first use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetLink {
+    pub member: MemberContext,
+    pub now: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetReferralSummary {
+    pub member: MemberContext,
+    pub now: Instant,
+}
+
+/// A tap on the member's link (sent after the redirect has been answered).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Click {
+    pub member_id: MemberId,
+    pub day: String,
+    pub visitor: String,
+    pub now: Instant,
+}
+
+/// To the inviter's object: may `invitee` be bound (caps)? Answers the same for the same
+/// invitee every time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Invite {
+    pub inviter: MemberId,
+    pub invitee: MemberId,
+    pub now: Instant,
+}
+
+/// To the inviter's object (from the invitee's outbox): a stage was reached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferralReward {
+    pub inviter: MemberId,
+    pub invitee: MemberId,
+    pub stage: Stage,
+    pub now: Instant,
+}
+
+/// To the inviter's object: the first order was refunded in time; its reward goes back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferralClawback {
+    pub inviter: MemberId,
+    pub invitee: MemberId,
+    pub stage: Stage,
+    pub now: Instant,
+}
+
+/// Gives back what an order reserved: its coupon and its prescription (from the order's
+/// outbox; rows queued before prescriptions carry a coupon only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReleaseCoupon {
+    #[serde(default)]
+    pub coupon_id: Option<String>,
+    #[serde(default)]
+    pub prescription_id: Option<String>,
+    pub order_id: OrderId,
+    pub now: Instant,
 }
 
 /// A coupon claim, as the worker hands it to the member's object.
@@ -161,219 +217,4 @@ pub struct ClaimRequest {
     pub idempotency_key: Option<String>,
     pub body_hash: String,
     pub now: Instant,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CouponsReply {
-    pub coupons: Vec<CouponView>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckinReply {
-    pub date: BusinessDate,
-    pub streak: u32,
-    pub cycle_day: u32,
-    pub points_awarded: i64,
-    pub bonus_points: i64,
-    pub balance: i64,
-    pub already_checked_in: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MakeupReply {
-    pub date: BusinessDate,
-    pub cost_points: i64,
-    pub streak: u32,
-    pub balance: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MonthReply {
-    pub month: String,
-    pub days: Vec<BusinessDate>,
-    pub makeup_days: Vec<BusinessDate>,
-    pub makeups_used: u32,
-    pub makeups_left: u32,
-    pub streak: u32,
-    pub checked_in_today: bool,
-    /// Today's business date, so the page needs no clock of its own.
-    pub today: BusinessDate,
-    /// What checking in today would give; `None` (null) once done today.
-    pub next_checkin: Option<NextCheckin>,
-    /// The bonus days of the next cycle of daily check-ins.
-    pub bonuses_ahead: Vec<BonusAheadReply>,
-    /// The days of the current month a make-up is accepted for now (points aside).
-    pub makeup_dates: Vec<BusinessDate>,
-    pub rules: CheckinRulesReply,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct NextCheckin {
-    pub date: BusinessDate,
-    pub streak: u32,
-    pub points: i64,
-    pub bonus_points: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BonusAheadReply {
-    pub date: BusinessDate,
-    pub streak: u32,
-    pub bonus_points: i64,
-}
-
-/// The check-in rules as published to members.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckinRulesReply {
-    pub base_points: i64,
-    pub cycle_days: u32,
-    pub makeup_cost_points: i64,
-    pub makeups_per_month: u32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LedgerEntry {
-    pub id: i64,
-    pub amount: i64,
-    pub kind: String,
-    pub source: String,
-    pub source_id: String,
-    pub created_at: Instant,
-    pub expires_at: Option<Instant>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LedgerReply {
-    pub entries: Vec<LedgerEntry>,
-    pub next_cursor: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Expiring {
-    pub amount: i64,
-    pub expires_at: Instant,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PointsSummary {
-    pub balance: i64,
-    /// Points clawed back beyond the balance, settled from the next awards.
-    pub debt: i64,
-    pub expiring: Vec<Expiring>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckinSummary {
-    pub streak: u32,
-    pub checked_in_today: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CouponSummary {
-    pub available: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SummaryReply {
-    pub member_id: MemberId,
-    pub tier: TierReply,
-    pub points: PointsSummary,
-    pub checkin: CheckinSummary,
-    pub coupons: CouponSummary,
-}
-
-/// `TierStatus` as JSON (names as strings; `next` null at the top tier).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TierReply {
-    pub name: String,
-    pub spend_fen: i64,
-    pub next: Option<String>,
-    pub to_next_fen: i64,
-}
-
-impl From<TierStatus> for TierReply {
-    fn from(status: TierStatus) -> Self {
-        let name = |tier| {
-            serde_json::to_value(tier)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        };
-        TierReply {
-            name: name(status.name),
-            spend_fen: status.spend_fen,
-            next: status.next.map(name),
-            to_next_fen: status.to_next_fen,
-        }
-    }
-}
-
-/// What a release gave back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReleaseReply {
-    pub released: bool,
-    pub prescription_returned: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EventReply {
-    pub accepted: bool,
-    pub duplicate: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LinkReply {
-    pub code: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct InviteReply {
-    /// `None`: bound.
-    pub refusal: Option<Refusal>,
-}
-
-/// The member's referral figures (`GET /v1/referrals/me` without the url).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReferralSummaryReply {
-    pub code: String,
-    /// Taps on the link, all time.
-    pub clicks: i64,
-    /// Distinct visitors, counted per business day and summed.
-    pub unique_visitors: i64,
-    pub clicks_today: i64,
-    /// Invitees bound to this member.
-    pub bound: i64,
-    /// Bound invitees whose real-name verification released the inviter's reward.
-    pub rewarded: i64,
-    /// Bound invitees not verified yet.
-    pub pending: i64,
-    /// Invitees refused at this member's side (caps).
-    pub refused: i64,
-    /// Net referral points (both sides, after clawbacks).
-    pub points_earned: i64,
-}
-
-/// What a reservation answers: the order's totals with its coupon, and the classes the
-/// coupon may discount (the order shares the discount among those lines only).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Reserved {
-    #[serde(flatten)]
-    pub totals: crate::domain::order::Totals,
-    #[serde(default)]
-    pub eligible_classes: Option<Vec<crate::domain::order_lines::DrugClass>>,
-}
-
-/// A coupon as the member sees it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CouponView {
-    pub coupon_id: String,
-    pub campaign_id: String,
-    #[serde(flatten)]
-    pub terms: TermsView,
-    pub status: String,
-    pub claimed_at: Instant,
-    pub valid_from: Instant,
-    pub expires_at: Instant,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub store_id: Option<String>,
 }

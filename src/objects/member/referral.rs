@@ -4,7 +4,10 @@
 //! steps that need other objects are in `referral_flow`.
 
 use super::ledger::{emit, grant};
-use super::protocol::{InviteReply, MemberCommand, ReferralSummaryReply, Registration};
+use super::protocol::{
+    InviteReply, MemberCommand, ReferralClawback, ReferralReward, ReferralSummaryReply,
+    Registration,
+};
 use super::repo::Repo;
 use super::wallet::{self, NewCoupon};
 use crate::config::{MEMBER_OBJECT, REFERRALS_OBJECT};
@@ -296,22 +299,22 @@ fn queue_for_inviter(
     let source_id = referral::reward_source_id(invitee, stage);
     let (command, key, kind) = match what {
         InviterCommand::Reward => (
-            MemberCommand::ReferralReward {
+            MemberCommand::ReferralReward(ReferralReward {
                 inviter: inviter_id,
                 invitee: invitee_id,
                 stage,
                 now: now_instant,
-            },
+            }),
             format!("refcmd-{source_id}"),
             "referral.reward",
         ),
         InviterCommand::Clawback => (
-            MemberCommand::ReferralClawback {
+            MemberCommand::ReferralClawback(ReferralClawback {
                 inviter: inviter_id,
                 invitee: invitee_id,
                 stage,
                 now: now_instant,
-            },
+            }),
             format!("refcmd-{source_id}-clawback"),
             "referral.clawback",
         ),

@@ -4,7 +4,7 @@
 //! object that dies mid-way is simply run again (by the alarm) with the same outcome.
 
 use super::client;
-use super::protocol::{InviteReply, MemberCommand, MemberContext};
+use super::protocol::{Invite, MemberContext};
 use super::referral;
 use super::repo::Repo;
 use super::MemberObject;
@@ -114,13 +114,12 @@ impl MemberObject {
             Err(refusal) => Err(refusal),
             Ok(()) => {
                 let parse = |raw: &str| MemberId::parse(raw).map_err(|_| ApiError::Internal);
-                let command = MemberCommand::Invite {
+                let command = Invite {
                     inviter: parse(&binding.inviter_id)?,
                     invitee: parse(&member_id)?,
                     now: Instant::from_millis(binding.created_ms),
                 };
-                let reply: InviteReply =
-                    client::call(&self.env, &parse(&binding.inviter_id)?, &command).await?;
+                let reply = client::ask(&self.env, &parse(&binding.inviter_id)?, command).await?;
                 reply.refusal.map_or(Ok(()), Err)
             }
         };

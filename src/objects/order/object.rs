@@ -9,7 +9,7 @@ use crate::domain::order_lines::{has_rx, OrderLine};
 use crate::domain::placement::PLACING_TIMEOUT_MS;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
-use crate::objects::member::protocol::{MemberCommand, Reserved};
+use crate::objects::member::protocol::Reserve;
 use crate::objects::protocol::answer;
 use crate::objects::schema::Tables;
 use crate::objects::seam::durable::Durable;
@@ -101,14 +101,14 @@ impl OrderObject {
         let (totals, classes) = if place.coupon_id.is_none() && !rx {
             (plain, None)
         } else {
-            let command = MemberCommand::Reserve {
+            let command = Reserve {
                 order_id: place.order_id.clone(),
                 lines,
                 coupon_id: place.coupon_id.clone(),
                 prescription_id: prescription_id.clone(),
                 now: place.now,
             };
-            match member::client::call::<Reserved>(&self.env, &place.member_id, &command).await {
+            match member::client::ask(&self.env, &place.member_id, command).await {
                 Ok(reserved) => (reserved.totals, reserved.eligible_classes),
                 Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
                     // The reservation may or may not have happened: give it back to be sure.

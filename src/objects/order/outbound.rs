@@ -11,7 +11,7 @@ use crate::domain::ids::OrderId;
 use crate::domain::order_lines::has_rx;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
-use crate::objects::member::protocol::MemberCommand;
+use crate::objects::member::protocol::{MemberCommand, ReleaseCoupon};
 use crate::objects::outbox::{self, Destination};
 use crate::objects::seam::Sql;
 use crate::objects::store::StoreCommand;
@@ -74,12 +74,12 @@ pub fn release(
         return Ok(());
     }
     let order_id = OrderId::parse(&row.order_id).map_err(|_| ApiError::Internal)?;
-    let command = MemberCommand::ReleaseCoupon {
+    let command = MemberCommand::ReleaseCoupon(ReleaseCoupon {
         coupon_id: row.coupon_id.clone(),
         prescription_id: row.prescription_id.clone(),
         order_id,
         now: Instant::from_millis(now_ms),
-    };
+    });
     outbox::enqueue_command(
         sql,
         &release_key(&row.order_id, why),

@@ -1,0 +1,224 @@
+//! The member object's replies: exactly the JSON bodies of the member endpoints, and what
+//! other objects get back (reservations, releases, event receipts).
+
+use crate::domain::coupon::TermsView;
+use crate::domain::ids::MemberId;
+use crate::domain::referral::Refusal;
+use crate::domain::tier::TierStatus;
+use crate::domain::time::{BusinessDate, Instant};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponsReply {
+    pub coupons: Vec<CouponView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckinReply {
+    pub date: BusinessDate,
+    pub streak: u32,
+    pub cycle_day: u32,
+    pub points_awarded: i64,
+    pub bonus_points: i64,
+    pub balance: i64,
+    pub already_checked_in: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MakeupReply {
+    pub date: BusinessDate,
+    pub cost_points: i64,
+    pub streak: u32,
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MonthReply {
+    pub month: String,
+    pub days: Vec<BusinessDate>,
+    pub makeup_days: Vec<BusinessDate>,
+    pub makeups_used: u32,
+    pub makeups_left: u32,
+    pub streak: u32,
+    pub checked_in_today: bool,
+    /// Today's business date, so the page needs no clock of its own.
+    pub today: BusinessDate,
+    /// What checking in today would give; `None` (null) once done today.
+    pub next_checkin: Option<NextCheckin>,
+    /// The bonus days of the next cycle of daily check-ins.
+    pub bonuses_ahead: Vec<BonusAheadReply>,
+    /// The days of the current month a make-up is accepted for now (points aside).
+    pub makeup_dates: Vec<BusinessDate>,
+    pub rules: CheckinRulesReply,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NextCheckin {
+    pub date: BusinessDate,
+    pub streak: u32,
+    pub points: i64,
+    pub bonus_points: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BonusAheadReply {
+    pub date: BusinessDate,
+    pub streak: u32,
+    pub bonus_points: i64,
+}
+
+/// The check-in rules as published to members.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckinRulesReply {
+    pub base_points: i64,
+    pub cycle_days: u32,
+    pub makeup_cost_points: i64,
+    pub makeups_per_month: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub amount: i64,
+    pub kind: String,
+    pub source: String,
+    pub source_id: String,
+    pub created_at: Instant,
+    pub expires_at: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerReply {
+    pub entries: Vec<LedgerEntry>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expiring {
+    pub amount: i64,
+    pub expires_at: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PointsSummary {
+    pub balance: i64,
+    /// Points clawed back beyond the balance, settled from the next awards.
+    pub debt: i64,
+    pub expiring: Vec<Expiring>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckinSummary {
+    pub streak: u32,
+    pub checked_in_today: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponSummary {
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SummaryReply {
+    pub member_id: MemberId,
+    pub tier: TierReply,
+    pub points: PointsSummary,
+    pub checkin: CheckinSummary,
+    pub coupons: CouponSummary,
+}
+
+/// `TierStatus` as JSON (names as strings; `next` null at the top tier).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TierReply {
+    pub name: String,
+    pub spend_fen: i64,
+    pub next: Option<String>,
+    pub to_next_fen: i64,
+}
+
+impl From<TierStatus> for TierReply {
+    fn from(status: TierStatus) -> Self {
+        let name = |tier| {
+            serde_json::to_value(tier)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        TierReply {
+            name: name(status.name),
+            spend_fen: status.spend_fen,
+            next: status.next.map(name),
+            to_next_fen: status.to_next_fen,
+        }
+    }
+}
+
+/// What a release gave back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReleaseReply {
+    pub released: bool,
+    pub prescription_returned: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventReply {
+    pub accepted: bool,
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkReply {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InviteReply {
+    /// `None`: bound.
+    pub refusal: Option<Refusal>,
+}
+
+/// The member's referral figures (`GET /v1/referrals/me` without the url).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReferralSummaryReply {
+    pub code: String,
+    /// Taps on the link, all time.
+    pub clicks: i64,
+    /// Distinct visitors, counted per business day and summed.
+    pub unique_visitors: i64,
+    pub clicks_today: i64,
+    /// Invitees bound to this member.
+    pub bound: i64,
+    /// Bound invitees whose real-name verification released the inviter's reward.
+    pub rewarded: i64,
+    /// Bound invitees not verified yet.
+    pub pending: i64,
+    /// Invitees refused at this member's side (caps).
+    pub refused: i64,
+    /// Net referral points (both sides, after clawbacks).
+    pub points_earned: i64,
+}
+
+/// What a reservation answers: the order's totals with its coupon, and the classes the
+/// coupon may discount (the order shares the discount among those lines only).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reserved {
+    #[serde(flatten)]
+    pub totals: crate::domain::order::Totals,
+    #[serde(default)]
+    pub eligible_classes: Option<Vec<crate::domain::order_lines::DrugClass>>,
+}
+
+/// A coupon as the member sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouponView {
+    pub coupon_id: String,
+    pub campaign_id: String,
+    #[serde(flatten)]
+    pub terms: TermsView,
+    pub status: String,
+    pub claimed_at: Instant,
+    pub valid_from: Instant,
+    pub expires_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<String>,
+}
