@@ -214,3 +214,34 @@ fn stored_status_names_round_trip() {
     }
     assert_eq!(SetStatus::from_stored("Active"), None);
 }
+
+#[test]
+fn a_shard_takes_a_newer_share_only_and_keeps_what_it_issued() {
+    // First push: the share is all there.
+    let first = accept_share(None, 1, 100).unwrap();
+    assert_eq!(
+        (first.total, first.remaining, first.revision),
+        (100, 100, 1)
+    );
+    // 40 issued since; a top-up to 150 adds exactly 50 on offer.
+    let held = HeldShare {
+        remaining: 60,
+        ..first
+    };
+    let topped = accept_share(Some(held), 2, 150).unwrap();
+    assert_eq!(
+        (topped.total, topped.remaining, topped.revision),
+        (150, 110, 2)
+    );
+    // The same or an older revision is ignored, whatever it carries.
+    assert_eq!(accept_share(Some(topped), 2, 999), None);
+    assert_eq!(accept_share(Some(topped), 1, 10), None);
+    // A newer revision carrying less never takes back what was issued or offered.
+    let smaller = accept_share(Some(topped), 3, 10).unwrap();
+    assert_eq!((smaller.total, smaller.remaining), (150, 110));
+    // Each change's effect on the shards: the stock over the frozen count.
+    let state = created(7, Some(3));
+    assert_eq!(shard_shares(&state), vec![3, 2, 2]);
+    let after = apply_patch(&state, &top_up(2)).unwrap();
+    assert_eq!(shard_shares(&after), vec![3, 3, 3]);
+}

@@ -1,7 +1,7 @@
 //! An operator's change to a running campaign (PATCH): what may change, in what order the
 //! checks run, and the revision that makes concurrent edits and late shard updates safe.
 
-use super::campaign::{transition_allowed, CampaignConfig, SetStatus, MAX_STOCK};
+use super::campaign::{split_stock, transition_allowed, CampaignConfig, SetStatus, MAX_STOCK};
 use super::time::Instant;
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -103,6 +103,43 @@ pub fn apply_patch(current: &Mutable, patch: &CampaignPatch) -> Result<Mutable, 
     }
     next.revision = current.revision + 1;
     Ok(next)
+}
+
+/// Each stock shard's share of the stock after a change, by shard index. The shard count is
+/// frozen at creation, so a top-up grows every share and never moves units between shards.
+pub fn shard_shares(state: &Mutable) -> Vec<i64> {
+    split_stock(state.config.stock, state.config.shard_count())
+}
+
+/// What a stock shard holds of its campaign's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldShare {
+    pub revision: i64,
+    pub total: i64,
+    pub remaining: i64,
+}
+
+/// A shard's new total and remaining after the head pushed `share` at `revision`, or `None`
+/// to ignore the push (an older or the same revision: a late pause never undoes a resume).
+/// The total never drops, and units already issued stay issued: remaining moves by exactly
+/// what the total moves, so a shard never holds more than its share.
+pub fn accept_share(held: Option<HeldShare>, revision: i64, share: i64) -> Option<HeldShare> {
+    match held {
+        None => Some(HeldShare {
+            revision,
+            total: share,
+            remaining: share,
+        }),
+        Some(held) if held.revision >= revision => None,
+        Some(held) => {
+            let total = share.max(held.total);
+            Some(HeldShare {
+                revision,
+                total,
+                remaining: held.remaining + (total - held.total),
+            })
+        }
+    }
 }
 
 fn ended_noop() -> CampaignPatch {

@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod campaign_patch;
 pub mod catalog;
 pub mod checkin;
+pub mod claim_saga;
 pub mod coupon;
 pub mod coupon_template;
 pub mod delivery;

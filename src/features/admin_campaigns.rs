@@ -2,7 +2,6 @@
 
 use super::campaigns::poster_url;
 use super::Ctx;
-use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT};
 use crate::domain::campaign::{check_gift, CampaignConfig, ConfigRefusal};
 use crate::domain::campaign_patch::etag;
 use crate::domain::ids::{CampaignId, StoreId};
@@ -14,12 +13,11 @@ use crate::http::jwt::{Role, StaffClaims};
 use crate::http::request::{body_hash, header, idempotency_key, json_body, path_id};
 use crate::http::response::json;
 use crate::objects::campaign::client;
-use crate::objects::campaign::directory::DirectoryCommand;
 use crate::objects::campaign::protocol::{
-    AdminCampaign, CampaignCommand, CampaignPatch, ClaimTerms,
+    AdminCampaign, AdminView, AllCampaigns, CampaignPatch, ClaimTerms, CreateCampaign,
+    PatchCampaign, ReserveCreateKey,
 };
 use crate::objects::catalog::client as catalog_client;
-use crate::objects::rpc::call_object;
 use futures_util::future::join_all;
 use serde_json::json;
 use worker::Response;
@@ -53,23 +51,22 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     }
     let hash = body_hash("campaigns", &raw);
     if let Some(key) = &key {
-        let reserve = DirectoryCommand::ReserveKey {
+        let reserve = ReserveCreateKey {
             key: key.clone(),
             body_hash: hash.clone(),
             campaign_id: config.id.clone(),
         };
-        let _: serde_json::Value =
-            call_object(&ctx.env, DIRECTORY_OBJECT, DIRECTORY_NAME, &reserve).await?;
+        client::ask_directory(&ctx.env, reserve).await?;
     }
     let id = config.id.clone();
-    let command = CampaignCommand::Create {
+    let command = CreateCampaign {
         config: Box::new(config),
         actor: staff.sub.to_string(),
         idempotency_key: key,
         body_hash: hash,
         now: Instant(ctx.now),
     };
-    let campaign: AdminCampaign = client::call(&ctx.env, &id, &command).await?;
+    let campaign = client::ask(&ctx.env, &id, command).await?;
     with_etag(201, &campaign)
 }
 
@@ -86,14 +83,8 @@ fn with_etag(status: u16, campaign: &AdminCampaign) -> Result<Response, ApiError
 pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     operator(&ctx)?;
     let id = campaign_id(&ctx)?;
-    let campaign: AdminCampaign = client::call(
-        &ctx.env,
-        &id,
-        &CampaignCommand::Admin {
-            now: Instant(ctx.now),
-        },
-    )
-    .await?;
+    let now = Instant(ctx.now);
+    let campaign = client::ask(&ctx.env, &id, AdminView { now }).await?;
     with_etag(200, &campaign)
 }
 
@@ -115,7 +106,7 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
                 .into(),
         });
     }
-    let command = CampaignCommand::Patch {
+    let command = PatchCampaign {
         patch,
         actor: staff.sub.to_string(),
         now: Instant(ctx.now),
@@ -123,7 +114,7 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
         body_hash: body_hash(&format!("campaign-patch:{id}"), &raw),
         if_match,
     };
-    let campaign: AdminCampaign = client::call(&ctx.env, &id, &command).await?;
+    let campaign = client::ask(&ctx.env, &id, command).await?;
     client::forget_dry(&id, campaign.shard_count);
     with_etag(200, &campaign)
 }
@@ -136,21 +127,19 @@ const FETCH_AT_ONCE: usize = 10;
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     operator(&ctx)?;
     let now = Instant(ctx.now);
-    let ids: Vec<String> = call_object(
-        &ctx.env,
-        DIRECTORY_OBJECT,
-        DIRECTORY_NAME,
-        &DirectoryCommand::All { limit: LIST_LIMIT },
-    )
-    .await?;
+    let ids = client::ask_directory(&ctx.env, AllCampaigns { limit: LIST_LIMIT }).await?;
     let ids: Vec<CampaignId> = ids
         .iter()
         .filter_map(|id| CampaignId::parse(id).ok())
         .collect();
-    let command = CampaignCommand::Admin { now };
     let mut campaigns: Vec<AdminCampaign> = Vec::with_capacity(ids.len());
     for batch in ids.chunks(FETCH_AT_ONCE) {
-        let views = join_all(batch.iter().map(|id| client::call(&ctx.env, id, &command))).await;
+        let views = join_all(
+            batch
+                .iter()
+                .map(|id| client::ask(&ctx.env, id, AdminView { now })),
+        )
+        .await;
         for view in views {
             campaigns.push(view?);
         }

@@ -2,7 +2,6 @@
 
 use super::checkins::member_context;
 use super::Ctx;
-use crate::config::{DIRECTORY_NAME, DIRECTORY_OBJECT};
 use crate::domain::campaign::CampaignKind;
 use crate::domain::ids::{CampaignId, StoreId};
 use crate::domain::time::Instant;
@@ -15,11 +14,9 @@ use crate::http::request::{
 use crate::http::response::{json, redirect};
 use crate::http::signature::verify_poster_signature;
 use crate::objects::campaign::client;
-use crate::objects::campaign::directory::DirectoryCommand;
-use crate::objects::campaign::protocol::{CampaignCommand, PublicCampaign};
+use crate::objects::campaign::protocol::{CountRejected, ListCampaigns, PublicView};
 use crate::objects::member::client as member_client;
 use crate::objects::member::protocol::ClaimRequest;
-use crate::objects::rpc::call_object;
 use serde_json::json;
 use worker::Response;
 
@@ -30,17 +27,10 @@ fn campaign_id(ctx: &Ctx) -> Result<CampaignId, ApiError> {
 pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     auth::member(&ctx.req, &ctx.config)?;
     let now = Instant(ctx.now);
-    let ids: Vec<String> = call_object(
-        &ctx.env,
-        DIRECTORY_OBJECT,
-        DIRECTORY_NAME,
-        &DirectoryCommand::Listed { now },
-    )
-    .await?;
+    let ids = client::ask_directory(&ctx.env, ListCampaigns { now }).await?;
     let mut campaigns = Vec::with_capacity(ids.len());
     for id in ids.iter().filter_map(|id| CampaignId::parse(id).ok()) {
-        let campaign: PublicCampaign =
-            client::call(&ctx.env, &id, &CampaignCommand::Public { now }).await?;
+        let campaign = client::ask(&ctx.env, &id, PublicView { now }).await?;
         campaigns.push(campaign);
     }
     json(200, &json!({ "campaigns": campaigns }))
@@ -49,14 +39,8 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     auth::member(&ctx.req, &ctx.config)?;
     let id = campaign_id(&ctx)?;
-    let campaign: PublicCampaign = client::call(
-        &ctx.env,
-        &id,
-        &CampaignCommand::Public {
-            now: Instant(ctx.now),
-        },
-    )
-    .await?;
+    let now = Instant(ctx.now);
+    let campaign = client::ask(&ctx.env, &id, PublicView { now }).await?;
     json(200, &campaign)
 }
 
@@ -69,8 +53,7 @@ fn count_rejection(ctx: &Ctx, id: &CampaignId, error: &ApiError) {
     };
     let (env, id) = (ctx.env.clone(), id.clone());
     ctx.worker_ctx.wait_until(async move {
-        let _: Result<serde_json::Value, ApiError> =
-            client::call(&env, &id, &CampaignCommand::Rejected { reason }).await;
+        let _ = client::ask(&env, &id, CountRejected { reason }).await;
     });
 }
 

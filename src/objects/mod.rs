@@ -3,9 +3,9 @@
 //!
 //! The transactions are written against the SQL seam (`seam`), so they build and run natively
 //! under `cargo test` against real SQLite; the objects themselves (runtime glue: fetch,
-//! alarms, calls between objects) exist on wasm32 only. Natively, an object module that is
-//! not yet on the seam contributes only its protocol (the commands others send it).
+//! alarms, calls between objects) exist on wasm32 only.
 
+pub mod campaign;
 pub mod catalog;
 pub mod dead_letters;
 pub mod member;
@@ -18,13 +18,6 @@ pub mod seam;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]
-pub mod campaign;
-#[cfg(target_arch = "wasm32")]
 pub mod rpc;
 #[cfg(target_arch = "wasm32")]
 pub mod sql;
-
-#[cfg(not(target_arch = "wasm32"))]
-pub mod campaign {
-    pub mod protocol;
-}

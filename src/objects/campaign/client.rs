@@ -4,14 +4,15 @@
 //! path does not touch the head object. What does change (status, window, stock) is never
 //! read from this cache: the stock shards enforce it on every claim.
 
-use super::protocol::{CampaignCommand, ClaimTerms, StockCommand, TakeReply};
-use crate::config::{CAMPAIGN_OBJECT, STOCK_OBJECT};
+use super::protocol::{CampaignCommand, DirectoryCommand, GetTerms, StockCommand};
+use super::views::ClaimTerms;
+use crate::config::{CAMPAIGN_OBJECT, DIRECTORY_NAME, DIRECTORY_OBJECT, STOCK_OBJECT};
 use crate::domain::campaign::shard_name;
+use crate::domain::claim_saga::DryHints;
 use crate::domain::ids::CampaignId;
-use crate::domain::time::Instant;
 use crate::http::error::ApiError;
+use crate::objects::protocol::Command;
 use crate::objects::rpc::call_object;
-use serde::de::DeserializeOwned;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -21,21 +22,43 @@ const TERMS_CACHE_LIMIT: usize = 1_000;
 
 thread_local! {
     static TERMS: RefCell<HashMap<String, Rc<ClaimTerms>>> = RefCell::new(HashMap::new());
+    static DRY: RefCell<DryHints> = RefCell::new(DryHints::default());
 }
 
-pub async fn call<R: DeserializeOwned>(
+/// Sends `command` to the head object of campaign `id` and returns its typed reply.
+pub async fn ask<C>(env: &Env, id: &CampaignId, command: C) -> Result<C::Reply, ApiError>
+where
+    C: Command<Protocol = CampaignCommand>,
+{
+    call_object(env, CAMPAIGN_OBJECT, id.as_str(), &command.into()).await
+}
+
+/// Sends `command` to stock shard `shard` of campaign `id`.
+pub async fn ask_shard<C>(
     env: &Env,
     id: &CampaignId,
-    command: &CampaignCommand,
-) -> Result<R, ApiError> {
-    call_object(env, CAMPAIGN_OBJECT, id.as_str(), command).await
+    shard: u32,
+    command: C,
+) -> Result<C::Reply, ApiError>
+where
+    C: Command<Protocol = StockCommand>,
+{
+    call_object(env, STOCK_OBJECT, &shard_name(id, shard), &command.into()).await
+}
+
+/// Sends `command` to the campaign directory.
+pub async fn ask_directory<C>(env: &Env, command: C) -> Result<C::Reply, ApiError>
+where
+    C: Command<Protocol = DirectoryCommand>,
+{
+    call_object(env, DIRECTORY_OBJECT, DIRECTORY_NAME, &command.into()).await
 }
 
 pub async fn terms(env: &Env, id: &CampaignId) -> Result<Rc<ClaimTerms>, ApiError> {
     if let Some(terms) = TERMS.with(|cache| cache.borrow().get(id.as_str()).cloned()) {
         return Ok(terms);
     }
-    let terms: Rc<ClaimTerms> = Rc::new(call(env, id, &CampaignCommand::Terms).await?);
+    let terms = Rc::new(ask(env, id, GetTerms {}).await?);
     TERMS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() >= TERMS_CACHE_LIMIT {
@@ -46,41 +69,24 @@ pub async fn terms(env: &Env, id: &CampaignId) -> Result<Rc<ClaimTerms>, ApiErro
     Ok(terms)
 }
 
-pub async fn take(
-    env: &Env,
-    id: &CampaignId,
-    shard: u32,
-    claim_id: &str,
-    now: Instant,
-) -> Result<TakeReply, ApiError> {
-    let command = StockCommand::Take {
-        claim_id: claim_id.to_owned(),
-        now,
-    };
-    call_object(env, STOCK_OBJECT, &shard_name(id, shard), &command).await
-}
-
-/// How long a shard that answered `sold_out` is skipped by claims in this isolate. Stock only
-/// comes back through `add_stock`, so the cost of the hint is that a claim in the second after
-/// an operator adds stock may still hear `sold_out`; the gain is that after a sell-out the
-/// flood of late claims does not ask every dry shard in turn.
-const DRY_HINT_MS: u64 = 1_000;
-
-thread_local! {
-    static DRY: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
-}
-
 fn wall_ms() -> u64 {
     worker::Date::now().as_millis()
 }
 
-pub fn known_dry(id: &CampaignId, shard: u32) -> bool {
-    let name = shard_name(id, shard);
+/// The shards of campaign `id` this isolate saw sold out a moment ago (see `DRY_HINT_MS`).
+pub fn known_dry(id: &CampaignId, shard_count: u32) -> Vec<u32> {
+    let now_ms = wall_ms();
     DRY.with(|dry| {
-        dry.borrow()
-            .get(&name)
-            .is_some_and(|at| wall_ms().saturating_sub(*at) < DRY_HINT_MS)
+        let dry = dry.borrow();
+        (0..shard_count)
+            .filter(|shard| dry.is_dry(&shard_name(id, *shard), now_ms))
+            .collect()
     })
+}
+
+pub fn mark_dry(id: &CampaignId, shard: u32) {
+    let now_ms = wall_ms();
+    DRY.with(|dry| dry.borrow_mut().mark(shard_name(id, shard), now_ms));
 }
 
 /// After an operator's change (a top-up, a resume) this isolate forgets its dry hints for the
@@ -90,17 +96,7 @@ pub fn forget_dry(id: &CampaignId, shard_count: u32) {
     DRY.with(|dry| {
         let mut dry = dry.borrow_mut();
         for shard in 0..shard_count {
-            dry.remove(&shard_name(id, shard));
+            dry.forget(&shard_name(id, shard));
         }
-    });
-}
-
-pub fn mark_dry(id: &CampaignId, shard: u32) {
-    DRY.with(|dry| {
-        let mut dry = dry.borrow_mut();
-        if dry.len() >= TERMS_CACHE_LIMIT {
-            dry.clear();
-        }
-        dry.insert(shard_name(id, shard), wall_ms());
     });
 }

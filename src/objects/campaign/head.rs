@@ -1,14 +1,14 @@
 //! The head object's rows: configuration, operator status, revision, audit trail and the
-//! Idempotency-Keys of its changes. Every function here runs inside one transaction.
+//! Idempotency-Keys of its changes, as transactions over the SQL seam (tests/objects_campaign.rs).
 
+use super::views::AuditEntry;
 use crate::domain::campaign::{CampaignConfig, SetStatus};
 use crate::domain::campaign_patch::{apply_patch, etag, if_match_allows, CampaignPatch, Mutable};
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::schema::Module;
-use crate::objects::sql::internal;
-use serde::Deserialize;
+use crate::objects::seam::{FromRow, Row, Sql, SqlError, Transact};
 use serde_json::{json, Value};
-use worker::SqlStorage;
 
 /// Migration 1 is the head as it was before revisions (idempotent, for heads created then);
 /// 2 adds the revision and the PATCH keys.
@@ -47,16 +47,6 @@ pub const MODULE: Module = Module {
     ],
 };
 
-#[derive(Deserialize)]
-struct HeadRow {
-    config: String,
-    set_status: String,
-    create_key: Option<String>,
-    body_hash: String,
-    shards_synced: i64,
-    revision: i64,
-}
-
 pub struct Head {
     pub state: Mutable,
     pub create_key: Option<String>,
@@ -70,41 +60,41 @@ impl Head {
     }
 }
 
-pub fn load(sql: &SqlStorage) -> Result<Option<Head>, ApiError> {
-    let rows: Vec<HeadRow> = sql
-        .exec(
-            "SELECT config, set_status, create_key, body_hash, shards_synced, revision FROM campaign WHERE k = 1",
-            None,
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("campaign"))?;
-    let Some(row) = rows.into_iter().next() else {
-        return Ok(None);
-    };
-    let config: CampaignConfig =
-        serde_json::from_str(&row.config).map_err(|_| ApiError::Internal)?;
-    Ok(Some(Head {
-        state: Mutable {
-            // Rows written before the shard count was frozen derive it as they always did.
-            config: config.frozen(),
-            set_status: SetStatus::from_stored(&row.set_status).ok_or(ApiError::Internal)?,
-            revision: row.revision,
-        },
-        create_key: row.create_key,
-        body_hash: row.body_hash,
-        shards_synced: row.shards_synced != 0,
-    }))
+impl FromRow for Head {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        let config: String = row.get(0)?;
+        let config: CampaignConfig = serde_json::from_str(&config)
+            .map_err(|err| SqlError::shape("campaign config", err.to_string()))?;
+        Ok(Head {
+            state: Mutable {
+                // Rows written before the shard count was frozen derive it as they always did.
+                config: config.frozen(),
+                set_status: row.get(1)?,
+                revision: row.get(5)?,
+            },
+            create_key: row.get(2)?,
+            body_hash: row.get(3)?,
+            shards_synced: row.get(4)?,
+        })
+    }
+}
+
+pub fn load(sql: &impl Sql) -> Result<Option<Head>, ApiError> {
+    Ok(sql.row(
+        "SELECT config, set_status, create_key, body_hash, shards_synced, revision FROM campaign WHERE k = 1",
+        Vec::new(),
+    )?)
 }
 
 fn audit(
-    sql: &SqlStorage,
+    sql: &impl Sql,
     actor: &str,
     action: &str,
     before: Option<Value>,
     after: Value,
     now_ms: i64,
 ) -> Result<(), ApiError> {
-    sql.exec(
+    sql.run(
         "INSERT INTO audit (at_ms, actor, action, before, after) VALUES (?, ?, ?, ?, ?)",
         vec![
             now_ms.into(),
@@ -113,9 +103,27 @@ fn audit(
             before.map(|v| v.to_string()).into(),
             after.to_string().into(),
         ],
-    )
-    .map_err(internal("audit"))?;
+    )?;
     Ok(())
+}
+
+/// The audit trail, oldest first.
+pub fn audit_trail(sql: &impl Sql) -> Result<Vec<AuditEntry>, ApiError> {
+    let rows: Vec<(i64, String, String, Option<String>, String)> = sql.rows(
+        "SELECT at_ms, actor, action, before, after FROM audit ORDER BY id",
+        Vec::new(),
+    )?;
+    let parse = |raw: &str| serde_json::from_str(raw).unwrap_or(Value::Null);
+    Ok(rows
+        .into_iter()
+        .map(|(at_ms, actor, action, before, after)| AuditEntry {
+            at: Instant::from_millis(at_ms),
+            actor,
+            action,
+            before: before.as_deref().map(parse),
+            after: parse(&after),
+        })
+        .collect())
 }
 
 fn mutable_view(state: &Mutable) -> Value {
@@ -127,33 +135,45 @@ fn mutable_view(state: &Mutable) -> Value {
     })
 }
 
+/// Creates the campaign; a repeat with the same key and body changes nothing.
 pub fn create(
-    sql: &SqlStorage,
+    db: &impl Transact,
     config: CampaignConfig,
     actor: &str,
     key: Option<String>,
     body_hash: &str,
     now_ms: i64,
 ) -> Result<(), ApiError> {
-    if let Some(head) = load(sql)? {
-        return match (&head.create_key, &key) {
-            (Some(stored), Some(given)) if stored == given && head.body_hash == body_hash => Ok(()),
-            (Some(stored), Some(given)) if stored == given => Err(ApiError::IdempotencyKeyReused),
-            _ => Err(ApiError::CampaignExists),
-        };
-    }
-    let config_json = serde_json::to_value(config.frozen()).map_err(|_| ApiError::Internal)?;
-    sql.exec(
-        "INSERT INTO campaign (k, config, set_status, create_key, body_hash, revision) VALUES (1, ?, 'active', ?, ?, 1)",
-        vec![config_json.to_string().into(), key.into(), body_hash.into()],
-    )
-    .map_err(internal("campaign create"))?;
-    audit(sql, actor, "create", None, config_json, now_ms)
+    db.atomically(|| {
+        if let Some(head) = load(db)? {
+            return match (&head.create_key, &key) {
+                (Some(stored), Some(given)) if stored == given && head.body_hash == body_hash => {
+                    Ok(())
+                }
+                (Some(stored), Some(given)) if stored == given => {
+                    Err(ApiError::IdempotencyKeyReused)
+                }
+                _ => Err(ApiError::CampaignExists),
+            };
+        }
+        let config_json = serde_json::to_value(config.frozen()).map_err(|_| ApiError::Internal)?;
+        db.run(
+            "INSERT INTO campaign (k, config, set_status, create_key, body_hash, revision) VALUES (1, ?, ?, ?, ?, 1)",
+            vec![
+                config_json.to_string().into(),
+                SetStatus::Active.into(),
+                key.clone().into(),
+                body_hash.into(),
+            ],
+        )?;
+        audit(db, actor, "create", None, config_json, now_ms)
+    })
 }
 
 /// What a PATCH did.
+#[derive(Debug, PartialEq)]
 pub enum Patched {
-    /// Applied now.
+    /// Applied now: the shards must hear of it.
     Applied,
     /// A repeat of an applied key: its stored answer, if the first call got that far.
     Replay(Option<Value>),
@@ -168,29 +188,32 @@ pub struct PatchInput<'a> {
     pub now_ms: i64,
 }
 
+/// Applies an operator's change as `apply_patch` decides, in one transaction; a keyed change
+/// refused for good keeps its refusal as the key's answer.
+pub fn patch(db: &impl Transact, input: PatchInput) -> Result<Patched, ApiError> {
+    let patched = db.atomically(|| apply(db, &input));
+    if let (Err(error), Some(key)) = (&patched, input.key) {
+        if error.is_final_refusal() {
+            remember_refusal(db, key, input.body_hash, error)?;
+        }
+    }
+    patched
+}
+
 /// The Idempotency-Key is looked at before If-Match, so a retried change that did apply gets
 /// its first answer rather than 412 (its If-Match names the revision before it).
-pub fn patch(sql: &SqlStorage, input: PatchInput) -> Result<Patched, ApiError> {
+fn apply(sql: &impl Sql, input: &PatchInput) -> Result<Patched, ApiError> {
     let head = load(sql)?.ok_or(ApiError::CampaignNotFound)?;
     if let Some(key) = input.key {
-        #[derive(Deserialize)]
-        struct KeyRow {
-            body_hash: String,
-            response: Option<String>,
-        }
-        let rows: Vec<KeyRow> = sql
-            .exec(
-                "SELECT body_hash, response FROM patch_keys WHERE key = ?",
-                vec![key.into()],
-            )
-            .and_then(|cursor| cursor.to_array())
-            .map_err(internal("patch keys"))?;
-        if let Some(row) = rows.into_iter().next() {
-            if row.body_hash != input.body_hash {
+        let known: Option<(String, Option<String>)> = sql.row(
+            "SELECT body_hash, response FROM patch_keys WHERE key = ?",
+            vec![key.into()],
+        )?;
+        if let Some((body_hash, response)) = known {
+            if body_hash != input.body_hash {
                 return Err(ApiError::IdempotencyKeyReused);
             }
-            let stored: Option<Value> =
-                row.response.and_then(|raw| serde_json::from_str(&raw).ok());
+            let stored: Option<Value> = response.and_then(|raw| serde_json::from_str(&raw).ok());
             if let Some(refusal) = stored.as_ref().and_then(|answer| answer.get("refused")) {
                 return Err(serde_json::from_value(refusal.clone()).unwrap_or(ApiError::Internal));
             }
@@ -204,23 +227,21 @@ pub fn patch(sql: &SqlStorage, input: PatchInput) -> Result<Patched, ApiError> {
         }
     }
     let next = apply_patch(&head.state, input.patch)?;
-    sql.exec(
+    sql.run(
         "UPDATE campaign SET config = ?, set_status = ?, revision = ?, shards_synced = 0 WHERE k = 1",
         vec![
             serde_json::to_string(&next.config)
                 .map_err(|_| ApiError::Internal)?
                 .into(),
-            next.set_status.as_str().into(),
+            next.set_status.into(),
             next.revision.into(),
         ],
-    )
-    .map_err(internal("campaign patch"))?;
+    )?;
     if let Some(key) = input.key {
-        sql.exec(
+        sql.run(
             "INSERT INTO patch_keys (key, body_hash) VALUES (?, ?)",
             vec![key.into(), input.body_hash.into()],
-        )
-        .map_err(internal("patch key"))?;
+        )?;
     }
     audit(
         sql,
@@ -234,51 +255,56 @@ pub fn patch(sql: &SqlStorage, input: PatchInput) -> Result<Patched, ApiError> {
 }
 
 /// Keeps a keyed change's refusal as its answer (the first one wins).
-pub fn remember_refusal(
-    sql: &SqlStorage,
+fn remember_refusal(
+    sql: &impl Sql,
     key: &str,
     body_hash: &str,
     error: &ApiError,
 ) -> Result<(), ApiError> {
     let answer = json!({ "refused": error });
-    sql.exec(
+    sql.run(
         "INSERT OR IGNORE INTO patch_keys (key, body_hash, response) VALUES (?, ?, ?)",
         vec![key.into(), body_hash.into(), answer.to_string().into()],
-    )
-    .map_err(internal("patch refusal"))?;
+    )?;
     Ok(())
 }
 
 /// Stores the answer of a keyed change unless one is stored already, and returns the stored one.
-pub fn remember_answer(sql: &SqlStorage, key: &str, answer: &Value) -> Result<Value, ApiError> {
-    sql.exec(
-        "UPDATE patch_keys SET response = ? WHERE key = ? AND response IS NULL",
-        vec![answer.to_string().into(), key.into()],
-    )
-    .map_err(internal("patch answer"))?;
-    #[derive(Deserialize)]
-    struct AnswerRow {
-        response: Option<String>,
-    }
-    let rows: Vec<AnswerRow> = sql
-        .exec(
+pub fn remember_answer(db: &impl Transact, key: &str, answer: &Value) -> Result<Value, ApiError> {
+    db.atomically(|| {
+        db.run(
+            "UPDATE patch_keys SET response = ? WHERE key = ? AND response IS NULL",
+            vec![answer.to_string().into(), key.into()],
+        )?;
+        let stored: Option<(Option<String>,)> = db.row(
             "SELECT response FROM patch_keys WHERE key = ?",
             vec![key.into()],
-        )
-        .and_then(|cursor| cursor.to_array())
-        .map_err(internal("patch answer"))?;
-    rows.into_iter()
-        .next()
-        .and_then(|row| row.response)
-        .and_then(|raw| serde_json::from_str(&raw).ok())
-        .ok_or(ApiError::Internal)
+        )?;
+        stored
+            .and_then(|(response,)| response)
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+            .ok_or(ApiError::Internal)
+    })
 }
 
-pub fn count_rejected(sql: &SqlStorage, reason: String) -> Result<(), ApiError> {
-    sql.exec(
+/// Marks the shards as told of `revision`, unless a newer change arrived meanwhile.
+pub fn mark_synced(sql: &impl Sql, revision: i64) -> Result<(), ApiError> {
+    sql.run(
+        "UPDATE campaign SET shards_synced = 1 WHERE k = 1 AND revision = ?",
+        vec![revision.into()],
+    )?;
+    Ok(())
+}
+
+pub fn count_rejected(sql: &impl Sql, reason: &str) -> Result<(), ApiError> {
+    sql.run(
         "INSERT INTO rejected (reason, n) VALUES (?, 1) ON CONFLICT (reason) DO UPDATE SET n = n + 1",
         vec![reason.into()],
-    )
-    .map_err(internal("rejected"))?;
+    )?;
     Ok(())
+}
+
+/// The refusals counted here (eligibility, limits, poster, sold out), by reason.
+pub fn rejected(sql: &impl Sql) -> Result<Vec<(String, i64)>, ApiError> {
+    Ok(sql.rows("SELECT reason, n FROM rejected", Vec::new())?)
 }

@@ -1,47 +1,65 @@
-//! Commands to a campaign's head object and its stock shards, and the views they answer.
+//! Commands to a campaign's head object, its stock shards and the campaign directory, each
+//! naming its reply (`protocol!`); the views they answer are in `views.rs`.
 
-use crate::domain::campaign::{
-    Audience, CampaignConfig, CampaignKind, Limits, SetStatus, Status, StockRefusal,
-};
-use crate::domain::coupon::TermsView;
+use crate::domain::campaign::{CampaignConfig, SetStatus, StockRefusal};
 use crate::domain::ids::CampaignId;
 use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use super::views::{AdminCampaign, ClaimTerms, PublicCampaign};
 pub use crate::domain::campaign_patch::CampaignPatch;
 
+crate::protocol! {
+    /// Commands to a campaign's head object.
+    pub enum CampaignCommand {
+        Create(CreateCampaign) -> AdminCampaign,
+        Admin(AdminView) -> AdminCampaign,
+        Public(PublicView) -> PublicCampaign,
+        Patch(PatchCampaign) -> AdminCampaign,
+        /// The immutable terms a claim needs (cached by the worker).
+        Terms(GetTerms) -> ClaimTerms,
+        /// Counts a claim refused outside the stock shards (eligibility, limits, poster).
+        Rejected(CountRejected) -> (),
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum CampaignCommand {
-    Create {
-        config: Box<CampaignConfig>,
-        actor: String,
-        idempotency_key: Option<String>,
-        body_hash: String,
-        now: Instant,
-    },
-    Admin {
-        now: Instant,
-    },
-    Public {
-        now: Instant,
-    },
-    Patch {
-        patch: CampaignPatch,
-        actor: String,
-        now: Instant,
-        idempotency_key: Option<String>,
-        body_hash: String,
-        /// The request's If-Match, checked against the revision in the same transaction.
-        if_match: Option<String>,
-    },
-    /// The immutable terms a claim needs (cached by the worker).
-    Terms,
-    /// Counts a claim refused outside the stock shards (eligibility, limits, poster).
-    Rejected {
-        reason: String,
-    },
+pub struct CreateCampaign {
+    pub config: Box<CampaignConfig>,
+    pub actor: String,
+    pub idempotency_key: Option<String>,
+    pub body_hash: String,
+    pub now: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminView {
+    pub now: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublicView {
+    pub now: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PatchCampaign {
+    pub patch: CampaignPatch,
+    pub actor: String,
+    pub now: Instant,
+    pub idempotency_key: Option<String>,
+    pub body_hash: String,
+    /// The request's If-Match, checked against the revision in the same transaction.
+    pub if_match: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetTerms {}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CountRejected {
+    pub reason: String,
 }
 
 /// What a stock shard holds and enforces: the window, the operator's status and the units.
@@ -58,29 +76,53 @@ pub struct ShardState {
     pub revision: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum StockCommand {
-    /// Sets the shard's state; creates it on first use. Ignores older revisions; never
-    /// lowers the total.
-    Sync {
-        state: ShardState,
-    },
-    Take {
-        claim_id: String,
-        now: Instant,
-    },
-    Stats,
+crate::protocol! {
+    /// Commands to one stock shard of a campaign.
+    pub enum StockCommand {
+        /// Sets the shard's state; creates it on first use. Ignores older revisions; never
+        /// lowers the total.
+        Sync(SyncShard) -> ShardStats,
+        /// One unit for a claim id (again: the same unit).
+        Take(TakeUnit) -> TakeReply,
+        /// Gives back the unit a claim id took, if it took one (again: nothing more).
+        Release(ReleaseUnit) -> Released,
+        Stats(GetShardStats) -> ShardStats,
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncShard {
+    pub state: ShardState,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TakeUnit {
+    pub claim_id: String,
+    pub now: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReleaseUnit {
+    pub claim_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetShardStats {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TakeReply {
     Taken { remaining: i64 },
     Refused { refusal: StockRefusal },
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Released {
+    /// Whether a unit came back (false: the claim id held none here).
+    pub released: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardStats {
     pub total: i64,
     pub remaining: i64,
@@ -88,82 +130,40 @@ pub struct ShardStats {
     pub rejected: BTreeMap<String, i64>,
 }
 
-/// The terms a member's object needs to decide and issue a claim.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ClaimTerms {
-    pub config: CampaignConfig,
-    pub shard_count: u32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StockView {
-    pub total: i64,
-    pub remaining: i64,
-}
-
-/// The coupon terms as published, with their validity.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PublicCoupon {
-    #[serde(flatten)]
-    pub terms: TermsView,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_days: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<Instant>,
-}
-
-impl PublicCoupon {
-    pub fn from_config(config: &CampaignConfig) -> Self {
-        PublicCoupon {
-            terms: config.coupon.terms.view(),
-            valid_days: config.coupon.valid_days,
-            valid_until: config.coupon.valid_until,
-        }
+crate::protocol! {
+    /// Commands to the one campaign directory.
+    pub enum DirectoryCommand {
+        Index(IndexCampaign) -> (),
+        /// Ids of campaigns that are running or upcoming at `now`, soonest first.
+        Listed(ListCampaigns) -> Vec<String>,
+        /// Ids of every campaign, most recently created first, at most `limit` (the console).
+        All(AllCampaigns) -> Vec<String>,
+        /// Claims an Idempotency-Key for creating `campaign_id` with a body of `body_hash`.
+        ReserveKey(ReserveCreateKey) -> (),
     }
 }
 
-/// GET /v1/campaigns/{id}: the published rules.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PublicCampaign {
+pub struct IndexCampaign {
     pub id: CampaignId,
-    pub name: String,
-    pub kind: CampaignKind,
     pub starts_at: Instant,
     pub ends_at: Instant,
-    pub status: Status,
-    pub coupon: PublicCoupon,
-    pub limits: Limits,
-    pub audience: Audience,
-    pub rules_text: String,
-    pub stock: StockView,
+    pub ended: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub at: Instant,
-    pub actor: String,
-    pub action: String,
-    pub before: Option<serde_json::Value>,
-    pub after: serde_json::Value,
+pub struct ListCampaigns {
+    pub now: Instant,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CampaignStats {
-    pub issued: i64,
-    pub remaining: i64,
-    pub claims_rejected: BTreeMap<String, i64>,
+pub struct AllCampaigns {
+    pub limit: u32,
 }
 
-/// The marketing view: the full config, status, live stats and the audit trail.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AdminCampaign {
-    #[serde(flatten)]
-    pub config: CampaignConfig,
-    pub status: Status,
-    pub set_status: SetStatus,
-    pub shard_count: u32,
-    /// Bumped by every change; the ETag is derived from it.
-    pub revision: i64,
-    pub stats: CampaignStats,
-    pub audit: Vec<AuditEntry>,
+pub struct ReserveCreateKey {
+    pub key: String,
+    pub body_hash: String,
+    pub campaign_id: CampaignId,
 }

@@ -1,151 +1,268 @@
-//! The claim saga: a coupon claim crosses two owners, the member's limits here and the units
-//! in a stock shard. Reserve here, take a unit, then issue or keep the refusal.
+//! The member's side of the claim saga (`domain::claim_saga` decides each step): reserve here
+//! against the member's limits, take a unit from a stock shard, then issue, or give the unit
+//! back and keep the refusal. Written against the SQL seam and a [`Shards`] trait, so the
+//! whole claim runs natively against real SQLite and scripted or real shards
+//! (tests/objects_campaign_claim.rs); the object's glue (`runtime`) talks to the stock objects.
 
 use super::protocol::ClaimRequest;
 use super::repo::Repo;
-use super::{claim_refusals, ledger, wallet, MemberObject};
+use super::{claim_refusals, ledger, wallet};
 use crate::domain::campaign::{self, StockRefusal};
-use crate::domain::ids::CampaignId;
+use crate::domain::claim_saga::{ClaimSaga, Hold, Outcome, Reply, Step};
+use crate::domain::rules::Rules;
+use crate::domain::time::Instant;
 use crate::http::error::ApiError;
-use crate::objects::campaign::client as campaign_client;
-use crate::objects::campaign::protocol::{CampaignCommand, TakeReply};
-use crate::objects::sql;
-use std::rc::Rc;
+use crate::objects::campaign::protocol::{Released, TakeReply};
+use crate::objects::seam::{log_warn, Transact};
 
-impl MemberObject {
-    /// A coupon claim crosses two owners: the member's limits here, the units in a stock
-    /// shard. Reserve here (counted against the limits), take a unit, then issue or abandon.
-    /// Neither transaction spans the await, so concurrent claims interleave safely: each
-    /// sees the others' reservations.
-    pub(super) async fn claim(&self, request: ClaimRequest) -> Result<serde_json::Value, ApiError> {
-        let ClaimRequest {
-            member,
-            terms,
-            store_id,
-            idempotency_key,
-            body_hash,
-            now,
-        } = request;
-        let config = self.config()?;
-        let storage = self.state.storage();
-        let repo = Rc::new(Repo { sql: storage.sql() });
-        let terms = Rc::new(terms);
-        let member = Rc::new(member);
-        let key = Rc::new((idempotency_key, body_hash));
-        let reserved = {
-            let (repo, terms, member, config, key) = (
-                repo.clone(),
-                terms.clone(),
-                member.clone(),
-                config.clone(),
-                key.clone(),
-            );
-            sql::atomically(&storage, move || {
-                ledger::prepare(&repo, &member, now.0)?;
-                wallet::reserve(
-                    &repo,
-                    &config.rules,
-                    &member,
-                    &terms.config,
-                    key.0.as_deref(),
-                    &key.1,
-                    now.0,
-                )
-            })
-        };
-        let reserved = match reserved {
-            Ok(reserved) => reserved,
-            Err(error) => {
-                if error.is_final_refusal() && key.0.is_some() {
-                    let (repo, key, refusal) = (repo.clone(), key.clone(), error.clone());
-                    let campaign_id = terms.config.id.clone();
-                    sql::atomically(&storage, move || {
-                        let now_ms = now.0.timestamp_millis();
-                        claim_refusals::remember_early(
-                            &repo,
-                            campaign_id.as_str(),
-                            key.0.as_deref(),
-                            &key.1,
-                            &refusal,
-                            now_ms,
-                        )
-                    })?;
-                }
-                self.count_rejection(&terms.config.id, &error);
-                return Err(error);
-            }
-        };
-        let claim_id = match reserved {
-            wallet::Reserved::Replay(response) => return Ok(response),
-            // A repeat of a refused key: its first answer, counted when it was decided.
-            wallet::Reserved::Refused(first_answer) => return Err(first_answer),
-            wallet::Reserved::Go { claim_id } => claim_id,
-        };
-        let mut outcome = Err(ApiError::SoldOut);
-        for shard in campaign::shard_order(&member.member_id, terms.shard_count) {
-            if campaign_client::known_dry(&terms.config.id, shard) {
-                continue;
-            }
-            match campaign_client::take(&self.env, &terms.config.id, shard, &claim_id, now).await {
-                Ok(TakeReply::Taken { .. }) => {
-                    outcome = Ok(());
-                    break;
-                }
-                // A dry shard sends the claim on to the next one.
-                Ok(TakeReply::Refused {
-                    refusal: StockRefusal::SoldOut,
-                }) => {
-                    campaign_client::mark_dry(&terms.config.id, shard);
-                    continue;
-                }
-                Ok(TakeReply::Refused { refusal }) => {
-                    outcome = Err(refusal.into());
-                    break;
-                }
-                Err(error) => {
-                    outcome = Err(error);
-                    break;
-                }
-            }
+/// The campaign's stock shards as a claim sees them: calls that may fail, and this isolate's
+/// hints of which shards were sold out a moment ago.
+#[allow(async_fn_in_trait)]
+pub trait Shards {
+    fn known_dry(&self) -> Vec<u32>;
+    fn mark_dry(&self, shard: u32);
+    async fn take(&self, shard: u32, claim_id: &str, now: Instant) -> Result<TakeReply, ApiError>;
+    async fn release(&self, shard: u32, claim_id: &str) -> Result<Released, ApiError>;
+}
+
+/// A claim's answer, and whether its refusal is counted in the campaign's stats (once per
+/// claim, by the member's object: the shards count their own).
+#[derive(Debug)]
+pub struct Claimed {
+    pub answer: Result<serde_json::Value, ApiError>,
+    pub counted: bool,
+}
+
+impl Claimed {
+    fn counted(answer: Result<serde_json::Value, ApiError>) -> Self {
+        Claimed {
+            answer,
+            counted: true,
         }
-        if let Err(error) = &outcome {
-            // Once per claim (a claim may have asked several dry shards).
-            self.count_rejection(&terms.config.id, error);
+    }
+
+    fn uncounted(answer: Result<serde_json::Value, ApiError>) -> Self {
+        Claimed {
+            answer,
+            counted: false,
         }
-        sql::atomically(&storage, move || match outcome {
-            Ok(()) => wallet::issue(
-                &repo,
-                &config.rules,
-                &member,
-                &terms.config,
-                &claim_id,
-                store_id.as_ref(),
-                now.0,
-            ),
-            Err(error) => {
-                claim_refusals::settle_refused(&repo, &claim_id, &error)?;
-                Ok(serde_json::json!({ "refused": error }))
-            }
-        })
-        .and_then(|value| match value.get("refused") {
-            Some(error) => Err(serde_json::from_value(error.clone()).unwrap_or(ApiError::Internal)),
-            None => Ok(value),
-        })
     }
 }
 
-impl MemberObject {
-    /// Counts a claim refused here, once, in the campaign's stats, after the answer. The
-    /// shards count their own refusals (paused, ended, not started).
-    fn count_rejection(&self, campaign_id: &CampaignId, error: &ApiError) {
-        let Some(reason) = claim_refusals::rejection_reason(error) else {
-            return;
+/// A coupon claim: reserve (counted against the limits while the unit is taken), follow the
+/// saga, then issue or settle the refusal. No transaction spans an await, so concurrent claims
+/// interleave safely: each sees the others' reservations.
+pub async fn claim<S: Transact>(
+    repo: &Repo<S>,
+    rules: &Rules,
+    request: &ClaimRequest,
+    shards: &impl Shards,
+) -> Claimed {
+    let ClaimRequest {
+        member,
+        terms,
+        store_id,
+        idempotency_key,
+        body_hash,
+        now,
+    } = request;
+    let db = &repo.sql;
+    let reserved = db.atomically(|| {
+        ledger::prepare(repo, member, now.0)?;
+        wallet::reserve(
+            repo,
+            rules,
+            member,
+            &terms.config,
+            idempotency_key.as_deref(),
+            body_hash,
+            now.0,
+        )
+    });
+    let claim_id = match reserved {
+        Ok(wallet::Reserved::Go { claim_id }) => claim_id,
+        Ok(wallet::Reserved::Replay(response)) => return Claimed::uncounted(Ok(response)),
+        // A repeat of a refused key: its first answer, counted when it was decided.
+        Ok(wallet::Reserved::Refused(first_answer)) => {
+            return Claimed::uncounted(Err(first_answer))
+        }
+        Err(error) => {
+            if error.is_final_refusal() && idempotency_key.is_some() {
+                let kept = db.atomically(|| {
+                    claim_refusals::remember_early(
+                        repo,
+                        terms.config.id.as_str(),
+                        idempotency_key.as_deref(),
+                        body_hash,
+                        &error,
+                        now.0.timestamp_millis(),
+                    )
+                });
+                if let Err(failed) = kept {
+                    return Claimed::uncounted(Err(failed));
+                }
+            }
+            return Claimed::counted(Err(error));
+        }
+    };
+    let order = campaign::shard_order(&member.member_id, terms.shard_count);
+    let (mut saga, mut step) = ClaimSaga::start(order, &shards.known_dry());
+    // What a shard that did not answer said instead (503 or 500), for the answer.
+    let mut failure = ApiError::Unavailable;
+    let mut coupon = None;
+    let mut outcome = Outcome::Unavailable;
+    // A saga ends within two calls per shard and an issue; the bound is a safety net.
+    for _ in 0..2 * terms.shard_count + 4 {
+        let reply = match step {
+            Step::Finish(end) => {
+                outcome = end;
+                break;
+            }
+            Step::Take { shard } => match shards.take(shard, &claim_id, *now).await {
+                Ok(TakeReply::Taken { .. }) => Reply::Taken,
+                Ok(TakeReply::Refused {
+                    refusal: StockRefusal::SoldOut,
+                }) => {
+                    shards.mark_dry(shard);
+                    Reply::Dry
+                }
+                Ok(TakeReply::Refused { refusal }) => Reply::Closed(refusal),
+                Err(error) => {
+                    failure = error;
+                    Reply::Unreachable
+                }
+            },
+            Step::Release(Hold::Unit { shard }) => match shards.release(shard, &claim_id).await {
+                Ok(_) => Reply::Released,
+                Err(_) => Reply::Unreachable,
+            },
+            Step::Issue => {
+                let issued = db.atomically(|| {
+                    wallet::issue(
+                        repo,
+                        rules,
+                        member,
+                        &terms.config,
+                        &claim_id,
+                        store_id.as_ref(),
+                        now.0,
+                    )
+                });
+                match issued {
+                    Ok(issued) => {
+                        coupon = Some(issued);
+                        Reply::Issued
+                    }
+                    Err(error) => Reply::NotIssued(error),
+                }
+            }
         };
-        let (env, id) = (self.env.clone(), campaign_id.clone());
-        self.state.wait_until(async move {
-            let command = CampaignCommand::Rejected { reason };
-            let _: Result<serde_json::Value, ApiError> =
-                campaign_client::call(&env, &id, &command).await;
-        });
+        step = saga.next(reply);
+    }
+    if !saga.unreleased().is_empty() {
+        // The member's next claim reuses this claim id, and the shard answers it with the
+        // unit it still holds.
+        log_warn(&format!("claim {claim_id}: a unit was not given back"));
+    }
+    let (error, counted) = match outcome {
+        Outcome::Issued => return Claimed::uncounted(coupon.ok_or(ApiError::Internal)),
+        Outcome::SoldOut => (ApiError::SoldOut, true),
+        Outcome::Closed(refusal) => (refusal.into(), true),
+        Outcome::Unavailable => (failure, true),
+        Outcome::NotIssued(error) => (error, false),
+    };
+    if let Err(failed) = db.atomically(|| claim_refusals::settle_refused(repo, &claim_id, &error)) {
+        return Claimed::uncounted(Err(failed));
+    }
+    Claimed {
+        answer: Err(error),
+        counted,
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod runtime {
+    use super::super::object::MemberObject;
+    use super::super::protocol::ClaimRequest;
+    use super::super::repo::Repo;
+    use super::{claim_refusals, Shards};
+    use crate::domain::ids::CampaignId;
+    use crate::domain::time::Instant;
+    use crate::http::error::ApiError;
+    use crate::objects::campaign::client as campaign_client;
+    use crate::objects::campaign::protocol::{
+        CountRejected, ReleaseUnit, Released, TakeReply, TakeUnit,
+    };
+    use crate::objects::seam::durable::Durable;
+    use worker::Env;
+
+    /// The campaign's stock objects.
+    struct StockShards<'a> {
+        env: &'a Env,
+        id: &'a CampaignId,
+        shard_count: u32,
+    }
+
+    impl Shards for StockShards<'_> {
+        fn known_dry(&self) -> Vec<u32> {
+            campaign_client::known_dry(self.id, self.shard_count)
+        }
+
+        fn mark_dry(&self, shard: u32) {
+            campaign_client::mark_dry(self.id, shard);
+        }
+
+        async fn take(
+            &self,
+            shard: u32,
+            claim_id: &str,
+            now: Instant,
+        ) -> Result<TakeReply, ApiError> {
+            let take = TakeUnit {
+                claim_id: claim_id.to_owned(),
+                now,
+            };
+            campaign_client::ask_shard(self.env, self.id, shard, take).await
+        }
+
+        async fn release(&self, shard: u32, claim_id: &str) -> Result<Released, ApiError> {
+            let release = ReleaseUnit {
+                claim_id: claim_id.to_owned(),
+            };
+            campaign_client::ask_shard(self.env, self.id, shard, release).await
+        }
+    }
+
+    impl MemberObject {
+        pub(in crate::objects::member) async fn claim(
+            &self,
+            request: ClaimRequest,
+        ) -> Result<serde_json::Value, ApiError> {
+            let config = self.config()?;
+            let repo = Repo::new(Durable::new(self.state.storage()));
+            let id = &request.terms.config.id;
+            let shards = StockShards {
+                env: &self.env,
+                id,
+                shard_count: request.terms.shard_count,
+            };
+            let claimed = super::claim(&repo, &config.rules, &request, &shards).await;
+            if let (true, Err(error)) = (claimed.counted, &claimed.answer) {
+                self.count_rejection(id, error);
+            }
+            claimed.answer
+        }
+
+        /// Counts a claim refused here, once, in the campaign's stats, after the answer. The
+        /// shards count their own refusals (paused, ended, not started).
+        fn count_rejection(&self, campaign_id: &CampaignId, error: &ApiError) {
+            let Some(reason) = claim_refusals::rejection_reason(error) else {
+                return;
+            };
+            let (env, id) = (self.env.clone(), campaign_id.clone());
+            self.state.wait_until(async move {
+                let _ = campaign_client::ask(&env, &id, CountRejected { reason }).await;
+            });
+        }
     }
 }

@@ -13,8 +13,7 @@
 //! that await other objects: the claim saga and `referral_flow`.
 
 pub mod checkins;
-#[cfg(target_arch = "wasm32")]
-mod claim;
+pub mod claim;
 pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;

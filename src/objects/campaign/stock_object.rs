@@ -1,0 +1,92 @@
+//! The stock shard and directory Durable Objects: runtime glue around their transactions
+//! (`stock.rs`, `directory.rs`). Each command is one transaction.
+
+use super::protocol::{
+    AllCampaigns, DirectoryCommand, GetShardStats, IndexCampaign, ListCampaigns, ReleaseUnit,
+    ReserveCreateKey, StockCommand, SyncShard, TakeUnit,
+};
+use super::{directory, stock};
+use crate::http::error::ApiError;
+use crate::objects::protocol::answer;
+use crate::objects::rpc;
+use crate::objects::schema::Tables;
+use crate::objects::seam::durable::Durable;
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+#[durable_object]
+pub struct StockObject {
+    state: State,
+    tables: Tables,
+}
+
+impl StockObject {
+    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
+        let db = Durable::new(self.state.storage());
+        self.tables.ensure(&db, &[&stock::MODULE])?;
+        match rpc::command(req).await? {
+            StockCommand::Sync(SyncShard { state }) => {
+                answer::<SyncShard>(stock::sync(&db, &state))
+            }
+            StockCommand::Take(TakeUnit { claim_id, now }) => {
+                answer::<TakeUnit>(stock::take(&db, &claim_id, now.0.timestamp_millis()))
+            }
+            StockCommand::Release(ReleaseUnit { claim_id }) => {
+                answer::<ReleaseUnit>(stock::release(&db, &claim_id))
+            }
+            StockCommand::Stats(GetShardStats {}) => answer::<GetShardStats>(stock::stats(&db)),
+        }
+    }
+}
+
+impl DurableObject for StockObject {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            tables: Tables::default(),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        rpc::reply(self.handle(req).await)
+    }
+}
+
+#[durable_object]
+pub struct DirectoryObject {
+    state: State,
+    tables: Tables,
+}
+
+impl DirectoryObject {
+    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
+        let db = Durable::new(self.state.storage());
+        self.tables.ensure(&db, &[&directory::MODULE])?;
+        match rpc::command(req).await? {
+            DirectoryCommand::Index(campaign) => {
+                answer::<IndexCampaign>(directory::index(&db, &campaign))
+            }
+            DirectoryCommand::Listed(ListCampaigns { now }) => {
+                answer::<ListCampaigns>(directory::listed(&db, now))
+            }
+            DirectoryCommand::All(AllCampaigns { limit }) => {
+                answer::<AllCampaigns>(directory::all(&db, limit))
+            }
+            DirectoryCommand::ReserveKey(reserve) => {
+                answer::<ReserveCreateKey>(directory::reserve_key(&db, &reserve))
+            }
+        }
+    }
+}
+
+impl DurableObject for DirectoryObject {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            state,
+            tables: Tables::default(),
+        }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        rpc::reply(self.handle(req).await)
+    }
+}

@@ -1,0 +1,145 @@
+//! What the campaign objects answer: the published and the marketing views, their stats,
+//! and the terms a claim needs.
+
+use super::protocol::ShardStats;
+use crate::domain::campaign::{Audience, CampaignConfig, CampaignKind, Limits, SetStatus, Status};
+use crate::domain::coupon::TermsView;
+use crate::domain::ids::CampaignId;
+use crate::domain::time::Instant;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The terms a member's object needs to decide and issue a claim.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClaimTerms {
+    pub config: CampaignConfig,
+    pub shard_count: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StockView {
+    pub total: i64,
+    pub remaining: i64,
+}
+
+/// The coupon terms as published, with their validity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublicCoupon {
+    #[serde(flatten)]
+    pub terms: TermsView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Instant>,
+}
+
+impl PublicCoupon {
+    pub fn from_config(config: &CampaignConfig) -> Self {
+        PublicCoupon {
+            terms: config.coupon.terms.view(),
+            valid_days: config.coupon.valid_days,
+            valid_until: config.coupon.valid_until,
+        }
+    }
+}
+
+/// GET /v1/campaigns/{id}: the published rules.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublicCampaign {
+    pub id: CampaignId,
+    pub name: String,
+    pub kind: CampaignKind,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
+    pub status: Status,
+    pub coupon: PublicCoupon,
+    pub limits: Limits,
+    pub audience: Audience,
+    pub rules_text: String,
+    pub stock: StockView,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: Instant,
+    pub actor: String,
+    pub action: String,
+    pub before: Option<serde_json::Value>,
+    pub after: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CampaignStats {
+    pub issued: i64,
+    pub remaining: i64,
+    pub claims_rejected: BTreeMap<String, i64>,
+}
+
+/// The marketing view: the full config, status, live stats and the audit trail.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminCampaign {
+    #[serde(flatten)]
+    pub config: CampaignConfig,
+    pub status: Status,
+    pub set_status: SetStatus,
+    pub shard_count: u32,
+    /// Bumped by every change; the ETag is derived from it.
+    pub revision: i64,
+    pub stats: CampaignStats,
+    pub audit: Vec<AuditEntry>,
+}
+
+impl CampaignStats {
+    /// Issued is counted by the shards; remaining is derived from the stock, never summed
+    /// from shard shares (a share pushed late would show as missing stock). Refusals are
+    /// counted where they were decided: the shards, and the head (`own`).
+    pub fn sum(stock: i64, shards: &[ShardStats], own: &[(String, i64)]) -> CampaignStats {
+        let mut stats = CampaignStats {
+            issued: 0,
+            remaining: 0,
+            claims_rejected: BTreeMap::new(),
+        };
+        for shard in shards {
+            stats.issued += shard.issued;
+            for (reason, n) in &shard.rejected {
+                *stats.claims_rejected.entry(reason.clone()).or_default() += n;
+            }
+        }
+        for (reason, n) in own {
+            *stats.claims_rejected.entry(reason.clone()).or_default() += n;
+        }
+        stats.remaining = (stock - stats.issued).max(0);
+        stats
+    }
+}
+
+impl PublicCampaign {
+    pub fn new(
+        config: &CampaignConfig,
+        set_status: SetStatus,
+        stats: &CampaignStats,
+        now: Instant,
+    ) -> Self {
+        PublicCampaign {
+            id: config.id.clone(),
+            name: config.name.clone(),
+            kind: config.kind,
+            starts_at: config.starts_at,
+            ends_at: config.ends_at,
+            status: status_now(config, set_status, now),
+            coupon: PublicCoupon::from_config(config),
+            limits: config.limits.clone(),
+            audience: config.audience.clone(),
+            rules_text: config.rules_text.clone(),
+            stock: StockView {
+                total: config.stock,
+                remaining: stats.remaining,
+            },
+        }
+    }
+}
+
+/// The status a member sees now.
+pub fn status_now(config: &CampaignConfig, set_status: SetStatus, now: Instant) -> Status {
+    crate::domain::campaign::status_at(set_status, config.starts_at.0, config.ends_at.0, now.0)
+}
