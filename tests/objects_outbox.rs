@@ -6,7 +6,8 @@
 mod seam;
 
 use pharmedge::domain::delivery::{
-    classify, lease_ms, settle, Outcome, RetryPolicy, Target, BATCH, REPORT_RETRY_MS,
+    classify, is_due, lease_ms, settle, Outcome, RetryPolicy, RowState, Target, BATCH,
+    REPORT_RETRY_MS,
 };
 use pharmedge::objects::outbox::drain::{self, Due};
 use pharmedge::objects::outbox::{self, Destination};
@@ -258,4 +259,37 @@ fn a_dead_row_is_replayed_exactly_once() {
     );
     assert_eq!(keys(&attempt_all(&db, T0 + 20, &classify(200))), ["ev-1"]);
     assert_eq!(row(&db, "ev-1"), None);
+}
+
+#[test]
+fn the_drain_takes_exactly_the_rows_the_policy_calls_due() {
+    let db = outbox_db();
+    queue(&db, "due", "{}", T0);
+    queue(&db, "future", "{}", T0 + 1);
+    queue(&db, "leased", "{}", T0);
+    queue(&db, "dead", "{}", T0);
+    drain::take_due(&db, T0, LEASE).unwrap(); // leases all three due at T0
+    db.raw("UPDATE outbox SET next_attempt_ms = 1795485600000 WHERE key = 'due'");
+    drain::settle(
+        &db,
+        "dead",
+        settle(&POLICY, "dead", 0, classify(404), T0),
+        T0,
+    )
+    .unwrap();
+    let rows: Vec<(String, RowState, i64)> = db
+        .rows(
+            "SELECT key, state, next_attempt_ms FROM outbox ORDER BY key",
+            Vec::new(),
+        )
+        .unwrap();
+    let expected: Vec<&str> = rows
+        .iter()
+        .filter(|(_, state, next_ms)| is_due(*state, *next_ms, T0 + 1))
+        .map(|(key, _, _)| key.as_str())
+        .collect();
+    assert_eq!(expected, ["due", "future"]);
+    let mut taken = drain::take_due(&db, T0 + 1, LEASE).unwrap();
+    taken.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(keys(&taken), expected);
 }

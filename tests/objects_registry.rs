@@ -112,3 +112,22 @@ fn facts_are_remembered_for_thirty_days() {
     repo::record(&db, "bind-1", "bound", T0 + FACT_MEMORY_MS + 1).unwrap();
     assert_eq!(repo::stats(&db).unwrap().bound, 2, "forgotten after");
 }
+
+#[test]
+fn commands_cross_the_wire_as_before() {
+    use pharmedge::objects::referral_registry::protocol::{ClaimCode, GetStats};
+    use pharmedge::objects::referral_registry::RegistryCommand;
+    let stats = serde_json::to_value(RegistryCommand::from(GetStats {})).unwrap();
+    assert_eq!(stats, serde_json::json!({"op": "stats"}));
+    let claim = RegistryCommand::from(ClaimCode {
+        code: "K7Q2".into(),
+        member_id: "mem-1".into(),
+        now_ms: T0,
+    });
+    assert_eq!(
+        serde_json::to_value(claim).unwrap(),
+        serde_json::json!({"op": "claim_code", "code": "K7Q2", "member_id": "mem-1", "now_ms": T0})
+    );
+    let decoded: RegistryCommand = serde_json::from_str(r#"{"op":"stats"}"#).unwrap();
+    assert!(matches!(decoded, RegistryCommand::Stats(_)));
+}
