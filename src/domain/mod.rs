@@ -13,6 +13,7 @@ pub mod ids;
 pub mod migrations;
 pub mod order;
 pub mod order_lines;
+pub mod parsed_str;
 pub mod pickup;
 pub mod placement;
 pub mod points;
