@@ -8,6 +8,9 @@
 //   node scripts/bench-cpu.mjs [rounds, default 3] [requests per scenario, default 1000] [connections, default 16]
 //   (verification: at most 300 requests, each needs a ready order made first)
 //   BENCH_ONLY=substring  runs the scenarios whose title contains it (and the floors)
+//   BENCH_AB=dir          also runs another build (a directory inside the checkout, e.g. a copy
+//                         of build/ from before a change) beside build/: every pharmedge scenario
+//                         on both, back to back, and the per-round ratios B/A
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, cpus, loadavg } from "node:os";
 import { execFileSync } from "node:child_process";
@@ -87,6 +90,10 @@ const edge = await started(() => startEdge({ persistDir: tempDir("edge"), vars: 
 const noop = await started(() => startNoop({ persistDir: tempDir("noop") }));
 const js = await startBaseline({});
 const jsOutbox = await startBaseline({ BASELINE_OUTBOX: "1", BASELINE_DELIVER: "request" });
+// BENCH_AB=<a build directory inside the checkout>: that build runs beside build/ and every
+// pharmedge scenario runs on both, back to back (a change measured within one run).
+const abBuild = process.env.BENCH_AB;
+const AB_TAG = " [B]";
 
 /** `amount` requests; `next(i)` gives the i-th request's path/method/headers/body. */
 function load(runtime, amount, next) {
@@ -137,59 +144,79 @@ async function pooled(count, width, work) {
   }));
   return results;
 }
-// The warm members have checked in (their objects and tables exist) on both workers.
-for (const runtime of [edge, js, jsOutbox]) await pooled(WARM, 16, (i) => mustFetch(`${runtime.url}/v1/checkins`, { method: "POST", ...auth(warmTokens[i]) }, 201));
-// The catalogue (orders are priced from it), and a coupon campaign the warm members claim from.
-const catalogBody = JSON.stringify({ batch_id: "bench-catalog", items: [{ sku: "otc-1", name: "感冒灵", drug_class: "otc_b", price_fen: 1590, version: 1, status: "on_sale" }] });
-await mustFetch(`${edge.url}/v1/core/catalog`, { method: "POST", headers: { "content-type": "application/json", "core-signature": coreSignature(catalogBody) }, body: catalogBody }, 200);
-const marketing = jwt({ sub: "bench-marketing", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
-await mustFetch(`${edge.url}/v1/admin/campaigns`, {
-  method: "POST",
-  headers: { authorization: `Bearer ${marketing}`, "content-type": "application/json" },
-  body: JSON.stringify({
-    id: "bench-coupon", name: "bench", kind: "coupon", stock: 1_000_000, shards: 1,
-    starts_at: new Date(Date.now() - 60_000).toISOString(), ends_at: new Date(Date.now() + 7_200_000).toISOString(),
-    coupon: { type: "fixed", value_fen: 500, valid_days: 7 }, limits: { per_member: 100 }, rules_text: "bench",
-  }),
-}, 201);
-const referralCodes = await pooled(WARM, 16, async (i) => (await mustFetch(`${edge.url}/v1/referrals/link`, { method: "POST", ...auth(warmTokens[i]) }, 200)).code);
+// The warm members have checked in (their objects and tables exist) on every worker.
+for (const runtime of [js, jsOutbox]) await pooled(WARM, 16, (i) => mustFetch(`${runtime.url}/v1/checkins`, { method: "POST", ...auth(warmTokens[i]) }, 201));
 const orderBody = (store, fulfilment) => ({ store_id: store, fulfilment, lines: [{ sku: "otc-1", qty: 2 }] });
 const STORES = 10;
-/** `count` orders ready for pickup, with a code to show and a clerk of the store to verify it. */
-async function readyPickups(count) {
-  return pooled(count, 16, async (i) => {
+const marketing = jwt({ sub: "bench-marketing", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
+/** One pharmedge build's world: warm members, the catalogue (orders are priced from it), a coupon campaign the warm members claim from, their share codes. */
+async function prepareEdge(runtime) {
+  await pooled(WARM, 16, (i) => mustFetch(`${runtime.url}/v1/checkins`, { method: "POST", ...auth(warmTokens[i]) }, 201));
+  const catalogBody = JSON.stringify({ batch_id: "bench-catalog", items: [{ sku: "otc-1", name: "感冒灵", drug_class: "otc_b", price_fen: 1590, version: 1, status: "on_sale" }] });
+  await mustFetch(`${runtime.url}/v1/core/catalog`, { method: "POST", headers: { "content-type": "application/json", "core-signature": coreSignature(catalogBody) }, body: catalogBody }, 200);
+  await mustFetch(`${runtime.url}/v1/admin/campaigns`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${marketing}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      id: "bench-coupon", name: "bench", kind: "coupon", stock: 1_000_000, shards: 1,
+      starts_at: new Date(Date.now() - 60_000).toISOString(), ends_at: new Date(Date.now() + 7_200_000).toISOString(),
+      coupon: { type: "fixed", value_fen: 500, valid_days: 7 }, limits: { per_member: 100 }, rules_text: "bench",
+    }),
+  }, 201);
+  const referralCodes = await pooled(WARM, 16, async (i) => (await mustFetch(`${runtime.url}/v1/referrals/link`, { method: "POST", ...auth(warmTokens[i]) }, 200)).code);
+  /** `count` orders ready for pickup, with a code to show and a clerk of the store to verify it. */
+  const readyPickups = (count) => pooled(count, 16, async (i) => {
     const store = `bench-store-${i % STORES}`;
     const token = warmTokens[i % WARM];
-    const { order_id: orderId } = await mustFetch(`${edge.url}/v1/orders`, { method: "POST", ...post("/v1/orders", token, orderBody(store, "pickup")) }, 202);
+    const { order_id: orderId } = await mustFetch(`${runtime.url}/v1/orders`, { method: "POST", ...post("/v1/orders", token, orderBody(store, "pickup")) }, 202);
     const raw = JSON.stringify({
       id: `bench-ready-${orderId}`, type: "order.ready_for_pickup", created_at: new Date().toISOString(),
       data: { order_id: orderId, member_id: `warm-${i % WARM}`, store_id: store, lines: [{ sku: "otc-1", name: "感冒灵", qty: 2, unit_price_fen: 1590, drug_class: "otc_b" }], ready_at: new Date().toISOString() },
     });
-    await mustFetch(`${edge.url}/v1/core/events`, { method: "POST", headers: { "content-type": "application/json", "core-signature": coreSignature(raw) }, body: raw }, 200);
-    const shown = await mustFetch(`${edge.url}/v1/pickups/${orderId}/code`, auth(token), 200);
+    await mustFetch(`${runtime.url}/v1/core/events`, { method: "POST", headers: { "content-type": "application/json", "core-signature": coreSignature(raw) }, body: raw }, 200);
+    const shown = await mustFetch(`${runtime.url}/v1/pickups/${orderId}/code`, auth(token), 200);
     return { qr: shown.qr, clerk: jwt({ sub: `clerk-${store}`, role: "clerk", store, exp: expiry }, secrets.STAFF_JWT_SECRET) };
   });
+  return { referralCodes, readyPickups };
 }
 
+/** The pharmedge scenarios on one build; `tag` marks the A/B build's rows. */
+function edgeScenarios(runtime, { referralCodes, readyPickups }, tag = "") {
+  return [
+    [`GET /healthz${tag}`, runtime, () => ({ method: "GET", path: "/healthz" }), [200]],
+    [`POST /v1/checkins: repeat, 100 warm members${tag}`, runtime, (i) => post("/v1/checkins", warmTokens[i % WARM]), [200]],
+    [`POST /v1/checkins: a new member each${tag}`, runtime, () => post("/v1/checkins", freshToken()), [201]],
+    [`GET /v1/me, 100 warm members${tag}`, runtime, (i) => ({ method: "GET", path: "/v1/me", ...auth(warmTokens[i % WARM]) }), [200]],
+    [`POST claims: coupon campaign, 100 warm members${tag}`, runtime, (i) => post("/v1/campaigns/bench-coupon/claims", warmTokens[i % WARM]), [201]],
+    [`POST /v1/orders: 100 warm members (a new order object each)${tag}`, runtime, (i) => post("/v1/orders", warmTokens[i % WARM], orderBody("bench-store", "delivery")), [202]],
+    [`POST /v1/store/pickups/verify: each ready order once${tag}`, runtime, null, [200], async (amount) => {
+      const pickups = await readyPickups(amount);
+      return (i) => ({ method: "POST", path: "/v1/store/pickups/verify", ...auth(pickups[i].clerk, { "content-type": "application/json" }), body: JSON.stringify({ code: pickups[i].qr }) });
+    }],
+    [`GET /r/{code}: 100 warm members' codes (302)${tag}`, runtime, (i) => ({ method: "GET", path: `/r/${referralCodes[i % WARM]}`, headers: { "user-agent": `bench-${i % 50}` } }), [302]],
+  ];
+}
+const edgeWorld = await prepareEdge(edge);
+const edgeB = abBuild ? await started(() => startEdge({ main: join(abBuild, "index.js"), persistDir: tempDir("edge-b"), vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true, ratelimits: unlimited })) : null;
+const edgeBWorld = edgeB ? await prepareEdge(edgeB) : null;
+// A and B of a scenario run back to back, so a busy moment hits both.
+const edgeRows = edgeScenarios(edge, edgeWorld).flatMap((row, i) => (edgeB ? [row, edgeScenarios(edgeB, edgeBWorld, AB_TAG)[i]] : [row]));
+
 // --- the scenarios: [title, runtime, request maker, expected statuses, prepare(amount) -> maker].
+const untagged = (row) => row[0].replace(AB_TAG, "");
+const edgeRow = (title) => edgeRows.filter((row) => untagged(row) === title);
+const placed = ["GET /healthz", "POST /v1/checkins: repeat, 100 warm members"];
 const scenarios = [
   ["no-op worker: constant answer", noop, () => ({ method: "GET", path: "/" }), [200]],
-  ["GET /healthz", edge, () => ({ method: "GET", path: "/healthz" }), [200]],
+  ...edgeRow("GET /healthz"),
   ["no-op DO: one warm object", noop, () => ({ method: "GET", path: "/do/one" }), [200]],
+  ["no-op DO: one warm object, by JS RPC instead of fetch", noop, () => ({ method: "GET", path: "/do/rpc" }), [200]],
   ["no-op DO: a new object each", noop, () => ({ method: "GET", path: "/do/new" }), [200]],
   ["JS worker: repeat check-in, 100 warm members", js, (i) => post("/v1/checkins", warmTokens[i % WARM]), [200]],
-  ["POST /v1/checkins: repeat, 100 warm members", edge, (i) => post("/v1/checkins", warmTokens[i % WARM]), [200]],
+  ...edgeRow("POST /v1/checkins: repeat, 100 warm members"),
   ["JS worker: check-in, a new member each", js, () => post("/v1/checkins", freshToken()), [201]],
   ["JS worker + outbox delivered to the core: check-in, a new member each", jsOutbox, () => post("/v1/checkins", freshToken()), [201]],
-  ["POST /v1/checkins: a new member each", edge, () => post("/v1/checkins", freshToken()), [201]],
-  ["GET /v1/me, 100 warm members", edge, (i) => ({ method: "GET", path: "/v1/me", ...auth(warmTokens[i % WARM]) }), [200]],
-  ["POST claims: coupon campaign, 100 warm members", edge, (i) => post("/v1/campaigns/bench-coupon/claims", warmTokens[i % WARM]), [201]],
-  ["POST /v1/orders: 100 warm members (a new order object each)", edge, (i) => post("/v1/orders", warmTokens[i % WARM], orderBody("bench-store", "delivery")), [202]],
-  ["POST /v1/store/pickups/verify: each ready order once", edge, null, [200], async (amount) => {
-    const pickups = await readyPickups(amount);
-    return (i) => ({ method: "POST", path: "/v1/store/pickups/verify", ...auth(pickups[i].clerk, { "content-type": "application/json" }), body: JSON.stringify({ code: pickups[i].qr }) });
-  }],
-  ["GET /r/{code}: 100 warm members' codes (302)", edge, (i) => ({ method: "GET", path: `/r/${referralCodes[i % WARM]}`, headers: { "user-agent": `bench-${i % 50}` } }), [302]],
+  ...edgeRows.filter((row) => !placed.includes(untagged(row))),
 ].filter(([title, runtime]) => !only || runtime === noop || title.includes(only));
 
 // Claims: at most 100 per member, so the rounds must fit (warm-up included).
@@ -243,11 +270,19 @@ console.log(`  /healthz / constant no-op: ${ratio("GET /healthz", floors.edge)}`
 console.log(`  repeat check-in / JS worker: ${ratio("POST /v1/checkins: repeat, 100 warm members", "JS worker: repeat check-in, 100 warm members")}`);
 console.log(`  new-member check-in / JS worker: ${ratio("POST /v1/checkins: a new member each", "JS worker: check-in, a new member each")}`);
 console.log(`  new-member check-in / JS worker with outbox: ${ratio("POST /v1/checkins: a new member each", "JS worker + outbox delivered to the core: check-in, a new member each")}`);
-const wasmPath = join(ROOT, "build/index_bg.wasm");
-const gzipped = execFileSync("sh", ["-c", `gzip -9 -c "${wasmPath}" | wc -c`], { encoding: "utf8" }).trim();
-console.log(`wasm: ${readFileSync(wasmPath).length} bytes raw, ${gzipped} bytes gzip -9`);
+if (edgeB) {
+  console.log(`\nA/B: ${abBuild} [B] over build/ [A], CPU per request, per round:`);
+  for (const [title] of scenarios.filter(([t]) => t.endsWith(AB_TAG))) {
+    console.log(`  ${title.replace(AB_TAG, "")}: ${ratio(title, title.replace(AB_TAG, ""))}`);
+  }
+}
+for (const dir of ["build", ...(abBuild ? [abBuild] : [])]) {
+  const wasmPath = join(ROOT, dir, "index_bg.wasm");
+  const gzipped = execFileSync("sh", ["-c", `gzip -9 -c "${wasmPath}" | wc -c`], { encoding: "utf8" }).trim();
+  console.log(`wasm (${dir}): ${readFileSync(wasmPath).length} bytes raw, ${gzipped} bytes gzip -9`);
+}
 
-for (const runtime of [edge, noop, js, jsOutbox]) await runtime.mf.dispose();
+for (const runtime of [edge, noop, js, jsOutbox, ...(edgeB ? [edgeB] : [])]) await runtime.mf.dispose();
 await stub.close();
 // Thousands of objects' databases: hundreds of MB per run.
 for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });

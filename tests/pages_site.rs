@@ -127,3 +127,31 @@ fn asset_placeholders_become_versioned_urls() {
         "the counter names its decoder"
     );
 }
+
+#[test]
+fn each_assets_compile_time_version_is_the_fingerprint_of_its_file_and_the_build_copies_it() {
+    // The bytes are not in the wasm (the ASSETS binding serves them), so the version is
+    // computed by the compiler: it must be the same fingerprint of the same file.
+    let setup = std::fs::read_to_string("scripts/lib/setup.sh").unwrap();
+    for asset in site::ASSETS {
+        let bytes = std::fs::read(format!("src/pages/{}", asset.source)).unwrap();
+        assert_eq!(asset.version(), site::fingerprint(&bytes), "{}", asset.name);
+        assert!(
+            asset_url(asset.name).ends_with(&format!("?v={}", site::fingerprint(&bytes))),
+            "{}",
+            asset.name
+        );
+        // Copied to build/assets/{name}: by the directory's glob, or one by one.
+        let (dir, file) = asset.source.rsplit_once('/').unwrap();
+        let copied = if file == asset.name {
+            format!("cp src/pages/{dir}/* build/assets/")
+        } else {
+            format!("cp src/pages/{} build/assets/{}", asset.source, asset.name)
+        };
+        assert!(
+            setup.contains(&copied),
+            "{}: not copied to build/assets",
+            asset.name
+        );
+    }
+}

@@ -1,7 +1,7 @@
 // Starts the built worker (build/) in workerd through Miniflare, with the bindings that
 // wrangler.toml declares. Shared by the end-to-end tests and the benchmark.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { parse as parseToml } from "smol-toml";
 
@@ -14,8 +14,9 @@ export function wranglerConfig() {
 /**
  * vars: extra/overriding string bindings (secrets included). ratelimits: overrides of the
  * `[[ratelimits]]` limits by binding name (e.g. a benchmark that replays one member).
+ * main: another build's entry under the checkout (a benchmark's A/B), instead of wrangler.toml's.
  */
-export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false, ratelimits = {} }) {
+export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false, ratelimits = {}, main }) {
   const config = wranglerConfig();
   const limits = Object.fromEntries(
     (config.ratelimits ?? []).map((r) => [r.name, { simple: { ...r.simple, ...(ratelimits[r.name] ?? {}) } }]),
@@ -26,7 +27,7 @@ export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings =
   const mf = new Miniflare({
     rootPath: ROOT,
     modules: true,
-    scriptPath: join(ROOT, config.main),
+    scriptPath: join(ROOT, main ?? config.main),
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
       { type: "CompiledWasm", include: ["**/*.wasm"] },
@@ -36,6 +37,17 @@ export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings =
     durableObjects,
     kvNamespaces: (config.kv_namespaces ?? []).map((kv) => kv.binding),
     ratelimits: limits,
+    // The pages' static files (wrangler.toml [assets]): reached only through the binding, as
+    // the worker runs first for every request.
+    ...(config.assets
+      ? {
+          assets: {
+            directory: join(ROOT, main ? join(dirname(main), "assets") : config.assets.directory),
+            binding: config.assets.binding,
+            routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: config.assets.run_worker_first === true },
+          },
+        }
+      : {}),
     durableObjectsPersist: persistDir,
     kvPersist: persistDir ? join(persistDir, "kv") : false,
     cf: false,
@@ -50,7 +62,8 @@ export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings =
 /**
  * The runtime's floor, for benchmark ratios: `/` answers a constant; `/do/new` creates a new
  * SQLite-backed Durable Object per request (one table, one write); `/do/one` writes to one
- * warm object.
+ * warm object; `/do/rpc` does the same through workerd's JS RPC (`stub.write()`) instead of a
+ * `fetch` to the object: what the hop would cost without a Request and Response.
  */
 const NOOP_SCRIPT = `
 import { DurableObject } from "cloudflare:workers";
@@ -63,6 +76,10 @@ export class Noop extends DurableObject {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO t VALUES (1, 1)");
     return new Response("ok");
   }
+  write() {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO t VALUES (1, 1)");
+    return "ok";
+  }
 }
 let created = 0;
 export default {
@@ -70,6 +87,7 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/do/new") return env.NOOP.get(env.NOOP.idFromName("n" + created++)).fetch(request);
     if (path === "/do/one") return env.NOOP.get(env.NOOP.idFromName("one")).fetch(request);
+    if (path === "/do/rpc") return env.NOOP.get(env.NOOP.idFromName("one")).write().then((text) => new Response(text));
     return new Response("ok");
   },
 };`;

@@ -75,6 +75,11 @@ build_worker() {
   step "$WASM_OPT_BIN" build/index_bg.wasm --strip-debug --strip-producers \
     --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
     --enable-multivalue --enable-reference-types --enable-exception-handling -o build/index_bg.wasm
+  # The pages' static files, served through the ASSETS binding (wrangler.toml [assets]) under
+  # the names src/pages/site.rs gives them.
+  rm -rf build/assets && mkdir -p build/assets
+  cp src/pages/assets/* build/assets/
+  cp src/pages/vendor/jsqr.min.js build/assets/jsqr.js
   local raw gz
   raw=$(wc -c < build/index_bg.wasm)
   gz=$(gzip -9 -c build/index_bg.wasm | wc -c)

@@ -53,9 +53,8 @@ macro_rules! id_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                $name::parse(&raw).map_err(|_| {
-                    serde::de::Error::custom(format!("invalid id {raw:?}: {}", InvalidId))
+                $crate::domain::parsed_str::deserialize_parsed(deserializer, |raw| {
+                    $name::parse(raw).map_err(|_| format!("invalid id {raw:?}: {}", InvalidId))
                 })
             }
         }

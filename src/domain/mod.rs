@@ -18,6 +18,7 @@ pub mod order;
 pub mod order_lines;
 pub mod order_points;
 pub mod outbound;
+pub mod parsed_str;
 pub mod pickup;
 pub mod placement;
 pub mod points;

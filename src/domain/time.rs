@@ -1,6 +1,7 @@
 //! Business time: instants are UTC; a business day is a calendar day at a fixed UTC offset
 //! (default +08:00, Asia/Shanghai, which has no DST).
 
+use super::parsed_str::deserialize_parsed;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -147,10 +148,11 @@ impl Serialize for BusinessDate {
 
 impl<'de> Deserialize<'de> for BusinessDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        parse_date(&raw)
-            .map(BusinessDate)
-            .ok_or_else(|| serde::de::Error::custom(format!("{raw:?} is not a YYYY-MM-DD date")))
+        deserialize_parsed(deserializer, |raw| {
+            parse_date(raw)
+                .map(BusinessDate)
+                .ok_or_else(|| format!("{raw:?} is not a YYYY-MM-DD date"))
+        })
     }
 }
 
@@ -173,10 +175,11 @@ impl Serialize for Instant {
 
 impl<'de> Deserialize<'de> for Instant {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        parse_instant(&raw)
-            .map(Instant)
-            .ok_or_else(|| serde::de::Error::custom(format!("{raw:?} is not an RFC 3339 instant")))
+        deserialize_parsed(deserializer, |raw| {
+            parse_instant(raw)
+                .map(Instant)
+                .ok_or_else(|| format!("{raw:?} is not an RFC 3339 instant"))
+        })
     }
 }
 

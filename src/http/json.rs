@@ -2,6 +2,7 @@
 //! `Content-Type` is JSON, and how a body becomes a typed value. Every route uses these.
 
 use super::error::ApiError;
+use super::json_path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -66,9 +67,11 @@ pub fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, Ap
             Err(err) => ApiError::invalid(format!("malformed JSON: {err}")),
         });
     }
-    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
+    // One typed parse; the field an error is about is found only when there is one.
+    let value = T::deserialize(&mut deserializer).map_err(|inner| {
+        let offset = json_path::offset_of(text, inner.line(), inner.column());
+        let unknown_variant = inner.to_string().starts_with("unknown variant");
+        let path = json_path::path_at(text, offset, unknown_variant);
         if inner.is_eof() || (inner.is_syntax() && path == ".") {
             ApiError::invalid(format!("malformed JSON: {inner}"))
         } else if inner.is_syntax() {

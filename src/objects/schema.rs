@@ -15,7 +15,7 @@
 pub use crate::domain::migrations::Module;
 use crate::domain::migrations::{plan, VERSIONS_TABLE};
 use crate::http::error::ApiError;
-use crate::objects::seam::{log_error, Sql, SqlError, Transact};
+use crate::objects::seam::{log_error, Sql, SqlError, Transact, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -32,20 +32,23 @@ impl Tables {
         }
         let applied: Vec<(&'static str, u32)> =
             steps.iter().map(|s| (s.module, s.to_version)).collect();
+        // A statement costs a crossing into the runtime and SQLite's parse: the versions
+        // table is created only when the read found none, and all versions are one upsert.
+        let versions_table_exists = *self.table_exists.borrow();
         sql.atomically(|| {
-            sql.run(VERSIONS_TABLE, Vec::new())?;
-            for step in steps {
-                for statement in step.statements {
+            if !versions_table_exists {
+                sql.run(VERSIONS_TABLE, Vec::new())?;
+            }
+            for step in &steps {
+                for statement in &step.statements {
                     sql.run(statement, Vec::new())?;
                 }
-                sql.run(
-                    "INSERT INTO schema_versions (module, version) VALUES (?, ?)
-                     ON CONFLICT (module) DO UPDATE SET version = excluded.version",
-                    vec![step.module.into(), step.to_version.into()],
-                )?;
             }
+            let (upsert, values) = record_versions(&applied);
+            sql.run(&upsert, values)?;
             Ok::<(), SqlError>(())
         })?;
+        *self.table_exists.borrow_mut() = true;
         let mut versions = self.versions.borrow_mut();
         let versions = versions.get_or_insert_with(BTreeMap::new);
         for (module, version) in applied {
@@ -71,7 +74,10 @@ impl Tables {
         }
         let rows: Vec<(String, u32)> =
             match sql.rows("SELECT module, version FROM schema_versions", Vec::new()) {
-                Ok(rows) => rows,
+                Ok(rows) => {
+                    *self.table_exists.borrow_mut() = true;
+                    rows
+                }
                 // A new object (or one from before this mechanism) has no record yet.
                 Err(err) if err.message.contains("no such table") => Vec::new(),
                 Err(err) => return Err(err.into()),
@@ -87,4 +93,20 @@ impl Tables {
 #[derive(Default)]
 pub struct Tables {
     versions: RefCell<Option<BTreeMap<String, u32>>>,
+    /// Whether `schema_versions` is known to exist (read, or created, by this instance).
+    table_exists: RefCell<bool>,
+}
+
+/// One statement recording every module's new version.
+fn record_versions(applied: &[(&'static str, u32)]) -> (String, Vec<Value>) {
+    let rows = vec!["(?, ?)"; applied.len()].join(", ");
+    let upsert = format!(
+        "INSERT INTO schema_versions (module, version) VALUES {rows}
+         ON CONFLICT (module) DO UPDATE SET version = excluded.version"
+    );
+    let values = applied
+        .iter()
+        .flat_map(|(module, version)| [(*module).into(), (*version).into()])
+        .collect();
+    (upsert, values)
 }

@@ -2,8 +2,6 @@
 //! the static assets with their content hashes, and the headers each kind of response carries.
 //! Pure, so the markup and the security headers are tested natively.
 
-use std::sync::OnceLock;
-
 /// Who a page is for: which token it reads from the fragment and how it explains getting one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -43,38 +41,76 @@ pub static PAGES: &[Page] = &[
     Page { name: "admin",   title: "营销后台", audience: Audience::Staff, script: "admin.js", body: include_str!("html/admin.html"), camera: false },
 ];
 
+/// A static file of the pages. Its bytes are not in the wasm: the build copies each file to
+/// `build/assets/{name}` (scripts/lib/setup.sh), served through the `ASSETS` binding
+/// (wrangler.toml `[assets]`); only its fingerprint, computed at compile time, is here.
 pub struct Asset {
     pub name: &'static str,
     pub content_type: &'static str,
-    pub body: &'static str,
+    /// The file under src/pages/, whose content the fingerprint is of.
+    pub source: &'static str,
+    /// `fingerprint` of the file's bytes.
+    pub version: u64,
 }
 
 const JS: &str = "text/javascript; charset=utf-8";
 
+/// `Asset` for the file `$source` under src/pages/: the bytes are read by the compiler for the
+/// fingerprint only (a constant), so they are not linked into the wasm.
+macro_rules! asset {
+    ($name:literal, $content_type:expr, $source:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            source: $source,
+            version: fnv1a(include_bytes!($source)),
+        }
+    };
+}
+
 #[rustfmt::skip]
 pub static ASSETS: &[Asset] = &[
-    Asset { name: "app.css",    content_type: "text/css; charset=utf-8", body: include_str!("assets/app.css") },
-    Asset { name: "app.js",     content_type: JS, body: include_str!("assets/app.js") },
-    Asset { name: "checkin.js", content_type: JS, body: include_str!("assets/checkin.js") },
-    Asset { name: "wallet.js",  content_type: JS, body: include_str!("assets/wallet.js") },
-    Asset { name: "invite.js",  content_type: JS, body: include_str!("assets/invite.js") },
-    Asset { name: "pickup.js",  content_type: JS, body: include_str!("assets/pickup.js") },
-    Asset { name: "claim.js",   content_type: JS, body: include_str!("assets/claim.js") },
-    Asset { name: "store.js",   content_type: JS, body: include_str!("assets/store.js") },
-    Asset { name: "admin.js",   content_type: JS, body: include_str!("assets/admin.js") },
+    asset!("app.css",    "text/css; charset=utf-8", "assets/app.css"),
+    asset!("app.js",     JS, "assets/app.js"),
+    asset!("checkin.js", JS, "assets/checkin.js"),
+    asset!("wallet.js",  JS, "assets/wallet.js"),
+    asset!("invite.js",  JS, "assets/invite.js"),
+    asset!("pickup.js",  JS, "assets/pickup.js"),
+    asset!("claim.js",   JS, "assets/claim.js"),
+    asset!("store.js",   JS, "assets/store.js"),
+    asset!("admin.js",   JS, "assets/admin.js"),
     // jsQR 1.4.0 (Apache-2.0, npm `jsqr`), minified by scripts/vendor-jsqr: the counter loads it
     // only where the browser has no BarcodeDetector.
-    Asset { name: "jsqr.js",    content_type: JS, body: include_str!("vendor/jsqr.min.js") },
+    asset!("jsqr.js",    JS, "vendor/jsqr.min.js"),
 ];
 
 /// FNV-1a, 64 bit: a content fingerprint for cache busting, not a security hash.
-pub fn fingerprint(bytes: &[u8]) -> String {
+const fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
+    let mut index = 0;
+    while index < bytes.len() {
+        hash ^= bytes[index] as u64;
         hash = hash.wrapping_mul(0x0100_0000_01b3);
+        index += 1;
     }
+    hash
+}
+
+/// The fingerprint as written in URLs and ETags: its first 12 hex digits.
+fn short(hash: u64) -> String {
     format!("{hash:016x}")[..12].to_owned()
+}
+
+/// A content fingerprint (of a rendered page) for its ETag.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    short(fnv1a(bytes))
+}
+
+impl Asset {
+    /// The asset's version, as in its URL's `v` and its ETag.
+    pub fn version(&self) -> String {
+        short(self.version)
+    }
 }
 
 pub fn asset(name: &str) -> Option<&'static Asset> {
@@ -87,22 +123,15 @@ pub fn page(name: &str) -> Option<&'static Page> {
 
 /// The versioned URL of an asset: served `immutable` because a change changes the URL.
 pub fn asset_url(name: &str) -> String {
-    static VERSIONS: OnceLock<Vec<String>> = OnceLock::new();
-    let versions = VERSIONS.get_or_init(|| {
-        ASSETS
-            .iter()
-            .map(|a| fingerprint(a.body.as_bytes()))
-            .collect()
-    });
-    match ASSETS.iter().position(|a| a.name == name) {
-        Some(i) => format!("/assets/{name}?v={}", versions[i]),
+    match asset(name) {
+        Some(asset) => format!("/assets/{name}?v={}", asset.version()),
         None => format!("/assets/{name}"),
     }
 }
 
 /// Whether `version` (the `v` query parameter) names the asset's current content.
 pub fn is_current(asset: &Asset, version: Option<&str>) -> bool {
-    version == Some(fingerprint(asset.body.as_bytes()).as_str())
+    version == Some(asset.version().as_str())
 }
 
 /// A page body with each `{{asset:NAME}}` replaced by that asset's versioned URL, so static

@@ -4,6 +4,7 @@
 // with one moves it from the fragment into sessionStorage and never sends it in a URL.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { useWorld, memberToken, staffToken } from "./harness.mjs";
 import { launch, open, assertClean, assertAccessible, assertNoTokenInUrls, PHONE, DESKTOP } from "./browser.mjs";
 
@@ -54,6 +55,11 @@ test("assets: immutable at the version the page links, revalidated otherwise, 40
     assert.equal(res.status, 200, link);
     assert.match(res.headers.get("content-type"), link.includes(".css") ? /^text\/css/ : /^text\/javascript/);
     assert.equal(res.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    // The file itself (served from the static assets, not the wasm), and a 304 on revisit.
+    const file = new URL(`../../src/pages/assets/${link.slice("/assets/".length).replace(/\?.*/, "")}`, import.meta.url);
+    assert.equal(await res.text(), readFileSync(file, "utf8"), link);
+    const again = await fetch(world.url + link, { headers: { "if-none-match": res.headers.get("etag") } });
+    assert.equal(again.status, 304, link);
     const stale = await get(link.replace(/\?v=.*/, "?v=000000000000"));
     assert.equal(stale.headers.get("cache-control"), "no-cache", "an old version is never cached for a year");
   }
