@@ -154,9 +154,24 @@ fn data<T: DeserializeOwned>(value: Value) -> Result<T, EventError> {
             "data: a JSON object is required".into(),
         ));
     }
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
+    // Parsed from its compact text, as request bodies are: the field a refusal is about is
+    // found from the parser's position (json_path), so no second, path-tracking copy of each
+    // payload's deserializer is compiled in (serde_path_to_error did that).
+    let text = value.to_string();
+    serde_json::from_str(&text).map_err(|err| {
+        let offset = super::json_path::offset_of(&text, err.line(), err.column());
+        let message = err.to_string();
+        let unknown_variant = message.starts_with("unknown variant");
+        let path = super::json_path::path_at(&text, offset, unknown_variant);
+        // The position is in the re-serialized text, meaningless to the sender.
+        let position = format!(" at line {} column {}", err.line(), err.column());
+        let inner = message.strip_suffix(&position).unwrap_or(&message);
+        // An enum given a number, bool or array: serde_json calls it a syntax error, and
+        // says so as it does for request bodies (json::parse_json).
+        let inner = match err.is_syntax() {
+            true => format!("malformed JSON: {inner}"),
+            false => inner.to_owned(),
+        };
         match path.as_str() {
             "." => EventError::Invalid(format!("data: {inner}")),
             _ => EventError::Invalid(format!("data.{path}: {inner}")),

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod events;
 pub mod exchange;
 pub mod ids;
+pub mod json_path;
 pub mod migrations;
 pub mod order;
 pub mod order_lines;

@@ -1,7 +1,7 @@
 //! Deserializing a string that must parse (an id, a date, an instant): the check runs inside
 //! the deserializer's string call, so a parser that knows positions (serde_json) places the
 //! refusal at the string itself, and a request body's refusal names the field
-//! (`http::json_path`). Checking after `String::deserialize` returns instead placed it at the
+//! (`domain::json_path`). Checking after `String::deserialize` returns instead placed it at the
 //! end of the enclosing object.
 
 use serde::de::{Deserializer, Error, Visitor};

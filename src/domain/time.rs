@@ -54,9 +54,10 @@ impl BusinessZone {
     }
 }
 
-/// `YYYY-MM-DD`.
+/// `YYYY-MM-DD`. chrono's own `Display` writes it digit by digit; `format("%Y-%m-%d")`
+/// would link chrono's strftime interpreter into the wasm for the same text.
 pub fn date_key(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
+    date.to_string()
 }
 
 /// A calendar month, `YYYY-MM`.
@@ -106,11 +107,20 @@ impl fmt::Display for YearMonth {
 
 /// Parses a business date, exactly `YYYY-MM-DD`.
 pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+    // By hand rather than `parse_from_str(raw, "%Y-%m-%d")`, which links chrono's strftime
+    // parser into the wasm. Exactly four, two and two ASCII digits.
     let bytes = raw.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()
+    let number = |range: std::ops::Range<usize>| {
+        bytes[range].iter().try_fold(0u32, |value, byte| {
+            byte.is_ascii_digit()
+                .then(|| value * 10 + u32::from(byte - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
 /// RFC 3339 UTC with whole seconds, the form every instant takes in JSON and storage.
@@ -142,7 +152,7 @@ pub struct BusinessDate(pub NaiveDate);
 
 impl Serialize for BusinessDate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0.format("%Y-%m-%d"))
+        serializer.collect_str(&self.0)
     }
 }
 

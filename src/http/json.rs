@@ -2,7 +2,7 @@
 //! `Content-Type` is JSON, and how a body becomes a typed value. Every route uses these.
 
 use super::error::ApiError;
-use super::json_path;
+use crate::domain::json_path;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;

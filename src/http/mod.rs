@@ -6,7 +6,6 @@ pub mod error;
 mod error_from;
 mod error_text;
 pub mod json;
-mod json_path;
 pub mod jwt;
 pub mod router;
 pub mod signature;
