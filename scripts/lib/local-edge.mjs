@@ -15,8 +15,10 @@ export function wranglerConfig() {
  * vars: extra/overriding string bindings (secrets included). ratelimits: overrides of the
  * `[[ratelimits]]` limits by binding name (e.g. a benchmark that replays one member).
  * main: another build's entry under the checkout (a benchmark's A/B), instead of wrangler.toml's.
+ * assets: false leaves out the static-assets router (see scripts/bench-cpu.mjs: locally it runs in
+ * the same workerd process and costs every request ~0.25 ms of CPU that Workers does not bill).
  */
-export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false, ratelimits = {}, main }) {
+export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false, ratelimits = {}, main, assets = true }) {
   const config = wranglerConfig();
   const limits = Object.fromEntries(
     (config.ratelimits ?? []).map((r) => [r.name, { simple: { ...r.simple, ...(ratelimits[r.name] ?? {}) } }]),
@@ -39,7 +41,7 @@ export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings =
     ratelimits: limits,
     // The pages' static files (wrangler.toml [assets]): reached only through the binding, as
     // the worker runs first for every request.
-    ...(config.assets
+    ...(config.assets && assets
       ? {
           assets: {
             directory: join(ROOT, main ? join(dirname(main), "assets") : config.assets.directory),
