@@ -19,5 +19,3 @@ pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub mod rpc;
-#[cfg(target_arch = "wasm32")]
-pub mod sql;

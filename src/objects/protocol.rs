@@ -20,6 +20,11 @@ pub trait Command: Into<Self::Protocol> {
 pub fn answer<C: Command>(
     reply: Result<C::Reply, ApiError>,
 ) -> Result<serde_json::Value, ApiError> {
+    to_value(reply)
+}
+
+/// A reply as the JSON value the envelope carries.
+pub fn to_value<T: Serialize>(reply: Result<T, ApiError>) -> Result<serde_json::Value, ApiError> {
     reply.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
 }
 

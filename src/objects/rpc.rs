@@ -2,9 +2,12 @@
 //! `{"ok": reply}` or `{"err": ApiError}` out, so errors cross the boundary as types.
 
 use crate::http::error::ApiError;
+use crate::objects::schema::{Module, Tables};
+use crate::objects::seam::durable::Durable;
+use crate::objects::seam::Transact;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{Env, Method, Request, RequestInit, Response, SqlStorage, Storage, Stub};
+use worker::{Env, Method, Request, RequestInit, Response, Storage, Stub};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -92,23 +95,27 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
     call(&stub, command).await
 }
 
-/// Serves an object whose every command is one synchronous transaction: reads the command,
-/// runs `run` inside `transactionSync`, answers.
-pub async fn serve_atomically<C: DeserializeOwned + 'static>(
+/// Serves an object whose every command is one transaction over the seam: ensures its tables,
+/// reads the command, runs `run` inside `transactionSync`, answers (dead letters, registry).
+pub async fn serve_transactions<C: DeserializeOwned>(
     storage: Storage,
+    tables: &Tables,
+    modules: &[&Module],
     req: Request,
-    run: fn(&SqlStorage, C) -> Result<serde_json::Value, ApiError>,
+    run: fn(&Durable, C) -> Result<serde_json::Value, ApiError>,
 ) -> worker::Result<Response> {
-    let command: Result<C, ApiError> = command(req).await;
-    let sql = storage.sql();
-    reply(
-        command.and_then(|command| {
-            crate::objects::sql::atomically(&storage, move || run(&sql, command))
-        }),
-    )
+    let db = Durable::new(storage);
+    if let Err(error) = tables.ensure(&db, modules) {
+        return reply::<()>(Err(error));
+    }
+    let result = match command::<C>(req).await {
+        Ok(command) => db.atomically(|| run(&db, command)),
+        Err(error) => Err(error),
+    };
+    reply(result)
 }
 
-/// An object's typed reply as the JSON value `reply` sends.
+/// An object's reply, not yet typed by a `Command`, as the JSON value `reply` sends.
 pub fn to_json<T: Serialize>(result: Result<T, ApiError>) -> Result<serde_json::Value, ApiError> {
-    result.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
+    crate::objects::protocol::to_value(result)
 }

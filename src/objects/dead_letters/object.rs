@@ -14,7 +14,6 @@ use crate::objects::protocol::{answer, Command};
 use crate::objects::rpc;
 use crate::objects::schema::Tables;
 use crate::objects::seam::durable::Durable;
-use crate::objects::seam::Transact;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 async fn ask<C>(env: &Env, command: C) -> Result<C::Reply, ApiError>
@@ -128,14 +127,13 @@ impl DurableObject for DeadLetterObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let db = Durable::new(self.state.storage());
-        if let Err(error) = self.tables.ensure(&db, &[&MODULE]) {
-            return rpc::reply::<()>(Err(error));
-        }
-        let result = match rpc::command::<DeadLetterCommand>(req).await {
-            Ok(command) => db.atomically(|| run(&db, command)),
-            Err(error) => Err(error),
-        };
-        rpc::reply(result)
+        rpc::serve_transactions::<DeadLetterCommand>(
+            self.state.storage(),
+            &self.tables,
+            &[&MODULE],
+            req,
+            run,
+        )
+        .await
     }
 }

@@ -10,8 +10,8 @@ use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::protocol::answer;
 use crate::objects::schema::{Module, Tables};
-use crate::objects::seam::Sql;
-use crate::objects::{outbox, rpc, sql};
+use crate::objects::seam::{Sql, Transact};
+use crate::objects::{outbox, rpc};
 use protocol::*;
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
@@ -241,7 +241,7 @@ impl MemberObject {
                 let repo = Repo {
                     sql: self.state.storage().sql(),
                 };
-                return sql::atomically(&self.state.storage(), move || {
+                return self.state.storage().atomically(move || {
                     answer::<GetReferralSummary>(referral::summary(
                         &repo,
                         &config.rules,
@@ -273,7 +273,7 @@ impl MemberObject {
                 orders: true,
             },
         };
-        let reply = sql::atomically(&storage, move || run(&repo, &config.rules, held, command))?;
+        let reply = storage.atomically(move || run(&repo, &config.rules, held, command))?;
         if registration {
             // If the steps below cannot finish now (or this object dies), the alarm resumes them.
             outbox::schedule_alarm(

@@ -189,19 +189,7 @@ fn reward(
         None => None,
     };
     let data = RewardedData::new(inviter, invitee, stage, reward.points, coupon_id, false);
-    emit(
-        repo,
-        format!("ref-{source_id}"),
-        "referral.rewarded",
-        now,
-        serde_json::to_value(data).map_err(|_| ApiError::Internal)?,
-    )?;
-    tally(
-        repo,
-        &format!("reward-{source_id}"),
-        referral_registry::label("reward", Some(stage.as_str())),
-        now,
-    )
+    announce(repo, &source_id, "", "reward", stage, data, now)
 }
 
 /// A stage's reward goes back: points already spent become debt, settled from the next award.
@@ -223,17 +211,31 @@ fn take_back(
         )?;
     }
     let data = RewardedData::new(inviter, invitee, stage, points, None, true);
+    announce(repo, &source_id, "-clawback", "clawback", stage, data, now)
+}
+
+/// `referral.rewarded` for the core and the registry's tally of it, keyed by the reward's
+/// source (`suffix` tells a clawback's event from the reward's; `kind` names the tally).
+fn announce(
+    repo: &Repo<impl Sql>,
+    source_id: &str,
+    suffix: &str,
+    kind: &str,
+    stage: Stage,
+    data: RewardedData,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     emit(
         repo,
-        format!("ref-{source_id}-clawback"),
+        format!("ref-{source_id}{suffix}"),
         "referral.rewarded",
         now,
         serde_json::to_value(data).map_err(|_| ApiError::Internal)?,
     )?;
     tally(
         repo,
-        &format!("clawback-{source_id}"),
-        referral_registry::label("clawback", Some(stage.as_str())),
+        &format!("{kind}-{source_id}"),
+        referral_registry::label(kind, Some(stage.as_str())),
         now,
     )
 }
