@@ -210,7 +210,9 @@ fn only_decided_refusals_are_kept_as_a_keys_answer() {
         ApiError::SoldOut,
         ApiError::CampaignPaused,
         ApiError::CampaignEnded,
-        ApiError::CampaignNotStarted,
+        ApiError::CampaignNotStarted {
+            next_occurrence: None,
+        },
         ApiError::ClaimLimitReached {
             limit: "per_member".into(),
         },

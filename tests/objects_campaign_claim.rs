@@ -113,12 +113,13 @@ fn request(world: &World, member: &str, key: &str) -> ClaimRequest {
         },
         terms: ClaimTerms {
             shard_count: config.shard_count(),
-            config,
+            config: Box::new(config),
         },
         store_id: None,
         idempotency_key: Some(key.into()),
         body_hash: "hash".into(),
         now: Instant::from_millis(during()),
+        occurrence: None,
     }
 }
 

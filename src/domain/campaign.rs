@@ -90,6 +90,9 @@ pub struct CampaignConfig {
     pub shards: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift: Option<Gift>,
+    /// Recurring occurrences inside the window (issue 13, `domain::schedule_campaign`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<super::schedule::Schedule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +201,7 @@ impl CampaignConfig {
                 "gift.sku: must match [A-Za-z0-9_-]{1,64}".into(),
             ));
         }
+        super::schedule_campaign::check(self)?;
         Ok(())
     }
 

@@ -29,6 +29,7 @@ pub mod referral_binding;
 pub mod referral_inviter;
 pub mod rules;
 pub mod schedule;
+pub mod schedule_campaign;
 pub mod storage;
 pub mod throttle;
 pub mod tier;

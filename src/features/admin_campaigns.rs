@@ -44,6 +44,8 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
     let key = idempotency_key(&ctx.req)?;
     let (config, raw): (CampaignConfig, _) = json_body(&mut ctx.req).await?;
     config.validate().map_err(refused)?;
+    crate::domain::schedule_campaign::check_in_zone(&config, &ctx.config.rules.zone)
+        .map_err(refused)?;
     if let Some(gift) = &config.gift {
         // What the gift is, the catalogue says (as of now).
         let current = catalog_client::current(&ctx.env, &[gift.sku.as_str()]).await?;
@@ -115,7 +117,12 @@ pub async fn update(mut ctx: Ctx) -> Result<Response, ApiError> {
         if_match,
     };
     let campaign = client::ask(&ctx.env, &id, command).await?;
-    client::forget_dry(&id, campaign.shard_count);
+    client::forget_dry(id.as_str(), campaign.shard_count);
+    // A top-up of a scheduled campaign grows the occurrence open now.
+    for occurrence in campaign.occurrences.iter().filter(|o| o.state == "open") {
+        let scope = crate::domain::schedule_campaign::scope(&id, Some(&occurrence.key));
+        client::forget_dry(&scope, campaign.shard_count);
+    }
     with_etag(200, &campaign)
 }
 

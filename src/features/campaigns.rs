@@ -101,6 +101,11 @@ async fn claim_with_terms(
             return Err(ApiError::InvalidPosterSignature);
         }
     }
+    // A scheduled campaign: the occurrence open now (its own stock and limits), or 409.
+    let occurrence = match &terms.config.schedule {
+        Some(_) => Some(client::open_occurrence(&ctx.env, id, Instant(ctx.now)).await?),
+        None => None,
+    };
     let member = member_context(claims);
     let member_id = member.member_id.clone();
     let command = ClaimRequest {
@@ -110,6 +115,7 @@ async fn claim_with_terms(
         idempotency_key: key,
         body_hash: body_hash(id.as_str(), raw),
         now: Instant(ctx.now),
+        occurrence,
     };
     member_client::ask(&ctx.env, &member_id, command).await
 }

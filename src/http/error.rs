@@ -72,7 +72,11 @@ pub enum ApiError {
     PreconditionRequired {
         detail: String,
     },
-    CampaignNotStarted,
+    CampaignNotStarted {
+        /// A scheduled campaign's next occurrence (issue 13), when a claim came between two.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_occurrence: Option<Value>,
+    },
     CampaignEnded,
     CampaignPaused,
     SoldOut,
@@ -169,7 +173,7 @@ impl ApiError {
             | ApiError::RequestInProgress
             | ApiError::CampaignExists
             | ApiError::InvalidTransition { .. }
-            | ApiError::CampaignNotStarted
+            | ApiError::CampaignNotStarted { .. }
             | ApiError::CampaignEnded
             | ApiError::CampaignPaused
             | ApiError::SoldOut
@@ -214,7 +218,7 @@ impl ApiError {
                 | ApiError::SoldOut
                 | ApiError::CampaignPaused
                 | ApiError::CampaignEnded
-                | ApiError::CampaignNotStarted
+                | ApiError::CampaignNotStarted { .. }
                 | ApiError::PreconditionFailed { .. }
                 | ApiError::InvalidTransition { .. }
                 | ApiError::InvalidCampaign { .. }

@@ -6,7 +6,9 @@ impl From<crate::domain::campaign::StockRefusal> for ApiError {
     fn from(refusal: crate::domain::campaign::StockRefusal) -> Self {
         use crate::domain::campaign::StockRefusal;
         match refusal {
-            StockRefusal::CampaignNotStarted => ApiError::CampaignNotStarted,
+            StockRefusal::CampaignNotStarted => ApiError::CampaignNotStarted {
+                next_occurrence: None,
+            },
             StockRefusal::CampaignEnded => ApiError::CampaignEnded,
             StockRefusal::CampaignPaused => ApiError::CampaignPaused,
             StockRefusal::SoldOut => ApiError::SoldOut,

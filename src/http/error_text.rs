@@ -30,7 +30,7 @@ impl ApiError {
             ApiError::InvalidTransition { .. } => "That status change is not allowed",
             ApiError::PreconditionFailed { .. } => "The campaign changed since you read it",
             ApiError::PreconditionRequired { .. } => "Send an Idempotency-Key or If-Match",
-            ApiError::CampaignNotStarted => "The campaign has not started",
+            ApiError::CampaignNotStarted { .. } => "The campaign has not started",
             ApiError::CampaignEnded => "The campaign has ended",
             ApiError::CampaignPaused => "The campaign is paused",
             ApiError::SoldOut => "Sold out",
@@ -98,7 +98,10 @@ impl ApiError {
                 format!("If-Match does not match the current ETag {current_etag}: read it again")
             }
             ApiError::CampaignExists => "campaign ids are unique".into(),
-            ApiError::CampaignNotStarted => "claims open at starts_at".into(),
+            ApiError::CampaignNotStarted {
+                next_occurrence: Some(_),
+            } => "claims open at next_occurrence.starts_at".into(),
+            ApiError::CampaignNotStarted { .. } => "claims open at starts_at".into(),
             ApiError::CampaignEnded => "claims closed at ends_at".into(),
             ApiError::CampaignPaused => "claims are paused by the operator".into(),
             ApiError::SoldOut => "no coupons left".into(),

@@ -11,7 +11,7 @@ use crate::objects::seam::{FromRow, Row, Sql, SqlError, Transact};
 use serde_json::{json, Value};
 
 /// Migration 1 is the head as it was before revisions (idempotent, for heads created then);
-/// 2 adds the revision and the PATCH keys.
+/// 2 adds the revision and the PATCH keys; 3 the occurrences of a scheduled campaign.
 pub const MODULE: Module = Module {
     name: "campaign_head",
     migrations: &[
@@ -44,6 +44,7 @@ pub const MODULE: Module = Module {
                 response TEXT
             )",
         ],
+        super::occurrences::MIGRATION,
     ],
 };
 
@@ -226,7 +227,8 @@ fn apply(sql: &impl Sql, input: &PatchInput) -> Result<Patched, ApiError> {
             return Err(ApiError::PreconditionFailed { current_etag });
         }
     }
-    let next = apply_patch(&head.state, input.patch)?;
+    let mut next = apply_patch(&head.state, input.patch)?;
+    crate::domain::schedule_campaign::after_patch(&mut next)?;
     sql.run(
         "UPDATE campaign SET config = ?, set_status = ?, revision = ?, shards_synced = 0 WHERE k = 1",
         vec![

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod head;
 #[cfg(target_arch = "wasm32")]
 mod object;
+pub mod occurrences;
 pub mod protocol;
 pub mod stock;
 #[cfg(target_arch = "wasm32")]

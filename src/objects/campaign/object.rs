@@ -5,16 +5,21 @@ use super::client::{ask_directory, ask_shard};
 use super::head::{self, Head, PatchInput, Patched};
 use super::protocol::*;
 use super::views::{status_now, AdminCampaign, CampaignStats, ClaimTerms, PublicCampaign};
-use crate::domain::campaign::SetStatus;
+use crate::domain::campaign::{SetStatus, Status};
 use crate::domain::campaign_patch::shard_shares;
+use crate::domain::schedule_campaign;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
+use crate::http::request::wall_now;
 use crate::objects::outbox;
 use crate::objects::protocol::answer;
 use crate::objects::rpc;
 use crate::objects::schema::Tables;
 use crate::objects::seam::durable::Durable;
+use chrono::{DateTime, Utc};
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+mod occurrence_glue;
 
 /// How soon a change whose pushes to the shards did not all land is pushed again.
 const RESYNC_MS: i64 = 2_000;
@@ -38,9 +43,22 @@ impl CampaignObject {
     /// Pushes status, window and each shard's share of the stock to the shards (idempotent),
     /// then re-indexes the campaign in the directory. The revision orders concurrent pushes,
     /// and `accept_share` never lets a shard hold more than its share.
-    async fn sync_shards(&self, db: &Durable, head: &Head) -> Result<(), ApiError> {
+    async fn sync_shards(
+        &self,
+        db: &Durable,
+        head: &Head,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         let config = head.config();
-        for (index, total) in shard_shares(&head.state).into_iter().enumerate() {
+        // A scheduled campaign's units live in its occurrences' shards only.
+        let shares = match config.schedule {
+            Some(_) => {
+                self.sync_occurrences(db, head, now).await?;
+                Vec::new()
+            }
+            None => shard_shares(&head.state),
+        };
+        for (index, total) in shares.into_iter().enumerate() {
             let state = ShardState {
                 campaign_id: config.id.clone(),
                 set_status: head.state.set_status,
@@ -63,15 +81,15 @@ impl CampaignObject {
     }
 
     async fn resync_later(&self) -> Result<(), ApiError> {
-        let at_ms = crate::http::request::wall_now().timestamp_millis() + RESYNC_MS;
+        let at_ms = wall_now().timestamp_millis() + RESYNC_MS;
         outbox::schedule_alarm(&self.state.storage(), at_ms).await
     }
 
     /// The head, with its shards brought up to date if an earlier push did not finish.
-    async fn synced_head(&self, db: &Durable) -> Result<Head, ApiError> {
+    async fn synced_head(&self, db: &Durable, now: DateTime<Utc>) -> Result<Head, ApiError> {
         let head = self.head(db)?;
         if !head.shards_synced {
-            self.sync_shards(db, &head).await?;
+            self.sync_shards(db, &head, now).await?;
         }
         Ok(head)
     }
@@ -96,15 +114,50 @@ impl CampaignObject {
         now: Instant,
     ) -> Result<AdminCampaign, ApiError> {
         let config = head.config();
+        let (stats, occurrences) = match config.schedule {
+            Some(_) => self.occurrence_stats(db, head, now).await?,
+            None => (self.stats(db, head).await?, Vec::new()),
+        };
         Ok(AdminCampaign {
-            status: status_now(config, head.state.set_status, now),
+            status: self.status(head, now)?,
             set_status: head.state.set_status,
             shard_count: config.shard_count(),
             revision: head.state.revision,
-            stats: self.stats(db, head).await?,
+            stats,
             audit: head::audit_trail(db)?,
             config: config.clone(),
+            occurrences,
         })
+    }
+
+    /// The status a member sees (between a scheduled campaign's occurrences: `scheduled`).
+    fn status(&self, head: &Head, now: Instant) -> Result<Status, ApiError> {
+        let (config, set) = (head.config(), head.state.set_status);
+        Ok(match config.schedule {
+            Some(_) => schedule_campaign::status(config, set, &self.zone()?, now.0),
+            None => status_now(config, set, now),
+        })
+    }
+
+    async fn public_view(&self, db: &Durable, now: Instant) -> Result<PublicCampaign, ApiError> {
+        let head = self.synced_head(db, now.0).await?;
+        if head.config().schedule.is_none() {
+            let stats = self.stats(db, &head).await?;
+            return Ok(PublicCampaign::new(
+                head.config(),
+                head.state.set_status,
+                &stats,
+                now,
+            ));
+        }
+        let (stats, occurrences) = self.occurrence_stats(db, &head, now).await?;
+        let mut view = PublicCampaign::new(head.config(), head.state.set_status, &stats, now);
+        view.status = self.status(&head, now)?;
+        view.next_occurrence = Self::next_occurrence(&occurrences);
+        if let Some(next) = &view.next_occurrence {
+            view.stock = next.stock.clone();
+        }
+        Ok(view)
     }
 
     async fn handle(
@@ -123,35 +176,34 @@ impl CampaignObject {
                     &create.body_hash,
                     now.0.timestamp_millis(),
                 )?;
-                let head = self.synced_head(db).await?;
+                let head = self.synced_head(db, now.0).await?;
                 answer::<CreateCampaign>(self.admin_view(db, &head, now).await)
             }
             CampaignCommand::Admin(AdminView { now }) => {
-                let head = self.synced_head(db).await?;
+                let head = self.synced_head(db, now.0).await?;
                 answer::<AdminView>(self.admin_view(db, &head, now).await)
             }
             CampaignCommand::Public(PublicView { now }) => {
-                let head = self.synced_head(db).await?;
-                let stats = self.stats(db, &head).await?;
-                answer::<PublicView>(Ok(PublicCampaign::new(
-                    head.config(),
-                    head.state.set_status,
-                    &stats,
-                    now,
-                )))
+                answer::<PublicView>(self.public_view(db, now).await)
             }
             CampaignCommand::Patch(change) => answer::<PatchCampaign>(self.patch(db, change).await),
             CampaignCommand::Terms(GetTerms {}) => {
-                let head = self.synced_head(db).await?;
+                let head = self.synced_head(db, wall_now()).await?;
                 let shard_count = head.config().shard_count();
                 answer::<GetTerms>(Ok(ClaimTerms {
-                    config: head.state.config,
+                    config: Box::new(head.state.config),
                     shard_count,
                 }))
             }
             CampaignCommand::Rejected(CountRejected { reason }) => {
                 self.head(db)?;
                 answer::<CountRejected>(head::count_rejected(db, &reason))
+            }
+            CampaignCommand::Occurrence(OccurrenceAt { now }) => {
+                answer::<OccurrenceAt>(self.occurrence_at(db, now).await)
+            }
+            CampaignCommand::Warm(WarmOccurrences { now, lead_minutes }) => {
+                answer::<WarmOccurrences>(self.warm(db, now, lead_minutes).await)
             }
         }
     }
@@ -181,7 +233,7 @@ impl CampaignObject {
         // Pause and end take effect for every claim once this answers: the shards have
         // them first.
         let current = self.head(db)?;
-        self.sync_shards(db, &current).await?;
+        self.sync_shards(db, &current, now.0).await?;
         let view = self.admin_view(db, &current, now).await?;
         let Some(key) = idempotency_key else {
             return Ok(view);
@@ -224,7 +276,7 @@ impl DurableObject for CampaignObject {
             return Response::empty();
         }
         if let Ok(head) = self.head(&db) {
-            if !head.shards_synced && self.sync_shards(&db, &head).await.is_err() {
+            if !head.shards_synced && self.sync_shards(&db, &head, wall_now()).await.is_err() {
                 let _ = self.resync_later().await;
             }
         }

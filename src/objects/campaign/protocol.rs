@@ -7,7 +7,7 @@ use crate::domain::time::Instant;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use super::views::{AdminCampaign, ClaimTerms, PublicCampaign};
+pub use super::views::{AdminCampaign, ClaimTerms, NextOccurrence, PublicCampaign};
 pub use crate::domain::campaign_patch::CampaignPatch;
 
 crate::protocol! {
@@ -21,7 +21,42 @@ crate::protocol! {
         Terms(GetTerms) -> ClaimTerms,
         /// Counts a claim refused outside the stock shards (eligibility, limits, poster).
         Rejected(CountRejected) -> (),
+        /// A scheduled campaign: the occurrence a claim at `now` is for, its shards ready.
+        Occurrence(OccurrenceAt) -> OccurrenceReply,
+        /// A scheduled campaign: readies the shards of occurrences opening soon (the cron).
+        Warm(WarmOccurrences) -> Vec<String>,
     }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OccurrenceAt {
+    pub now: Instant,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WarmOccurrences {
+    pub now: Instant,
+    /// Occurrences opening within this many minutes get their shards now.
+    pub lead_minutes: i64,
+}
+
+/// What a claim at a moment meets in a scheduled campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "at")]
+pub enum OccurrenceReply {
+    /// Not a scheduled campaign: claims go to the campaign's own shards.
+    Unscheduled,
+    /// This occurrence is open, and its shards hold the head's current state.
+    Open {
+        key: String,
+        starts_at: Instant,
+        ends_at: Instant,
+    },
+    /// No occurrence is open: why, and the next one if any.
+    Closed {
+        refusal: StockRefusal,
+        next_occurrence: Option<NextOccurrence>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

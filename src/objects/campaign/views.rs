@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 /// The terms a member's object needs to decide and issue a claim.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClaimTerms {
-    pub config: CampaignConfig,
+    /// Boxed: it rides in the member's `Claim` command, which would otherwise dwarf the rest.
+    pub config: Box<CampaignConfig>,
     pub shard_count: u32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockView {
     pub total: i64,
     pub remaining: i64,
@@ -57,6 +58,34 @@ pub struct PublicCampaign {
     pub audience: Audience,
     pub rules_text: String,
     pub stock: StockView,
+    /// A scheduled campaign: the occurrence open now, else the next one (none once the last
+    /// has started and closed). `stock` above is then this occurrence's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_occurrence: Option<NextOccurrence>,
+}
+
+/// One occurrence of a scheduled campaign, as a member sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextOccurrence {
+    pub starts_at: Instant,
+    pub ends_at: Instant,
+    pub stock: StockView,
+}
+
+/// One occurrence's stats, for marketing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OccurrenceStats {
+    /// The business date it starts on.
+    pub key: String,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
+    /// `past`, `open` or `next`.
+    pub state: String,
+    pub total: i64,
+    pub issued: i64,
+    pub remaining: i64,
+    /// Whether its stock shards exist and hold the current revision (the cron warms them).
+    pub ready: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,6 +116,10 @@ pub struct AdminCampaign {
     pub revision: i64,
     pub stats: CampaignStats,
     pub audit: Vec<AuditEntry>,
+    /// A scheduled campaign: the recent, open and next occurrences (`stats` is then the open
+    /// or else the next occurrence's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<OccurrenceStats>,
 }
 
 impl CampaignStats {
@@ -135,6 +168,7 @@ impl PublicCampaign {
                 total: config.stock,
                 remaining: stats.remaining,
             },
+            next_occurrence: None,
         }
     }
 }

@@ -65,15 +65,17 @@ pub async fn claim<S: Transact>(
         idempotency_key,
         body_hash,
         now,
+        ..
     } = request;
     let db = &repo.sql;
     let reserved = db.atomically(|| {
         ledger::prepare(repo, member, now.0)?;
-        wallet::reserve(
+        wallet::reserve_in(
             repo,
             rules,
             member,
             &terms.config,
+            &request.scope(),
             idempotency_key.as_deref(),
             body_hash,
             now.0,
@@ -199,17 +201,18 @@ mod runtime {
     /// The campaign's stock objects.
     struct StockShards<'a> {
         env: &'a Env,
-        id: &'a CampaignId,
+        /// The campaign, or one occurrence of it (`ClaimRequest::scope`).
+        scope: String,
         shard_count: u32,
     }
 
     impl Shards for StockShards<'_> {
         fn known_dry(&self) -> Vec<u32> {
-            campaign_client::known_dry(self.id, self.shard_count)
+            campaign_client::known_dry(&self.scope, self.shard_count)
         }
 
         fn mark_dry(&self, shard: u32) {
-            campaign_client::mark_dry(self.id, shard);
+            campaign_client::mark_dry(&self.scope, shard);
         }
 
         async fn take(
@@ -222,14 +225,14 @@ mod runtime {
                 claim_id: claim_id.to_owned(),
                 now,
             };
-            campaign_client::ask_shard(self.env, self.id, shard, take).await
+            campaign_client::ask_scoped_shard(self.env, &self.scope, shard, take).await
         }
 
         async fn release(&self, shard: u32, claim_id: &str) -> Result<Released, ApiError> {
             let release = ReleaseUnit {
                 claim_id: claim_id.to_owned(),
             };
-            campaign_client::ask_shard(self.env, self.id, shard, release).await
+            campaign_client::ask_scoped_shard(self.env, &self.scope, shard, release).await
         }
     }
 
@@ -243,7 +246,7 @@ mod runtime {
             let id = &request.terms.config.id;
             let shards = StockShards {
                 env: &self.env,
-                id,
+                scope: request.scope(),
                 shard_count: request.terms.shard_count,
             };
             let claimed = super::claim(&repo, &config.rules, &request, &shards).await;

@@ -217,4 +217,15 @@ pub struct ClaimRequest {
     pub idempotency_key: Option<String>,
     pub body_hash: String,
     pub now: Instant,
+    /// The occurrence of a scheduled campaign the claim is for (its key): its stock shards
+    /// and its per-member limits (issue 13). `None` for an unscheduled campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurrence: Option<String>,
+}
+
+impl ClaimRequest {
+    /// Where the claim's limits are counted and its units taken: the campaign or one occurrence.
+    pub fn scope(&self) -> String {
+        crate::domain::schedule_campaign::scope(&self.terms.config.id, self.occurrence.as_deref())
+    }
 }

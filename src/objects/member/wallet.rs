@@ -94,6 +94,32 @@ pub fn reserve(
     body_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Reserved, ApiError> {
+    let scope = config.id.as_str();
+    reserve_in(
+        repo,
+        rules,
+        member,
+        config,
+        scope,
+        idempotency_key,
+        body_hash,
+        now,
+    )
+}
+
+/// `reserve`, with the limits counted within `scope`: the campaign, or one occurrence of a
+/// scheduled campaign (`domain::schedule_campaign::scope`), which has limits of its own.
+#[allow(clippy::too_many_arguments)]
+pub fn reserve_in(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    member: &MemberContext,
+    config: &CampaignConfig,
+    scope: &str,
+    idempotency_key: Option<&str>,
+    body_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Reserved, ApiError> {
     if let Some(key) = idempotency_key {
         let known: Vec<ClaimRow> = repo.sql.rows(
             "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
@@ -134,7 +160,7 @@ pub fn reserve(
             // Refused claims keep their row (their key's answer) but count against no limit;
             // their seq is still taken, so claim ids stay unique.
             "SELECT COALESCE(SUM(state != 'refused'), 0) AS total, COALESCE(SUM(claim_date = ? AND state != 'refused'), 0) AS today, MAX(seq) AS max_seq FROM claims WHERE campaign_id = ?",
-            vec![today.as_str().into(), config.id.as_str().into()],
+            vec![today.as_str().into(), scope.into()],
         )?;
     let counts = counts.first().ok_or(ApiError::Internal)?;
     campaign::within_limits(&config.limits, counts.total as u32, counts.today as u32).map_err(
@@ -143,12 +169,12 @@ pub fn reserve(
         },
     )?;
     let seq = counts.max_seq.unwrap_or(0) + 1;
-    let claim_id = format!("{}.{}.{seq}", config.id, member.member_id);
+    let claim_id = format!("{scope}.{}.{seq}", member.member_id);
     repo.sql.run(
             "INSERT INTO claims (claim_id, campaign_id, seq, claim_date, state, idempotency_key, body_hash, created_ms) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
             vec![
                 claim_id.as_str().into(),
-                config.id.as_str().into(),
+                scope.into(),
                 seq.into(),
                 today.into(),
                 idempotency_key.into(),
