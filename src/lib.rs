@@ -38,3 +38,20 @@ pub async fn fetch(
 ) -> worker::Result<worker::Response> {
     Ok(routes::dispatch(req, env, ctx).await)
 }
+
+/// The Cron Trigger (wrangler.toml `[triggers]`): warms the stock shards of scheduled
+/// campaigns' occurrences opening soon. Its clock is the event's scheduled time.
+#[cfg(target_arch = "wasm32")]
+#[worker::event(scheduled)]
+pub async fn scheduled(
+    event: worker::ScheduledEvent,
+    env: worker::Env,
+    _ctx: worker::ScheduleContext,
+) {
+    let millis = event.schedule() as i64;
+    let now = domain::time::Instant::from_millis(millis);
+    let warmed = features::campaign_cron::warm(&env, now).await;
+    if !warmed.is_empty() {
+        worker::console_log!("cron {}: warmed {}", event.cron(), warmed.join(", "));
+    }
+}

@@ -346,3 +346,26 @@ fn a_campaigns_config_and_its_kept_patch_answer() {
     let kept: AdminCampaign = golden(&answer);
     assert_eq!((kept.revision, kept.stats.remaining), (2, 497));
 }
+
+/// A scheduled campaign (issue 13): its stored config with `schedule`, the PATCH answer a key
+/// keeps (with the occurrences' stats), and a not-started refusal as claims kept it before
+/// `next_occurrence` existed.
+#[test]
+fn a_scheduled_campaigns_config_and_its_kept_patch_answer() {
+    let config = r#"{"id":"wed-flash","name":"周三秒杀","kind":"flash_sale","starts_at":"2026-12-01T00:00:00Z","ends_at":"2026-12-31T00:00:00Z","stock":500,"coupon":{"type":"fixed","value_fen":1000,"valid_days":7},"limits":{"per_member":1},"audience":{},"rules_text":"每周三20:00","shards":1,"schedule":{"every":"week","weekday":3,"start_time":"20:00","duration_minutes":60,"stock_per_occurrence":500}}"#;
+    let stored: pharmedge::domain::campaign::CampaignConfig = golden(config);
+    assert_eq!(stored.schedule.map(|s| s.stock_per_occurrence), Some(500));
+    let answer = format!(
+        r#"{{{},"status":"active","set_status":"active","shard_count":1,"revision":2,"stats":{{"issued":3,"remaining":497,"claims_rejected":{{}}}},"audit":[],"occurrences":[{{"key":"2026-12-09","starts_at":"2026-12-09T12:00:00Z","ends_at":"2026-12-09T13:00:00Z","state":"next","total":500,"issued":0,"remaining":500,"ready":false}},{{"key":"2026-12-02","starts_at":"2026-12-02T12:00:00Z","ends_at":"2026-12-02T13:00:00Z","state":"open","total":500,"issued":3,"remaining":497,"ready":true}}]}}"#,
+        &config[1..config.len() - 1]
+    );
+    let kept: AdminCampaign = golden(&answer);
+    assert_eq!(kept.occurrences.len(), 2);
+    let refusal: ApiError = golden(r#"{"code":"campaign_not_started"}"#);
+    assert_eq!(
+        refusal,
+        ApiError::CampaignNotStarted {
+            next_occurrence: None
+        }
+    );
+}

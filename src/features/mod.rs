@@ -2,6 +2,7 @@
 //! maps the answer.
 
 pub mod admin_campaigns;
+pub mod campaign_cron;
 pub mod campaigns;
 pub mod catalog;
 pub mod checkins;

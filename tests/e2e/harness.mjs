@@ -232,6 +232,11 @@ export async function startWorld({ vars = {}, ratelimits = {}, catalog = [] } = 
     get url() {
       return edge.url;
     },
+    /** Runs the worker's Cron Trigger once, as scheduled at `scheduledTime` (its clock). */
+    async scheduled(scheduledTime, cron = "*/5 * * * *") {
+      const worker = await edge.mf.getWorker();
+      return worker.scheduled({ scheduledTime: new Date(scheduledTime), cron });
+    },
     /** Stops workerd and starts it again on the same persisted state. */
     async restart() {
       await edge.mf.dispose();
