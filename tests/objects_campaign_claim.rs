@@ -120,6 +120,7 @@ fn request(world: &World, member: &str, key: &str) -> ClaimRequest {
         body_hash: "hash".into(),
         now: Instant::from_millis(during()),
         occurrence: None,
+        closed: None,
     }
 }
 

@@ -21,6 +21,7 @@ use pharmedge::objects::campaign::views::StockView;
 use pharmedge::objects::member::repo::Repo;
 use pharmedge::objects::member::{ledger, wallet};
 use pharmedge::objects::schema::{Module, Tables};
+use pharmedge::objects::seam::Sql;
 use seam::member::*;
 use seam::Sqlite;
 use serde_json::json;
@@ -375,4 +376,44 @@ fn a_members_limit_counts_within_one_occurrence() {
         panic!("next occurrence: a limit of its own");
     };
     assert_eq!(claim_id, "wed-flash@2026-12-09.mem-1.1");
+}
+
+#[test]
+fn between_occurrences_a_keys_first_answer_still_comes_back() {
+    let repo = member_db();
+    let first = scope(&weekly(3).id, Some("2026-12-02"));
+    let Ok(wallet::Reserved::Go { claim_id }) = reserve_in(&repo, &first, "k1") else {
+        panic!("the claim goes ahead");
+    };
+    let issued = tx(&repo, || {
+        wallet::issue(
+            &repo,
+            &rules(),
+            &member(),
+            &weekly(3),
+            &claim_id,
+            None,
+            day(1),
+        )
+    })
+    .unwrap();
+    let closed = ApiError::CampaignNotStarted {
+        next_occurrence: Some(json!({"starts_at": "2026-12-09T12:00:00Z"})),
+    };
+    let replay =
+        |key: &str, body: &str| tx(&repo, || wallet::replay_or(&repo, Some(key), body, &closed));
+    assert_eq!(replay("k1", "k1"), Ok(issued), "the first answer");
+    assert_eq!(
+        replay("k1", "other body"),
+        Err(ApiError::IdempotencyKeyReused)
+    );
+    assert_eq!(replay("k-new", "k-new"), Err(closed.clone()));
+    let kept: Vec<(i64,)> = repo
+        .sql
+        .rows(
+            "SELECT COUNT(*) FROM claims WHERE idempotency_key = 'k-new'",
+            Vec::new(),
+        )
+        .unwrap();
+    assert_eq!(kept, [(0,)], "the closure is not kept under the key");
 }

@@ -101,10 +101,15 @@ async fn claim_with_terms(
             return Err(ApiError::InvalidPosterSignature);
         }
     }
-    // A scheduled campaign: the occurrence open now (its own stock and limits), or 409.
-    let occurrence = match &terms.config.schedule {
-        Some(_) => Some(client::open_occurrence(&ctx.env, id, Instant(ctx.now)).await?),
-        None => None,
+    // A scheduled campaign: the occurrence open now (its own stock and limits), or 409; a
+    // keyed claim still goes to the member's object, where the key's first answer wins.
+    let (occurrence, closed) = match &terms.config.schedule {
+        None => (None, None),
+        Some(_) => match client::open_occurrence(&ctx.env, id, Instant(ctx.now)).await {
+            Ok(open) => (Some(open), None),
+            Err(refusal) if key.is_some() && refusal.is_final_refusal() => (None, Some(refusal)),
+            Err(error) => return Err(error),
+        },
     };
     let member = member_context(claims);
     let member_id = member.member_id.clone();
@@ -116,6 +121,7 @@ async fn claim_with_terms(
         body_hash: body_hash(id.as_str(), raw),
         now: Instant(ctx.now),
         occurrence,
+        closed,
     };
     member_client::ask(&ctx.env, &member_id, command).await
 }

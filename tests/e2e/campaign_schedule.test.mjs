@@ -78,8 +78,18 @@ test("weekly Wednesday 20:00 with 500 units: closed at 19:59:59, 500 of 1,000 at
   const after = await claim("wed-flash", "late-1", WED1_END);
   assert.deepEqual([after.status, after.json.code, after.json.next_occurrence.starts_at], [409, "campaign_not_started", WED2]);
 
-  // Next Wednesday: its own fresh 500, and its own per-member limit.
+  // A key's first answer outlives its occurrence; a key of another claim is not reused here.
   const winner = replies.findIndex((r) => r.status === 201);
+  const replayed = await claim("wed-flash", members[winner], WED1_END, `wed-flash-${members[winner]}-${WED1}`);
+  assert.deepEqual([replayed.status, replayed.json.coupon?.coupon_id], [201, replies[winner].json.coupon.coupon_id]);
+  const reused = await claim("wed-flash", members[winner], WED1_END, `cron-warm-${members[winner]}`);
+  assert.equal(reused.status, 409, "an unknown key between occurrences: closed");
+  const otherBody = await world.api("POST", "/v1/campaigns/wed-flash/claims", {
+    token: memberToken(members[winner]), body: {}, headers: { "idempotency-key": `wed-flash-${members[winner]}-${WED1}` }, now: WED1_END,
+  });
+  assert.deepEqual([otherBody.status, otherBody.json.code], [422, "idempotency_key_reused"], "the key with another body");
+
+  // Next Wednesday: its own fresh 500, and its own per-member limit.
   const again = await claim("wed-flash", members[winner], WED2);
   assert.equal(again.status, 201, "a member who won last week claims again this week");
   const twice = await claim("wed-flash", members[winner], "2026-12-09T12:00:05Z");

@@ -1,5 +1,6 @@
 // Model-based randomized test against the local runtime: random interleavings, in concurrent
-// batches, of operator actions on campaigns (create, top-up, pause, resume, extend, end, replayed
+// batches, of operator actions on campaigns (one of them scheduled, checked per occurrence)
+// (create, top-up, pause, resume, extend, end, replayed
 // PATCHes, If-Match), member claims (new keys, replayed keys, a key reused for another campaign),
 // orders locking coupons, check-ins, and signed core events paying, cancelling, rejecting and
 // refunding those orders (and resent). The model checks each answer it can be sure of; after the
@@ -38,6 +39,11 @@ function chooseBatch(model, done) {
       batch.push({ kind: "create_big", run: () => ops.createCampaign(world, model, { big: true }) });
       continue;
     }
+    if (!model.scheduledCreated) {
+      model.scheduledCreated = true;
+      batch.push({ kind: "create_scheduled", run: () => ops.createCampaign(world, model, { scheduled: true }) });
+      continue;
+    }
     const open = [...model.orders].filter(([id, o]) => o.state === "open" && !takenOrders.has(id));
     const refundable = [...model.orders].filter(([id, o]) => o.state === "paid" && o.refunded < o.payable && !takenOrders.has(id));
     const usable = [...model.coupons].filter(([id, c]) => !c.locked && !c.redeemed && !takenCoupons.has(id));
@@ -49,7 +55,7 @@ function chooseBatch(model, done) {
     });
     const member = rnd.pick(model.members);
     // Most claims go where they can succeed; the rest anywhere (paused, ended, not started).
-    const live = campaigns.filter((c) => c.setStatus === "active" && c.startsMs <= model.clockMs && model.clockMs < c.endsMs);
+    const live = campaigns.filter((c) => c.setStatus === "active" && ops.isOpen(c, model.clockMs));
     const campaign = live.length && rnd.chance(0.7) ? rnd.pick(live) : rnd.pick(campaigns);
     if (kind === "claim") {
       batch.push({ kind, campaign, run: (b) => ops.claim(world, model, member, campaign, b.has(campaign.id)) });

@@ -9,6 +9,23 @@ function check(model, name, ok, detail) {
   if (!ok) violation(model, name, detail());
 }
 
+/**
+ * A scheduled campaign, per occurrence: each holds at most its stock (the current stock for one
+ * not over; no more than it for one over, which later top-ups do not reach), remaining = total −
+ * issued, stock_per_occurrence follows the stock, and issued in all = the wallets.
+ */
+function checkOccurrences(model, campaign, view) {
+  const at = (o) => `${campaign.id} ${o.key} (${o.state}): total ${o.total}, issued ${o.issued}, remaining ${o.remaining}`;
+  check(model, "stock_per_occurrence follows the stock", view.schedule.stock_per_occurrence === view.stock, () => `${campaign.id}: ${view.schedule.stock_per_occurrence} vs ${view.stock}`);
+  for (const o of view.occurrences) {
+    check(model, "occurrence: issued <= its stock", o.issued <= o.total, () => at(o));
+    check(model, "occurrence: remaining = total - issued", o.remaining === o.total - o.issued, () => at(o));
+    const stockOk = o.state === "past" ? o.total <= campaign.stock : o.total === campaign.stock;
+    check(model, "occurrence: its stock is what the operators set", stockOk, () => `${at(o)}, model stock ${campaign.stock}`);
+  }
+  campaign.viewIssued = view.occurrences.reduce((sum, o) => sum + o.issued, 0);
+}
+
 /** Stock: issued ≤ stock, remaining = stock − issued, stock as the operators set it. */
 export async function checkCampaigns(world, model) {
   for (const campaign of model.campaigns.values()) {
@@ -21,6 +38,7 @@ export async function checkCampaigns(world, model) {
     check(model, "remaining = stock - issued", stats.remaining === stock - stats.issued, at);
     check(model, "status is what the operators set", setStatus === campaign.setStatus, () => `${campaign.id}: ${setStatus}, model ${campaign.setStatus}`);
     campaign.viewIssued = stats.issued;
+    if (campaign.occurrence) checkOccurrences(model, campaign, view.json);
   }
 }
 
@@ -76,7 +94,9 @@ export async function checkWallets(world, model, { settleMs = 20000 } = {}) {
   for (const campaign of model.campaigns.values()) {
     const inWallets = [...held.values()].filter((c) => c.campaign_id === campaign.id).length;
     check(model, "wallets sum to issued", inWallets === campaign.viewIssued, () => `${campaign.id}: wallets ${inWallets}, issued ${campaign.viewIssued}`);
-    const perMember = countBy([...held.values()].filter((c) => c.campaign_id === campaign.id), (c) => c.member);
+    // A scheduled campaign's limit is per occurrence: counted per business day of the claim.
+    const scope = (c) => (campaign.occurrence ? `${c.member}@${new Date(Date.parse(c.claimed_at) + 8 * 3_600_000).toISOString().slice(0, 10)}` : c.member);
+    const perMember = countBy([...held.values()].filter((c) => c.campaign_id === campaign.id), scope);
     const over = Object.entries(perMember).filter(([, n]) => n > campaign.perMember);
     check(model, "per-member limit", over.length === 0, () => `${campaign.id} (limit ${campaign.perMember}): ${JSON.stringify(over)}`);
   }

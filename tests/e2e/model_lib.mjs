@@ -103,10 +103,46 @@ function campaignConfig(model, id, big) {
   return config;
 }
 
-export async function createCampaign(world, model, { big = false } = {}) {
+/**
+ * The scheduled campaign (issue 13): daily from the run's start for two days, an occurrence
+ * opening a few minutes into the run for 10-30 minutes, each with its own `stock`. The model
+ * knows the first occurrence's window (the run ends before the second opens).
+ */
+function scheduledConfig(model, id) {
+  const { rnd } = model;
+  const config = campaignConfig(model, id, false);
+  delete config.shards;
+  const opensMs = T0 + rnd.int(2, 8) * 60_000;
+  const business = new Date(opensMs + 8 * 3_600_000); // UTC+8, the business zone
+  const hhmm = `${String(business.getUTCHours()).padStart(2, "0")}:${String(business.getUTCMinutes()).padStart(2, "0")}`;
+  const minutes = rnd.int(10, 30);
+  Object.assign(config, {
+    kind: "flash_sale",
+    starts_at: iso(T0 - 60_000),
+    ends_at: iso(T0 + 2 * 86_400_000),
+    schedule: { every: "day", start_time: hhmm, duration_minutes: minutes, stock_per_occurrence: config.stock },
+  });
+  return { config, occurrence: { startsMs: opensMs, endsMs: opensMs + minutes * 60_000 } };
+}
+
+/** Whether claims can be issued at `ms` by the window (and a scheduled campaign's occurrence). */
+export function isOpen(campaign, ms) {
+  const inWindow = campaign.startsMs <= ms && ms < campaign.endsMs;
+  const occurrence = campaign.occurrence;
+  return inWindow && (!occurrence || (occurrence.startsMs <= ms && ms < occurrence.endsMs));
+}
+
+/** A scheduled campaign's next occurrence after `ms` as the model knows them (daily). */
+function nextOccurrenceStart(campaign, ms) {
+  const { startsMs } = campaign.occurrence;
+  return ms < startsMs ? startsMs : startsMs + 86_400_000;
+}
+
+export async function createCampaign(world, model, { big = false, scheduled = false } = {}) {
   model.created = (model.created ?? 0) + 1;
-  const id = `mdl-c${model.created - 1}${big ? "-big" : ""}`;
-  const config = campaignConfig(model, id, big);
+  const id = `mdl-c${model.created - 1}${big ? "-big" : ""}${scheduled ? "-sched" : ""}`;
+  const planned = scheduled ? scheduledConfig(model, id) : { config: campaignConfig(model, id, big) };
+  const config = planned.config;
   const key = `mdl-create-${id}`;
   const r = await world.api("POST", "/v1/admin/campaigns", { token: marketing, body: config, headers: { "idempotency-key": key }, now: model.now() });
   count(model, "create", r);
@@ -114,8 +150,10 @@ export async function createCampaign(world, model, { big = false } = {}) {
   model.campaigns.set(id, {
     id, stock: config.stock, setStatus: "active", startsMs: Date.parse(config.starts_at), endsMs: Date.parse(config.ends_at),
     perMember: config.limits.per_member, shards: config.shards, etags: r.headers.get("etag") ? [r.headers.get("etag")] : [],
+    occurrence: planned.occurrence,
   });
-  return `create ${id} stock=${config.stock}${config.shards ? ` shards=${config.shards}` : ""}`;
+  const when = planned.occurrence ? ` occurrence ${iso(planned.occurrence.startsMs)}..${iso(planned.occurrence.endsMs)}` : "";
+  return `create ${id} stock=${config.stock}${config.shards ? ` shards=${config.shards}` : ""}${when}`;
 }
 
 /** GET the admin view (and its ETag when the server gives one). */
@@ -194,6 +232,7 @@ export async function claim(world, model, member, campaign, busy) {
     model.coupons.set(couponId, { member, campaignId: campaign.id, orders: [] });
     // Only where no operator action on this campaign was in flight is the answer certain.
     if (!busy) {
+      if (campaign.occurrence && !isOpen(campaign, atMs)) violation(model, "claim issued outside an occurrence", `${campaign.id} at ${iso(atMs)}`);
       if (before.setStatus !== "active") violation(model, "claim issued while not active", `${campaign.id} ${before.setStatus} -> ${couponId}`);
       if (atMs > before.endsMs) violation(model, "claim issued after ends_at", `${campaign.id} at ${iso(atMs)} ends ${iso(before.endsMs)}`);
       if (atMs < campaign.startsMs) violation(model, "claim issued before starts_at", campaign.id);
@@ -204,9 +243,14 @@ export async function claim(world, model, member, campaign, busy) {
       const expected = (code === "campaign_paused" && before.setStatus === "paused")
         || (code === "campaign_ended" && (before.setStatus === "ended" || atMs >= before.endsMs))
         || (code === "campaign_not_started" && atMs < campaign.startsMs)
+        || (code === "campaign_not_started" && campaign.occurrence && !isOpen(campaign, atMs))
         || code === "sold_out" // true or not once the batch's claims are in: see checkSoldOut
         || code === "claim_limit_reached";
       if (code === "sold_out") model.soldOut.push({ campaign, key });
+      if (code === "campaign_not_started" && campaign.occurrence) {
+        const next = r.json.next_occurrence?.starts_at;
+        if (next !== iso(nextOccurrenceStart(campaign, atMs))) violation(model, "next_occurrence", `${campaign.id} at ${iso(atMs)}: ${next}`);
+      }
       if (!expected) violation(model, "claim refused for a reason the campaign does not have", `${campaign.id} (${before.setStatus}, ends ${iso(before.endsMs)}) at ${iso(atMs)}: ${code}`);
     }
   } else if (r.status !== 429) {

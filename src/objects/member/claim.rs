@@ -68,6 +68,14 @@ pub async fn claim<S: Transact>(
         ..
     } = request;
     let db = &repo.sql;
+    if let Some(closed) = &request.closed {
+        // A scheduled campaign between occurrences: a key's first answer, else the closure
+        // (counted by the campaign's head, which decided it).
+        let key = idempotency_key.as_deref();
+        return Claimed::uncounted(
+            db.atomically(|| wallet::replay_or(repo, key, body_hash, closed)),
+        );
+    }
     let reserved = db.atomically(|| {
         ledger::prepare(repo, member, now.0)?;
         wallet::reserve_in(

@@ -221,6 +221,9 @@ pub struct ClaimRequest {
     /// and its per-member limits (issue 13). `None` for an unscheduled campaign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub occurrence: Option<String>,
+    /// A scheduled campaign between occurrences: the refusal, given unless the key replays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<crate::http::error::ApiError>,
 }
 
 impl ClaimRequest {

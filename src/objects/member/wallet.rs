@@ -120,25 +120,8 @@ pub fn reserve_in(
     body_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Reserved, ApiError> {
-    if let Some(key) = idempotency_key {
-        let known: Vec<ClaimRow> = repo.sql.rows(
-            "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
-            vec![key.into()],
-        )?;
-        if let Some(row) = known.first() {
-            if row.body_hash != body_hash {
-                return Err(ApiError::IdempotencyKeyReused);
-            }
-            return match (row.state.as_str(), &row.response) {
-                ("issued", Some(response)) => Ok(Reserved::Replay(
-                    serde_json::from_str(response).map_err(|_| ApiError::Internal)?,
-                )),
-                ("refused", Some(problem)) => {
-                    Ok(Reserved::Refused(super::claim_refusals::stored(problem)))
-                }
-                _ => Err(ApiError::RequestInProgress),
-            };
-        }
+    if let Some(known) = known_key(repo, idempotency_key, body_hash)? {
+        return Ok(known);
     }
     // A reservation left by an object that died mid-claim stops counting after two minutes;
     // its claim id may then be reused, and taking it again is idempotent at the shard.
@@ -183,6 +166,51 @@ pub fn reserve_in(
             ],
         )?;
     Ok(Reserved::Go { claim_id })
+}
+
+/// A key seen before: its first answer (another body: 422; still in flight: 409).
+fn known_key(
+    repo: &Repo<impl Sql>,
+    idempotency_key: Option<&str>,
+    body_hash: &str,
+) -> Result<Option<Reserved>, ApiError> {
+    let Some(key) = idempotency_key else {
+        return Ok(None);
+    };
+    let known: Vec<ClaimRow> = repo.sql.rows(
+        "SELECT state, body_hash, response FROM claims WHERE idempotency_key = ?",
+        vec![key.into()],
+    )?;
+    if let Some(row) = known.first() {
+        if row.body_hash != body_hash {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        return match (row.state.as_str(), &row.response) {
+            ("issued", Some(response)) => Ok(Some(Reserved::Replay(
+                serde_json::from_str(response).map_err(|_| ApiError::Internal)?,
+            ))),
+            ("refused", Some(problem)) => Ok(Some(Reserved::Refused(
+                super::claim_refusals::stored(problem),
+            ))),
+            _ => Err(ApiError::RequestInProgress),
+        };
+    }
+    Ok(None)
+}
+
+/// A claim of a scheduled campaign between occurrences (issue 13): a key's first answer
+/// still comes back; anything else is `closed` (not kept under the key).
+pub fn replay_or(
+    repo: &Repo<impl Sql>,
+    idempotency_key: Option<&str>,
+    body_hash: &str,
+    closed: &ApiError,
+) -> Result<serde_json::Value, ApiError> {
+    match known_key(repo, idempotency_key, body_hash)? {
+        Some(Reserved::Replay(answer)) => Ok(answer),
+        Some(Reserved::Refused(first_answer)) => Err(first_answer),
+        _ => Err(closed.clone()),
+    }
 }
 
 /// Phase 3 when a unit was taken: the coupon lands in the wallet and is reported to the core.
