@@ -15,6 +15,7 @@ pub enum CampaignKind {
     Coupon,
     FlashSale,
     StorePoster,
+    PointsExchange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +91,9 @@ pub struct CampaignConfig {
     pub shards: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift: Option<Gift>,
+    /// Points a claim spends (`points_exchange` only; `exchange::check_config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_points: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,6 +202,7 @@ impl CampaignConfig {
                 "gift.sku: must match [A-Za-z0-9_-]{1,64}".into(),
             ));
         }
+        super::exchange::check_config(self)?;
         Ok(())
     }
 

@@ -57,6 +57,9 @@ pub struct PublicCampaign {
     pub audience: Audience,
     pub rules_text: String,
     pub stock: StockView,
+    /// A points exchange's price in points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_points: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +138,7 @@ impl PublicCampaign {
                 total: config.stock,
                 remaining: stats.remaining,
             },
+            cost_points: config.cost_points,
         }
     }
 }
