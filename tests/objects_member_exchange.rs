@@ -485,3 +485,36 @@ fn the_tier_cap_bounds_the_face_value_exchanged_in_a_business_month() {
     }
     assert_eq!(spends(&repo).len(), 3 + 1 + 6);
 }
+
+#[test]
+fn exchanges_in_flight_count_against_the_tier_cap() {
+    let repo = exchange_db();
+    earn(&repo, "d1", 100, day(1));
+    let shard = Shard::with(50);
+    let rules = rules();
+    let asks: Vec<ClaimRequest> = (0..10)
+        .map(|n| request(&format!("k-{n}"), 2_000, 1, day(1)))
+        .collect();
+    let done = interleaved(
+        asks.iter()
+            .map(|ask| claim(&repo, &rules, ask, &shard))
+            .collect(),
+    );
+    // A regular member's 50 yuan: two 20-yuan coupons; the third would be 60.
+    assert_eq!(done.iter().filter(|c| c.answer.is_ok()).count(), 2);
+    let refusals: BTreeSet<String> = done
+        .iter()
+        .filter_map(|c| c.answer.as_ref().err().map(|e| format!("{e:?}")))
+        .collect();
+    assert_eq!(
+        refusals.into_iter().collect::<Vec<_>>(),
+        [format!(
+            "{:?}",
+            ApiError::ExchangeCapReached {
+                cap_fen: 5_000,
+                used_fen: 4_000
+            }
+        )]
+    );
+    assert_eq!((balance(&repo), shard.calls().len()), (98, 2));
+}
