@@ -166,8 +166,9 @@ pub async fn claim<S: Transact>(
     }
     if !saga.unreleased().is_empty() {
         // The member's next claim reuses this claim id, and the shard answers it with the
-        // unit it still holds.
-        log_warn(&format!("claim {claim_id}: a unit was not given back"));
+        // unit it still holds; a points hold stops counting with its stale reservation.
+        let unreleased = saga.unreleased();
+        log_warn(&format!("claim {claim_id}: not given back: {unreleased:?}"));
     }
     let (error, counted) = match outcome {
         Outcome::Issued => return Claimed::uncounted(coupon.ok_or(ApiError::Internal)),
