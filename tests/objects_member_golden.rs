@@ -145,3 +145,14 @@ fn a_kept_claim_refusal_reads_back_as_the_same_refusal() {
         }
     );
 }
+
+#[test]
+fn kept_exchange_refusals_and_an_exchange_config_read_back_the_same() {
+    // claims.response of a points exchange refused for good (its key's answer).
+    round_trips::<ApiError>(r#"{"code":"insufficient_points","balance":3,"required":5}"#);
+    round_trips::<ApiError>(r#"{"code":"exchange_cap_reached","cap_fen":5000,"used_fen":4000}"#);
+    // The head keeps the configuration as created, and the claim's terms carry it.
+    round_trips::<pharmedge::domain::campaign::CampaignConfig>(
+        r#"{"id":"pts-1","name":"积分兑换","kind":"points_exchange","starts_at":"2026-03-01T00:00:00Z","ends_at":"2026-06-01T00:00:00Z","stock":100,"coupon":{"type":"fixed","value_fen":500,"valid_days":30},"limits":{"per_member":3},"audience":{},"rules_text":"5积分兑换5元券","shards":1,"cost_points":5}"#,
+    );
+}

@@ -15,6 +15,7 @@ pub enum CampaignKind {
     Coupon,
     FlashSale,
     StorePoster,
+    PointsExchange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +94,9 @@ pub struct CampaignConfig {
     /// Recurring occurrences inside the window (issue 13, `domain::schedule_campaign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<super::schedule::Schedule>,
+    /// Points a claim spends (`points_exchange` only; `exchange::check_config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_points: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +206,7 @@ impl CampaignConfig {
             ));
         }
         super::schedule_campaign::check(self)?;
+        super::exchange::check_config(self)?;
         Ok(())
     }
 

@@ -5,9 +5,12 @@
 //! the last reply; the member's object only carries the steps out (a call to a shard, a
 //! transaction of its own), so every path runs under `cargo test` with scripted replies.
 //!
-//! What the saga holds elsewhere is a list of [`Hold`]s, released last-first when the claim
-//! ends without a coupon: a unit of stock today; another owner that must also agree (a
-//! points debit for an exchange) is one more kind of hold, taken before `Issue`.
+//! What the saga holds is a list of [`Hold`]s, released last-first when the claim ends
+//! without a coupon: a unit of stock, and for a points exchange the member's points, held
+//! before any unit is taken (`start_holding`) and spent by `Issue` together with the coupon.
+//! So the points are never debited without a unit, and a unit never stays taken for points
+//! that are short: sold out gives the points hold back untouched, a refused issue gives the
+//! unit back, then the points hold.
 
 use std::collections::HashMap;
 
@@ -17,6 +20,10 @@ pub enum Hold {
     /// One unit at stock shard `shard`, taken under the claim id (release is idempotent
     /// there: a claim id gives back at most the one unit it took).
     Unit { shard: u32 },
+    /// `cost` points held in the member's own object for a points exchange (counted against
+    /// what the member may spend while the claim is in flight; dropped on release, spent by
+    /// the issue).
+    Points { cost: i64 },
 }
 
 /// What the member's object does next.
@@ -92,13 +99,19 @@ impl<E: Clone> ClaimSaga<E> {
     /// A saga over shards in `order`, skipping those in `known_dry` (hints that they were
     /// sold out a moment ago): after a sell-out, late claims do not ask every dry shard.
     pub fn start(order: Vec<u32>, known_dry: &[u32]) -> (Self, Step<E>) {
+        Self::start_holding(order, known_dry, Vec::new())
+    }
+
+    /// A saga that already holds `held` (a points exchange's points, held in the member's
+    /// first transaction): given back, after any unit, when the claim ends without a coupon.
+    pub fn start_holding(order: Vec<u32>, known_dry: &[u32], held: Vec<Hold>) -> (Self, Step<E>) {
         let mut saga = ClaimSaga {
             order,
             position: 0,
             known_dry: known_dry.to_vec(),
             answered_dry: Vec::new(),
             awaiting: Awaiting::Nothing,
-            holds: Vec::new(),
+            holds: held,
             unwinding: None,
             unreleased: Vec::new(),
         };

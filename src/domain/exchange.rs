@@ -1,12 +1,14 @@
 //! Points exchange (积分兑换, issue 13): a member spends points on a campaign's unit. The
-//! points and the unit move together or not at all (the claim saga orders the steps); this
-//! module decides whether an exchange may happen at all.
+//! points and the unit move together or not at all: the claim saga holds the points before it
+//! takes the unit and spends them with the coupon's issue (`claim_saga::Hold::Points`); this
+//! module decides whether an exchange may happen at all, and whether a campaign may be one.
 //!
 //! Caps by tier (seed 002: a VIP may exchange goods worth up to 200 yuan, a regular member
 //! 50): the face value of what a member exchanged in a business month, this one included,
 //! stays within their tier's cap. A month, because a cap without a period is spent once and
 //! never again, and the programme's other counters (make-ups) are monthly too.
-
+use super::campaign::{CampaignConfig, CampaignKind, ConfigRefusal};
+use super::coupon::CouponTerms;
 use super::tier::Tier;
 use serde::{Deserialize, Serialize};
 
@@ -48,11 +50,12 @@ impl ExchangeCaps {
 pub enum ExchangeRefusal {
     /// 409 `insufficient_points`, with the balance and what is required.
     InsufficientPoints { balance: i64, required: i64 },
-    /// 409 `limit_reached`: the tier's monthly cap would be exceeded.
+    /// 409 `exchange_cap_reached`: the tier's monthly cap would be exceeded.
     OverTierCap { cap_fen: i64, used_fen: i64 },
 }
 
-/// Whether a member of `tier` holding `balance` points may exchange `cost_points` for a unit
+/// Whether a member of `tier` with `balance` points available (the balance less what other
+/// exchanges in flight hold) may exchange `cost_points` for a unit
 /// worth `face_value_fen`, having exchanged `used_this_month_fen` this business month.
 pub fn may_exchange(
     tier: Tier,
@@ -67,13 +70,64 @@ pub fn may_exchange(
     if used_fen.saturating_add(face_value_fen.max(0)) > cap_fen {
         return Err(ExchangeRefusal::OverTierCap { cap_fen, used_fen });
     }
-    if balance < cost_points {
+    may_spend(balance, cost_points)
+}
+
+/// When the points are finally spent (the unit is taken): `available` is the balance less
+/// what other exchanges in flight hold. Points may have gone meanwhile (a make-up, an expiry).
+pub fn may_spend(available: i64, cost_points: i64) -> Result<(), ExchangeRefusal> {
+    if available < cost_points {
         return Err(ExchangeRefusal::InsufficientPoints {
-            balance: balance.max(0),
+            balance: available.max(0),
             required: cost_points,
         });
     }
     Ok(())
+}
+
+/// What a coupon is worth against the cap: its face value, or the most a percent coupon
+/// takes off.
+pub fn face_value_fen(terms: &CouponTerms) -> i64 {
+    match terms {
+        CouponTerms::Fixed { value_fen } | CouponTerms::Threshold { value_fen, .. } => *value_fen,
+        CouponTerms::Percent {
+            max_discount_fen, ..
+        } => *max_discount_fen,
+    }
+}
+
+/// The most points one exchange may cost.
+pub const MAX_COST_POINTS: i64 = 1_000_000;
+
+/// A campaign's `cost_points`: required for `points_exchange`, refused for the other kinds,
+/// positive and bounded; and a coupon no tier could ever take within its cap is refused too.
+pub fn check_config(config: &CampaignConfig) -> Result<(), ConfigRefusal> {
+    let invalid = |detail: String| Err(ConfigRefusal::Invalid(detail));
+    match (config.kind, config.cost_points) {
+        (CampaignKind::PointsExchange, None) => {
+            invalid("cost_points: required for a points_exchange campaign".into())
+        }
+        (CampaignKind::PointsExchange, Some(cost)) if !(1..=MAX_COST_POINTS).contains(&cost) => {
+            invalid(format!("cost_points: from 1 to {MAX_COST_POINTS}"))
+        }
+        (CampaignKind::PointsExchange, Some(_)) => {
+            let caps = ExchangeCaps::default();
+            let highest = [Tier::Member, Tier::Bronze, Tier::Silver, Tier::Gold]
+                .map(|tier| caps.cap_for(tier))
+                .into_iter()
+                .max()
+                .unwrap_or(0);
+            let face = face_value_fen(&config.coupon.terms);
+            if face > highest {
+                return invalid(format!(
+                    "coupon: worth {face} fen, more than any tier may exchange in a month ({highest} fen)"
+                ));
+            }
+            Ok(())
+        }
+        (_, Some(_)) => invalid("cost_points: only for a points_exchange campaign".into()),
+        (_, None) => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -131,6 +131,11 @@ pub enum ApiError {
     },
     PharmacistRequired,
     PickupExpired,
+    /// A points exchange over the tier's monthly cap on the face value exchanged.
+    ExchangeCapReached {
+        cap_fen: i64,
+        used_fen: i64,
+    },
     /// A dependency (a Durable Object, storage) failed; safe to retry.
     Unavailable,
     /// A bug. Internals are logged, never shown.
@@ -181,7 +186,8 @@ impl ApiError {
             | ApiError::CouponUnavailable { .. }
             | ApiError::PriceChanged { .. }
             | ApiError::AlreadyPickedUp { .. }
-            | ApiError::NotReady { .. } => 409,
+            | ApiError::NotReady { .. }
+            | ApiError::ExchangeCapReached { .. } => 409,
             ApiError::CodeExpired | ApiError::PickupExpired => 410,
             ApiError::PreconditionFailed { .. } => 412,
             ApiError::PreconditionRequired { .. } => 428,
@@ -233,6 +239,9 @@ impl ApiError {
                 | ApiError::PrescriptionInvalid { .. }
                 | ApiError::CouponUnavailable { .. }
                 | ApiError::CouponNotApplicable { .. }
+                // Points exchanges: what the member's points and monthly cap said.
+                | ApiError::InsufficientPoints { .. }
+                | ApiError::ExchangeCapReached { .. }
         )
     }
 

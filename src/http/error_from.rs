@@ -123,3 +123,17 @@ impl From<crate::domain::prescription::PrescriptionProblem> for ApiError {
         }
     }
 }
+
+impl From<crate::domain::exchange::ExchangeRefusal> for ApiError {
+    fn from(refusal: crate::domain::exchange::ExchangeRefusal) -> Self {
+        use crate::domain::exchange::ExchangeRefusal;
+        match refusal {
+            ExchangeRefusal::InsufficientPoints { balance, required } => {
+                ApiError::InsufficientPoints { balance, required }
+            }
+            ExchangeRefusal::OverTierCap { cap_fen, used_fen } => {
+                ApiError::ExchangeCapReached { cap_fen, used_fen }
+            }
+        }
+    }
+}

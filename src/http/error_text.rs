@@ -54,6 +54,7 @@ impl ApiError {
             ApiError::NotReady { .. } => "The order is not ready for pickup",
             ApiError::PharmacistRequired => "A pharmacist must hand over this order",
             ApiError::PickupExpired => "The pickup deadline has passed",
+            ApiError::ExchangeCapReached { .. } => "Monthly points exchange limit reached",
             ApiError::Unavailable => "Temporarily unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -122,6 +123,9 @@ impl ApiError {
             ApiError::NotReady { order_status } => format!("the order is {order_status}"),
             ApiError::PharmacistRequired => "the order has prescription drugs".into(),
             ApiError::PickupExpired => "the order was not picked up in time".into(),
+            ApiError::ExchangeCapReached { cap_fen, used_fen } => format!(
+                "your tier may exchange goods worth {cap_fen} fen a month; {used_fen} fen used"
+            ),
             ApiError::PriceChanged { .. } => {
                 "review the order at the current prices in `lines` and send it again".into()
             }

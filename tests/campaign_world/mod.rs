@@ -176,6 +176,8 @@ impl World {
                     stock::release(&self.shards[shard as usize], claim_id).unwrap();
                     Reply::Released
                 }
+                // These claims hold no points (points exchanges: objects_member_exchange).
+                Step::Release(Hold::Points { .. }) => Reply::Released,
                 Step::Issue => match issue {
                     Ok(()) => Reply::Issued,
                     Err(error) => Reply::NotIssued(error),

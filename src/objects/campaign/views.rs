@@ -62,6 +62,9 @@ pub struct PublicCampaign {
     /// has started and closed). `stock` above is then this occurrence's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_occurrence: Option<NextOccurrence>,
+    /// A points exchange's price in points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_points: Option<i64>,
 }
 
 /// One occurrence of a scheduled campaign, as a member sees it.
@@ -169,6 +172,7 @@ impl PublicCampaign {
                 remaining: stats.remaining,
             },
             next_occurrence: None,
+            cost_points: config.cost_points,
         }
     }
 }

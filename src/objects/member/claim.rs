@@ -6,7 +6,7 @@
 
 use super::protocol::ClaimRequest;
 use super::repo::Repo;
-use super::{claim_refusals, ledger, wallet};
+use super::{claim_refusals, exchange, ledger, wallet};
 use crate::domain::campaign::{self, StockRefusal};
 use crate::domain::claim_saga::{ClaimSaga, Hold, Outcome, Reply, Step};
 use crate::domain::rules::Rules;
@@ -76,9 +76,9 @@ pub async fn claim<S: Transact>(
             db.atomically(|| wallet::replay_or(repo, key, body_hash, closed)),
         );
     }
-    let reserved = db.atomically(|| {
+    let reserved = db.atomically(|| -> Result<wallet::Reserved, ApiError> {
         ledger::prepare(repo, member, now.0)?;
-        wallet::reserve_in(
+        let reserved = wallet::reserve_in(
             repo,
             rules,
             member,
@@ -87,7 +87,9 @@ pub async fn claim<S: Transact>(
             idempotency_key.as_deref(),
             body_hash,
             now.0,
-        )
+        )?;
+        hold_points(repo, rules, request, &reserved)?;
+        Ok(reserved)
     });
     let claim_id = match reserved {
         Ok(wallet::Reserved::Go { claim_id }) => claim_id,
@@ -116,7 +118,8 @@ pub async fn claim<S: Transact>(
         }
     };
     let order = campaign::shard_order(&member.member_id, terms.shard_count);
-    let (mut saga, mut step) = ClaimSaga::start(order, &shards.known_dry());
+    let held = exchange::holds(&terms.config);
+    let (mut saga, mut step) = ClaimSaga::start_holding(order, &shards.known_dry(), held);
     // What a shard that did not answer said instead (503 or 500), for the answer.
     let mut failure = ApiError::Unavailable;
     let mut coupon = None;
@@ -146,8 +149,10 @@ pub async fn claim<S: Transact>(
                 Ok(_) => Reply::Released,
                 Err(_) => Reply::Unreachable,
             },
+            Step::Release(Hold::Points { .. }) => release_points(repo, &claim_id),
             Step::Issue => {
                 let issued = db.atomically(|| {
+                    exchange::spend(repo, rules, &terms.config, &claim_id, now.0)?;
                     wallet::issue(
                         repo,
                         rules,
@@ -171,8 +176,9 @@ pub async fn claim<S: Transact>(
     }
     if !saga.unreleased().is_empty() {
         // The member's next claim reuses this claim id, and the shard answers it with the
-        // unit it still holds.
-        log_warn(&format!("claim {claim_id}: a unit was not given back"));
+        // unit it still holds; a points hold stops counting with its stale reservation.
+        let unreleased = saga.unreleased();
+        log_warn(&format!("claim {claim_id}: not given back: {unreleased:?}"));
     }
     let (error, counted) = match outcome {
         Outcome::Issued => return Claimed::uncounted(coupon.ok_or(ApiError::Internal)),
@@ -187,6 +193,30 @@ pub async fn claim<S: Transact>(
     Claimed {
         answer: Err(error),
         counted,
+    }
+}
+
+/// A points exchange holds the member's points in the reservation's transaction (nothing for
+/// other kinds); a refusal there rolls the reservation back and is the claim's answer.
+fn hold_points<S: Transact>(
+    repo: &Repo<S>,
+    rules: &Rules,
+    request: &ClaimRequest,
+    reserved: &wallet::Reserved,
+) -> Result<(), ApiError> {
+    match reserved {
+        wallet::Reserved::Go { claim_id } => {
+            exchange::hold(repo, rules, &request.terms.config, claim_id, request.now.0)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The claim ended without a coupon: the points it held are free again, untouched.
+fn release_points<S: Transact>(repo: &Repo<S>, claim_id: &str) -> Reply<ApiError> {
+    match repo.sql.atomically(|| exchange::drop_hold(repo, claim_id)) {
+        Ok(()) => Reply::Released,
+        Err(_) => Reply::Unreachable,
     }
 }
 

@@ -16,7 +16,10 @@ pub const KEEP_MS: i64 = 48 * 3600 * 1000;
 pub fn rejection_reason(error: &ApiError) -> Option<String> {
     match error {
         ApiError::NotEligible { reason } => Some(format!("not_eligible:{reason}")),
-        ApiError::ClaimLimitReached { .. } | ApiError::SoldOut => Some(error.code()),
+        ApiError::ClaimLimitReached { .. }
+        | ApiError::SoldOut
+        | ApiError::InsufficientPoints { .. }
+        | ApiError::ExchangeCapReached { .. } => Some(error.code()),
         _ => None,
     }
 }

@@ -19,6 +19,7 @@ pub mod claim_refusals;
 pub mod client;
 pub mod coupons;
 pub mod events;
+pub mod exchange;
 pub mod ledger;
 pub mod me;
 #[cfg(target_arch = "wasm32")]

@@ -2,7 +2,9 @@
 //! the transactions of the modules beside it.
 
 use super::repo::Repo;
-use super::{checkins, coupons, events, ledger, me, prescriptions, protocol, referral, repo};
+use super::{
+    checkins, coupons, events, exchange, ledger, me, prescriptions, protocol, referral, repo,
+};
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
 use crate::domain::rules::Rules;
@@ -41,6 +43,15 @@ const WALLET: &[&Module] = &[
     &outbox::MODULE,
 ];
 
+/// A points exchange also holds and spends points (`exchange`).
+const EXCHANGE: &[&Module] = &[
+    &repo::POINTS,
+    &repo::EVENTS,
+    &coupons::MODULE,
+    &outbox::MODULE,
+    &exchange::MODULE,
+];
+
 /// The modules whose tables `command` may touch: a member who only checks in holds the
 /// points tables and the outbox (a check-in queues `checkin.recorded`), nothing else.
 fn needs(command: &MemberCommand) -> &'static [&'static Module] {
@@ -52,6 +63,7 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
         | MemberCommand::Ledger(_)
         | MemberCommand::Summary(_)
         | MemberCommand::Coupons(_) => &[&repo::POINTS, &outbox::MODULE],
+        MemberCommand::Claim(claim) if claim.terms.config.cost_points.is_some() => EXCHANGE,
         MemberCommand::Claim(_) => WALLET,
         MemberCommand::Reserve(reserve) if !has_rx(&reserve.lines) => WALLET,
         MemberCommand::ReleaseCoupon(ReleaseCoupon {
