@@ -145,3 +145,22 @@ fn a_kept_claim_refusal_reads_back_as_the_same_refusal() {
         }
     );
 }
+
+mod tier_benefit_formats {
+    use super::*;
+    use pharmedge::objects::member::protocol::ApplyEvent;
+
+    /// The command the worker sends at order.paid, with the multiplier campaign it found.
+    #[test]
+    fn an_order_paid_command_with_its_multiplier() {
+        round_trips::<MemberCommand>(
+            r#"{"op":"event","member_id":"mem-1","event_id":"evt-1","event":{"type":"order.paid","data":{"order_id":"ord-1","member_id":"mem-1","paid_at":"2026-05-15T04:00:00Z","amount_fen":10000,"insurance_fen":0,"lines":[{"sku":"sku-1","name":"维生素C","qty":1,"unit_price_fen":10000,"drug_class":"other"}],"coupon_id":null,"first_order":false}},"now":"2026-05-15T04:00:01Z","multiplier":{"campaign_id":"member-day","multiplier":2,"combine":"higher"}}"#,
+        );
+        // Before multipliers: no field, read as none.
+        let old: ApplyEvent = serde_json::from_str(
+            r#"{"member_id":"mem-1","event_id":"evt-1","event":{"type":"member.profile","data":{"member_id":"mem-1","birth_month":5}},"now":"2026-05-15T04:00:01Z"}"#,
+        )
+        .unwrap();
+        assert!(old.multiplier.is_none());
+    }
+}

@@ -15,6 +15,7 @@ pub enum CampaignKind {
     Coupon,
     FlashSale,
     StorePoster,
+    PointsMultiplier,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +91,10 @@ pub struct CampaignConfig {
     pub shards: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift: Option<Gift>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<super::tier_benefits::Combine>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,6 +194,7 @@ impl CampaignConfig {
                 ));
             }
         }
+        super::tier_multiplier::validate(self)?;
         if self
             .gift
             .as_ref()

@@ -33,4 +33,7 @@ pub mod storage;
 pub mod throttle;
 pub mod tier;
 pub mod tier_benefits;
+pub mod tier_multiplier;
+pub mod tier_pricing;
+pub mod tier_table;
 pub mod time;

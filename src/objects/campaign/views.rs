@@ -57,6 +57,11 @@ pub struct PublicCampaign {
     pub audience: Audience,
     pub rules_text: String,
     pub stock: StockView,
+    /// `points_multiplier` campaigns: the multiplier and how it meets gold ×2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<crate::domain::tier_benefits::Combine>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +140,10 @@ impl PublicCampaign {
                 total: config.stock,
                 remaining: stats.remaining,
             },
+            multiplier: config.multiplier,
+            combine: config
+                .multiplier
+                .map(|_| config.combine.unwrap_or_default()),
         }
     }
 }

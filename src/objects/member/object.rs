@@ -2,7 +2,9 @@
 //! the transactions of the modules beside it.
 
 use super::repo::Repo;
-use super::{checkins, coupons, events, ledger, me, prescriptions, protocol, referral, repo};
+use super::{
+    checkins, coupons, events, ledger, me, orders, prescriptions, protocol, referral, repo, tiers,
+};
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
 use crate::domain::rules::Rules;
@@ -31,6 +33,7 @@ const ALL: &[&Module] = &[
     &coupons::MODULE,
     &referral::MODULE,
     &outbox::MODULE,
+    &tiers::MODULE,
 ];
 
 /// What coupons and orders without prescriptions touch.
@@ -109,12 +112,14 @@ fn run(
             event_id,
             event,
             now,
-        }) => answer::<ApplyEvent>(events::event(
+            multiplier,
+        }) => answer::<ApplyEvent>(events::event_with(
             repo,
             rules,
             member_id.as_str(),
             &event_id,
             &event,
+            multiplier.as_ref(),
             now.0,
         )),
         MemberCommand::Coupons(ListCoupons {
@@ -128,8 +133,9 @@ fn run(
             coupon_id,
             prescription_id,
             now,
-        }) => answer::<Reserve>(prescriptions::reserve(
+        }) => answer::<Reserve>(orders::reserve(
             repo,
+            rules,
             order_id.as_str(),
             &lines,
             coupon_id.as_deref(),
