@@ -164,3 +164,50 @@ mod tier_benefit_formats {
         assert!(old.multiplier.is_none());
     }
 }
+
+mod tier_changed_format {
+    use super::*;
+    use pharmedge::domain::events::OrderPaid;
+    use pharmedge::domain::ids::{MemberId, OrderId};
+    use pharmedge::domain::order_lines::{DrugClass, OrderLine};
+    use pharmedge::domain::time::Instant;
+    use pharmedge::objects::member::{ledger, orders};
+
+    /// The outbox row of a tier change, exactly as stored.
+    #[test]
+    fn an_upgrade_queues_this_tier_changed_row() {
+        let repo = member_db();
+        let paid = OrderPaid {
+            order_id: OrderId::parse("ord-1").unwrap(),
+            member_id: MemberId::parse(MEMBER).unwrap(),
+            paid_at: Instant(day(2)),
+            amount_fen: 20_000,
+            insurance_fen: 0,
+            lines: vec![OrderLine {
+                sku: "sku-1".into(),
+                name: "维生素C".into(),
+                qty: 1,
+                unit_price_fen: 20_000,
+                drug_class: DrugClass::Other,
+            }],
+            coupon_id: None,
+            first_order: false,
+        };
+        tx(&repo, || {
+            ledger::prepare(&repo, &member(), day(2))?;
+            orders::paid(&repo, &rules(), MEMBER, &paid, day(2))
+        })
+        .unwrap();
+        let rows = stored(&repo);
+        let tier_row = rows.iter().find(|row| row.2 == "tier.changed").unwrap();
+        assert_eq!(
+            tier_row,
+            &(
+                "tier-mem-1-ord-1-paid".into(),
+                "events".into(),
+                "tier.changed".into(),
+                r#"{"id":"tier-mem-1-ord-1-paid","type":"tier.changed","created_at":"2026-04-02T02:00:00Z","data":{"changed_at":"2026-04-02T02:00:00Z","from":"member","member_id":"mem-1","order_id":"ord-1","spend_fen":20000,"to":"bronze","upgrade":true}}"#.into()
+            )
+        );
+    }
+}

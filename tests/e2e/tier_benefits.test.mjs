@@ -86,3 +86,116 @@ test("a member below bronze pays list prices; the coupon applies to the member-p
     ["gold", 10533, 1000, 9533, 3511],
   );
 });
+
+/** A points_multiplier campaign open for the business day `date` (Shanghai, UTC+8). */
+async function memberDay(id, date, extra = {}) {
+  const start = new Date(`${date}T00:00:00+08:00`);
+  const end = new Date(start.getTime() + 24 * 3600 * 1000);
+  const created = await world.api("POST", "/v1/admin/campaigns", { token: marketing, now: "2026-06-01T00:00:00Z", body: {
+    id, name: "会员日积分翻倍", kind: "points_multiplier", multiplier: 2,
+    starts_at: start.toISOString().replace(".000", ""), ends_at: end.toISOString().replace(".000", ""),
+    stock: 1, coupon: { type: "fixed", value_fen: 1, valid_days: 1 }, limits: { per_member: 1 }, rules_text: "每月15日会员日,订单积分翻倍",
+    ...extra,
+  } });
+  assert.equal(created.status, 201, created.text);
+  return created.json;
+}
+
+test("member day: an order.paid on the 15th earns double points, on the 16th single, a gold member on the 15th the higher", async () => {
+  await memberDay("tb-md-june", "2026-06-15");
+  // 100 yuan of regular goods: 5 points.
+  await pay("tb-md", "tb-md-15", 10_000, "2026-06-15T04:00:00Z");
+  await pay("tb-md", "tb-md-16", 10_000, "2026-06-16T04:00:00Z");
+  // 23:59 on the 15th in Shanghai is still member day; 00:00 on the 16th is not.
+  await pay("tb-md", "tb-md-late", 10_000, "2026-06-15T15:59:00Z");
+  await pay("tb-md", "tb-md-after", 10_000, "2026-06-15T16:00:00Z");
+  const now = "2026-06-20T00:00:00Z";
+  assert.deepEqual(await orderPoints("tb-md", "tb-md-15", now), [10]);
+  assert.deepEqual(await orderPoints("tb-md", "tb-md-16", now), [5]);
+  assert.deepEqual(await orderPoints("tb-md", "tb-md-late", now), [10]);
+  assert.deepEqual(await orderPoints("tb-md", "tb-md-after", now), [5]);
+
+  // Gold (x2) on member day (x2, combine "higher" by default): x2, not x4.
+  await pay("tb-md-gold", "tb-md-gold-spend", 299_900, "2026-06-01T04:00:00Z");
+  await pay("tb-md-gold", "tb-md-gold-15", 10_000, "2026-06-15T05:00:00Z");
+  assert.deepEqual(await orderPoints("tb-md-gold", "tb-md-gold-15", now), [10]);
+  // A campaign configured with combine "product" multiplies: x4 for gold.
+  await memberDay("tb-md-july", "2026-07-15", { combine: "product" });
+  await pay("tb-md-gold", "tb-md-gold-july", 10_000, "2026-07-15T05:00:00Z");
+  assert.deepEqual(await orderPoints("tb-md-gold", "tb-md-gold-july", "2026-07-20T00:00:00Z"), [20]);
+
+  // The campaign is public with its multiplier, and it has no coupon to claim.
+  const view = await world.api("GET", "/v1/campaigns/tb-md-july", { token: memberToken("tb-md"), now: "2026-07-01T00:00:00Z" });
+  assert.deepEqual([view.status, view.json.kind, view.json.multiplier, view.json.combine], [200, "points_multiplier", 2, "product"]);
+  const claim = await world.api("POST", "/v1/campaigns/tb-md-july/claims", { token: memberToken("tb-md"), now: "2026-07-15T05:00:00Z" });
+  assert.deepEqual([claim.status, claim.json.code, claim.json.reason], [403, "not_eligible", "not_claimable"]);
+  // A multiplier is bounded.
+  const tooBig = await world.api("POST", "/v1/admin/campaigns", { token: marketing, now: "2026-06-01T00:00:00Z", body: {
+    id: "tb-md-x10", name: "x10", kind: "points_multiplier", multiplier: 10, starts_at: "2026-08-14T16:00:00Z", ends_at: "2026-08-15T16:00:00Z",
+    stock: 1, coupon: { type: "fixed", value_fen: 1, valid_days: 1 }, limits: { per_member: 1 }, rules_text: "x10" } });
+  assert.deepEqual([tooBig.status, tooBig.json.code], [422, "invalid_campaign"]);
+});
+
+test("GET /v1/tiers publishes the thresholds, benefits and earn rules, without a token", async () => {
+  const r = await world.api("GET", "/v1/tiers");
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get("cache-control"), "public, max-age=300");
+  assert.deepEqual(
+    r.json.tiers.map((t) => [t.name, t.threshold_fen, t.member_price_percent, t.points_multiplier, t.birthday_double_points]),
+    [["member", 0, 100, 1, false], ["bronze", 19900, 95, 1, true], ["silver", 99900, 90, 1, true], ["gold", 299900, 88, 2, true]],
+  );
+  assert.deepEqual([r.json.birthday.spend_fen, r.json.birthday.bonus_points, r.json.birthday.multiplier], [19900, 200, 2]);
+  assert.ok(!r.json.member_prices.eligible_classes.includes("rx"), "never on Rx");
+  assert.equal(r.json.multipliers.default_combine, "higher");
+  assert.equal((await world.api("POST", "/v1/tiers", { body: {} })).status, 405);
+});
+
+test("tier.changed reaches the core once per change, however the core replays its events", async () => {
+  const member = "tb-change";
+  const event = { id: "evt-tb-change-1", type: "order.paid", created_at: "2026-05-01T00:00:00Z",
+    data: { order_id: "tb-change-1", member_id: member, paid_at: "2026-05-02T04:00:00Z", amount_fen: 20_000, insurance_fen: 0, lines: regular(20_000), first_order: false } };
+  for (let i = 0; i < 3; i++) assert.equal((await world.coreEvent(event)).status, 200);
+  // The same order under another event id.
+  assert.equal((await world.coreEvent({ ...event, id: "evt-tb-change-2" })).status, 200);
+  const ofMember = (d) => d.body?.type === "tier.changed" && d.body.data.member_id === member;
+  await world.waitFor(() => world.stub.deliveries().some(ofMember), { what: "tier.changed" });
+  await new Promise((r) => setTimeout(r, 500));
+  const changes = world.stub.deliveries().filter(ofMember);
+  assert.deepEqual(changes.map((d) => [d.body.data.from, d.body.data.to, d.body.data.upgrade]), [["member", "bronze", true]]);
+  validateSchema("OutboundEvent", changes[0].body);
+  // A refund below the threshold: one downgrade.
+  const refund = { id: "evt-tb-change-r", type: "order.refunded", created_at: "2026-05-03T00:00:00Z", data: { order_id: "tb-change-1", member_id: member, amount_fen: 5_000 } };
+  await world.coreEvent(refund);
+  await world.coreEvent(refund);
+  await world.waitFor(() => world.stub.deliveries().filter(ofMember).length === 2, { what: "the downgrade" });
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(world.stub.deliveries().filter(ofMember).map((d) => d.body.data.to), ["bronze", "member"]);
+});
+
+test("the birthday month: bronze and above earn double points, and 199 yuan spent gives 200 points once a year", async () => {
+  const member = "tb-bday";
+  const profile = await coreEvent("member.profile", { member_id: member, birth_month: 8 }, "2026-07-01T00:00:00Z");
+  assert.deepEqual([profile.status, profile.json], [200, { accepted: true, duplicate: false }]);
+  const bad = await coreEvent("member.profile", { member_id: member, birth_month: 13 }, "2026-07-01T00:00:00Z");
+  assert.deepEqual([bad.status, bad.json.code], [400, "invalid_request"]);
+  assert.match(bad.json.detail, /birth_month/);
+  // 150 yuan in August, below bronze: single points (7), no bonus yet.
+  await pay(member, "tb-bday-1", 15_000, "2026-08-03T04:00:00Z");
+  // 60 more: 210 yuan in the birth month -> the 200-point bonus (the order itself at the tier before: single, 3).
+  await pay(member, "tb-bday-2", 6_000, "2026-08-05T04:00:00Z");
+  // Now bronze in the birth month: 40 yuan earns 2 x 2.
+  await pay(member, "tb-bday-3", 4_000, "2026-08-06T04:00:00Z");
+  await pay(member, "tb-bday-4", 20_000, "2026-08-07T04:00:00Z");
+  // September: no longer the birth month.
+  await pay(member, "tb-bday-5", 4_000, "2026-09-02T04:00:00Z");
+  const now = "2026-09-03T00:00:00Z";
+  const entries = await ledger(member, now);
+  const points = (id) => entries.filter((e) => e.source === "order" && e.source_id === id).map((e) => e.amount);
+  assert.deepEqual([points("tb-bday-1"), points("tb-bday-2"), points("tb-bday-3"), points("tb-bday-5")], [[7], [3], [4], [2]]);
+  const bonuses = entries.filter((e) => e.source === "campaign" && e.kind === "earn");
+  assert.deepEqual(bonuses.map((e) => [e.amount, e.source_id]), [[200, "birthday:2026"]], "once a year");
+  // The next year's birth month gives it again.
+  await pay(member, "tb-bday-2027", 20_000, "2027-08-04T04:00:00Z");
+  const next = (await ledger(member, "2027-08-05T00:00:00Z")).filter((e) => e.source === "campaign" && e.kind === "earn");
+  assert.deepEqual(next.map((e) => e.source_id).sort(), ["birthday:2026", "birthday:2027"]);
+});
