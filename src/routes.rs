@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::features::{
     admin_campaigns, campaigns, catalog, checkins, core_events, coupons, health, me, orders,
-    outbox_admin, pickups, points, referrals, Ctx,
+    outbox_admin, pickups, points, referrals, tiers, Ctx,
 };
 use crate::http::error::ApiError;
 use crate::http::request::business_now;
@@ -26,6 +26,7 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/v1/checkins",                             handler: |c| Box::pin(checkins::month(c)) },
     Route { method: "POST",  pattern: "/v1/checkins/makeup",                      handler: |c| Box::pin(checkins::makeup(c)) },
     Route { method: "GET",   pattern: "/v1/points/ledger",                        handler: |c| Box::pin(points::ledger(c)) },
+    Route { method: "GET",   pattern: "/v1/tiers",                                handler: |c| Box::pin(tiers::get(c)) },
     Route { method: "GET",   pattern: "/v1/campaigns",                            handler: |c| Box::pin(campaigns::list(c)) },
     Route { method: "GET",   pattern: "/v1/campaigns/{id}",                       handler: |c| Box::pin(campaigns::get(c)) },
     Route { method: "POST",  pattern: "/v1/campaigns/{id}/claims",                handler: |c| Box::pin(campaigns::claim(c)) },

@@ -89,3 +89,77 @@ fn birthday_month_doubles_for_bronze_and_above_and_the_bonus_comes_once() {
     assert_eq!(birthday_bonus(19_900, false), 200);
     assert_eq!(birthday_bonus(50_000, true), 0, "once a year");
 }
+
+mod order_lines_at_member_prices {
+    use super::*;
+    use pharmedge::domain::catalog::PricedLine;
+    use pharmedge::domain::tier_pricing::*;
+
+    fn priced(class: DrugClass, qty: i64, unit: i64) -> PricedLine {
+        PricedLine {
+            line: line(class, qty, unit),
+            catalog_version: 1,
+        }
+    }
+
+    #[test]
+    fn a_silver_order_shows_list_member_price_and_discount_per_line_never_on_rx() {
+        let lines = [
+            priced(DrugClass::OtcB, 2, 3_990),
+            priced(DrugClass::Rx, 1, 12_800),
+        ];
+        let accepted =
+            accepted_lines_for_tier(&lines, Tier::Silver, &MemberPrices::default(), 0, None);
+        assert_eq!(accepted[0].line.unit_price_fen, 3_990, "list price kept");
+        assert_eq!(accepted[0].member_unit_price_fen, Some(3_591));
+        assert_eq!(accepted[0].member_discount_fen, Some(2 * 399));
+        assert_eq!(accepted[1].member_unit_price_fen, Some(12_800));
+        assert_eq!(accepted[1].member_discount_fen, Some(0));
+        assert_eq!(member_discount_total(&accepted), 798);
+    }
+
+    #[test]
+    fn the_coupon_is_shared_over_member_priced_totals_and_never_exceeds_a_line() {
+        let lines = [
+            priced(DrugClass::OtcB, 1, 10_000),
+            priced(DrugClass::Health, 1, 10_000),
+        ];
+        // Gold: 88.00 each; a discount of the whole member subtotal.
+        let accepted =
+            accepted_lines_for_tier(&lines, Tier::Gold, &MemberPrices::default(), 17_600, None);
+        let shares: Vec<i64> = accepted.iter().map(|l| l.discount_fen).collect();
+        assert_eq!(shares, vec![8_800, 8_800]);
+    }
+
+    #[test]
+    fn member_lines_change_only_the_unit_price_of_eligible_lines() {
+        let mut rng = Lcg::new(13);
+        for _ in 0..500 {
+            let cart: Vec<_> = (0..4)
+                .map(|_| {
+                    let class = ALL_CLASSES[rng.below(ALL_CLASSES.len() as u64) as usize];
+                    line(class, 1 + rng.below(5) as i64, rng.below(100_000) as i64)
+                })
+                .collect();
+            for tier in [Tier::Member, Tier::Bronze, Tier::Silver, Tier::Gold] {
+                for (before, after) in
+                    cart.iter()
+                        .zip(member_lines(&cart, tier, &MemberPrices::default()))
+                {
+                    assert_eq!(
+                        (&before.sku, before.qty, before.drug_class),
+                        (&after.sku, after.qty, after.drug_class)
+                    );
+                    assert!(
+                        after.unit_price_fen >= 0 && after.unit_price_fen <= before.unit_price_fen
+                    );
+                    if matches!(before.drug_class, DrugClass::Rx | DrugClass::Special)
+                        || tier == Tier::Member
+                    {
+                        assert_eq!(after.unit_price_fen, before.unit_price_fen);
+                    }
+                }
+            }
+        }
+    }
+}

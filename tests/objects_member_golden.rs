@@ -156,3 +156,69 @@ fn kept_exchange_refusals_and_an_exchange_config_read_back_the_same() {
         r#"{"id":"pts-1","name":"积分兑换","kind":"points_exchange","starts_at":"2026-03-01T00:00:00Z","ends_at":"2026-06-01T00:00:00Z","stock":100,"coupon":{"type":"fixed","value_fen":500,"valid_days":30},"limits":{"per_member":3},"audience":{},"rules_text":"5积分兑换5元券","shards":1,"cost_points":5}"#,
     );
 }
+
+mod tier_benefit_formats {
+    use super::*;
+    use pharmedge::objects::member::protocol::ApplyEvent;
+
+    /// The command the worker sends at order.paid, with the multiplier campaign it found.
+    #[test]
+    fn an_order_paid_command_with_its_multiplier() {
+        round_trips::<MemberCommand>(
+            r#"{"op":"event","member_id":"mem-1","event_id":"evt-1","event":{"type":"order.paid","data":{"order_id":"ord-1","member_id":"mem-1","paid_at":"2026-05-15T04:00:00Z","amount_fen":10000,"insurance_fen":0,"lines":[{"sku":"sku-1","name":"维生素C","qty":1,"unit_price_fen":10000,"drug_class":"other"}],"coupon_id":null,"first_order":false}},"now":"2026-05-15T04:00:01Z","multiplier":{"campaign_id":"member-day","multiplier":2,"combine":"higher"}}"#,
+        );
+        // Before multipliers: no field, read as none.
+        let old: ApplyEvent = serde_json::from_str(
+            r#"{"member_id":"mem-1","event_id":"evt-1","event":{"type":"member.profile","data":{"member_id":"mem-1","birth_month":5}},"now":"2026-05-15T04:00:01Z"}"#,
+        )
+        .unwrap();
+        assert!(old.multiplier.is_none());
+    }
+}
+
+mod tier_changed_format {
+    use super::*;
+    use pharmedge::domain::events::OrderPaid;
+    use pharmedge::domain::ids::{MemberId, OrderId};
+    use pharmedge::domain::order_lines::{DrugClass, OrderLine};
+    use pharmedge::domain::time::Instant;
+    use pharmedge::objects::member::{ledger, orders};
+
+    /// The outbox row of a tier change, exactly as stored.
+    #[test]
+    fn an_upgrade_queues_this_tier_changed_row() {
+        let repo = member_db();
+        let paid = OrderPaid {
+            order_id: OrderId::parse("ord-1").unwrap(),
+            member_id: MemberId::parse(MEMBER).unwrap(),
+            paid_at: Instant(day(2)),
+            amount_fen: 20_000,
+            insurance_fen: 0,
+            lines: vec![OrderLine {
+                sku: "sku-1".into(),
+                name: "维生素C".into(),
+                qty: 1,
+                unit_price_fen: 20_000,
+                drug_class: DrugClass::Other,
+            }],
+            coupon_id: None,
+            first_order: false,
+        };
+        tx(&repo, || {
+            ledger::prepare(&repo, &member(), day(2))?;
+            orders::paid(&repo, &rules(), MEMBER, &paid, day(2))
+        })
+        .unwrap();
+        let rows = stored(&repo);
+        let tier_row = rows.iter().find(|row| row.2 == "tier.changed").unwrap();
+        assert_eq!(
+            tier_row,
+            &(
+                "tier-mem-1-ord-1-paid".into(),
+                "events".into(),
+                "tier.changed".into(),
+                r#"{"id":"tier-mem-1-ord-1-paid","type":"tier.changed","created_at":"2026-04-02T02:00:00Z","data":{"changed_at":"2026-04-02T02:00:00Z","from":"member","member_id":"mem-1","order_id":"ord-1","spend_fen":20000,"to":"bronze","upgrade":true}}"#.into()
+            )
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Campaigns: their configuration (validated once, at creation), their status over time,
 //! who may claim, how often, and how stock is split across shards.
 
+pub use super::campaign_gift::{check_gift, Gift};
 pub use super::coupon_template::CouponTemplate;
 use super::ids::{CampaignId, MemberId};
 use super::order_lines::DrugClass;
@@ -16,6 +17,7 @@ pub enum CampaignKind {
     FlashSale,
     StorePoster,
     PointsExchange,
+    PointsMultiplier,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,36 +40,6 @@ pub struct Audience {
     /// Only these tiers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tiers: Option<Vec<Tier>>,
-}
-
-/// A gift handed out with the coupon (e.g. a trial pack), named by SKU only: what it is comes
-/// from the catalogue (`check_gift`), never from the operator's form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Gift {
-    pub sku: String,
-}
-
-/// Whether the catalogue's entry for a gift allows it: rewards and gifts are never Rx,
-/// class-A OTC or special-management drugs, and never something stopped from sale.
-pub fn check_gift(item: Option<&super::catalog::CatalogItem>) -> Result<(), ConfigRefusal> {
-    let item =
-        item.ok_or_else(|| ConfigRefusal::Invalid("gift.sku: not in the catalogue".into()))?;
-    if matches!(
-        item.drug_class,
-        DrugClass::Rx | DrugClass::OtcA | DrugClass::Special
-    ) {
-        let class = serde_json::to_value(item.drug_class).unwrap_or_default();
-        return Err(ConfigRefusal::NonCompliant(format!(
-            "gift.sku: the catalogue classes it {class}; rewards and gifts are never rx, class-A OTC or special drugs"
-        )));
-    }
-    if item.status == super::catalog::SaleStatus::Stopped {
-        return Err(ConfigRefusal::NonCompliant(
-            "gift.sku: stopped from sale".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// The full configuration a marketing operator submits.
@@ -97,6 +69,10 @@ pub struct CampaignConfig {
     /// Points a claim spends (`points_exchange` only; `exchange::check_config`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_points: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<super::tier_benefits::Combine>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +172,7 @@ impl CampaignConfig {
                 ));
             }
         }
+        super::tier_multiplier::validate(self)?;
         if self
             .gift
             .as_ref()

@@ -59,6 +59,14 @@ pub struct OrderPaid {
     pub first_order: bool,
 }
 
+/// `member.profile`: the birth month only (1-12), never a full birth date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberProfile {
+    pub member_id: MemberId,
+    #[serde(default)]
+    pub birth_month: Option<u32>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderRefunded {
     pub order_id: OrderId,
@@ -135,6 +143,7 @@ pub enum CoreEvent {
     OrderCancelled(OrderStatusChange),
     PrescriptionApproved(PrescriptionApproved),
     PrescriptionRevoked(PrescriptionRevoked),
+    MemberProfile(MemberProfile),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +242,16 @@ impl CoreEvent {
                 let revoked: PrescriptionRevoked = data(value)?;
                 check_prescription(&revoked.prescription_id, None)?;
                 CoreEvent::PrescriptionRevoked(revoked)
+            }
+            "member.profile" => {
+                let profile: MemberProfile = data(value)?;
+                if !profile
+                    .birth_month
+                    .is_none_or(super::tier_multiplier::valid_birth_month)
+                {
+                    return Err(EventError::Invalid("data.birth_month: from 1 to 12".into()));
+                }
+                CoreEvent::MemberProfile(profile)
             }
             other => return Err(EventError::UnknownType(other.to_owned())),
         };

@@ -3,6 +3,7 @@
 
 pub mod attribution;
 pub mod campaign;
+pub mod campaign_gift;
 pub mod campaign_patch;
 pub mod catalog;
 pub mod checkin;
@@ -34,4 +35,7 @@ pub mod storage;
 pub mod throttle;
 pub mod tier;
 pub mod tier_benefits;
+pub mod tier_multiplier;
+pub mod tier_pricing;
+pub mod tier_table;
 pub mod time;

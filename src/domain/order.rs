@@ -202,6 +202,13 @@ pub struct AcceptedLine {
     pub line: OrderLine,
     pub discount_fen: i64,
     pub catalog_version: i64,
+    /// What the member pays per unit at their tier (`domain::tier_pricing`); absent on
+    /// orders stored before member prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_unit_price_fen: Option<i64>,
+    /// `(unit_price_fen - member_unit_price_fen) * qty`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_discount_fen: Option<i64>,
 }
 
 /// The accepted lines of an order priced from the catalogue with `discount_fen` off.
@@ -219,6 +226,8 @@ pub fn accepted_lines(
             line: priced.line.clone(),
             discount_fen,
             catalog_version: priced.catalog_version,
+            member_unit_price_fen: None,
+            member_discount_fen: None,
         })
         .collect()
 }

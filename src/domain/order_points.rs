@@ -66,11 +66,29 @@ pub fn on_paid(
     tiers: &TierRules,
     rules: &PointsRules,
 ) -> Payment {
+    let tier = tier_before(spends_before, paid, tiers);
+    on_paid_with(known, paid, rules.multiplier_for(tier), rules)
+}
+
+/// The member's tier before this order: the other orders' spend as of its `paid_at`.
+pub fn tier_before(spends_before: &[Spend], paid: &OrderPaid, tiers: &TierRules) -> Tier {
+    Tier::for_spend(
+        tier::spend_in_window(spends_before, paid.paid_at.0, tiers),
+        tiers,
+    )
+}
+
+/// `order.paid` at a multiplier decided beforehand (the tier's, a campaign's, the birthday
+/// month's: `tier_multiplier::multiplier_for_order`), once.
+pub fn on_paid_with(
+    known: Option<&OrderPoints>,
+    paid: &OrderPaid,
+    multiplier: i64,
+    rules: &PointsRules,
+) -> Payment {
     if known.is_some_and(|order| order.paid) {
         return Payment::AlreadyPaid;
     }
-    let spend_before = tier::spend_in_window(spends_before, paid.paid_at.0, tiers);
-    let multiplier = rules.multiplier_for(Tier::for_spend(spend_before, tiers));
     let points = order_points(
         &paid.lines,
         paid.amount_fen,

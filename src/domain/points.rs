@@ -110,7 +110,7 @@ fn earn(rate: EarnRate, base_fen: i64) -> i64 {
     base_fen / rate.per_fen * rate.points
 }
 
-fn rate_for(class: DrugClass, rules: &PointsRules) -> Option<EarnRate> {
+pub fn rate_for(class: DrugClass, rules: &PointsRules) -> Option<EarnRate> {
     match class {
         DrugClass::Rx | DrugClass::Special => None,
         DrugClass::OtcA | DrugClass::OtcB => Some(rules.otc),

@@ -121,10 +121,17 @@ pub fn order_multiplier(
     }
 }
 
+/// The birthday month's multiplier, and the lowest tier that has it (seed 004: bronze).
+pub const BIRTHDAY_MULTIPLIER: i64 = 2;
+pub const BIRTHDAY_MIN_TIER: Tier = Tier::Bronze;
+/// Birthday month spend bonus (seed 004: 满199元 → 200 points, once a year).
+pub const BIRTHDAY_SPEND_FEN: i64 = 19_900;
+pub const BIRTHDAY_BONUS_POINTS: i64 = 200;
+
 /// Birthday month (seed 004): bronze and above earn double points in their birth month.
 pub fn birthday_multiplier(tier: Tier, birth_month: Option<u32>, paid_month: u32) -> i64 {
-    if tier >= Tier::Bronze && birth_month == Some(paid_month) {
-        2
+    if tier >= BIRTHDAY_MIN_TIER && birth_month == Some(paid_month) {
+        BIRTHDAY_MULTIPLIER
     } else {
         1
     }
@@ -134,10 +141,8 @@ pub fn birthday_multiplier(tier: Tier, birth_month: Option<u32>, paid_month: u32
 /// the points to grant now, given the own spend in the birth month including this order and
 /// whether this year's bonus was already granted.
 pub fn birthday_bonus(spend_in_birth_month_fen: i64, granted_this_year: bool) -> i64 {
-    const THRESHOLD_FEN: i64 = 19_900;
-    const BONUS_POINTS: i64 = 200;
-    if !granted_this_year && spend_in_birth_month_fen >= THRESHOLD_FEN {
-        BONUS_POINTS
+    if !granted_this_year && spend_in_birth_month_fen >= BIRTHDAY_SPEND_FEN {
+        BIRTHDAY_BONUS_POINTS
     } else {
         0
     }

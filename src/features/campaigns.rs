@@ -85,6 +85,12 @@ async fn claim_with_terms(
     raw: &[u8],
     terms: &crate::objects::campaign::protocol::ClaimTerms,
 ) -> Result<serde_json::Value, ApiError> {
+    // A points multiplier (member day) multiplies order points; it has no coupon to claim.
+    if terms.config.kind == CampaignKind::PointsMultiplier {
+        return Err(ApiError::NotEligible {
+            reason: "not_claimable".into(),
+        });
+    }
     // A store is only ever attributed through a signed poster link; a store poster campaign
     // can only be claimed through one.
     let poster_needed = terms.config.kind == CampaignKind::StorePoster || body.store_id.is_some();

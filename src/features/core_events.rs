@@ -34,6 +34,7 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         },
         EventError::Invalid(detail) => ApiError::invalid(detail),
     })?;
+    let mut multiplier = None;
     let (member_id, member_event) = match event {
         CoreEvent::MemberRegistered(data) => {
             let registration = registration(&ctx, data).await?;
@@ -45,9 +46,11 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         CoreEvent::MemberVerified(data) => (data.member_id.clone(), MemberEvent::Verified(data)),
         CoreEvent::OrderPaid(mut data) => {
             classify(&ctx, &mut data.lines).await?;
+            multiplier = super::multipliers::open_at(&ctx.env, &ctx.config.rules.zone, data.paid_at).await?;
             (data.member_id.clone(), MemberEvent::Paid(data))
         }
         CoreEvent::OrderRefunded(data) => (data.member_id.clone(), MemberEvent::Refunded(data)),
+        CoreEvent::MemberProfile(data) => (data.member_id.clone(), MemberEvent::Profile(data)),
         CoreEvent::PrescriptionApproved(data) => (
             data.member_id.clone(),
             MemberEvent::PrescriptionApproved(data),
@@ -74,6 +77,7 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         event_id: envelope.id,
         event: member_event,
         now: Instant(ctx.now),
+        multiplier,
     };
     let reply = client::ask(&ctx.env, &member_id, command).await?;
     json(200, &reply)

@@ -10,11 +10,13 @@ pub mod core_events;
 pub mod coupons;
 pub mod health;
 pub mod me;
+pub mod multipliers;
 pub mod orders;
 pub mod outbox_admin;
 pub mod pickups;
 pub mod points;
 pub mod referrals;
+pub mod tiers;
 
 use crate::config::Config;
 use crate::http::error::ApiError;

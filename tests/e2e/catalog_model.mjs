@@ -26,7 +26,8 @@ export async function coreGotExactly(world, prefix, accepted, { waitMs = 20_000,
     validateSchema("OrderDelivery", body);
     assert.deepEqual(
       [body.lines, body.prescription_id, body.subtotal_fen, body.discount_fen, body.payable_fen],
-      [reply.json.lines.map(({ sku, name, qty, drug_class, unit_price_fen, discount_fen, catalog_version }) => ({ sku, name, qty, drug_class, unit_price_fen, discount_fen, catalog_version })),
+      [reply.json.lines.map(({ sku, name, qty, drug_class, unit_price_fen, discount_fen, catalog_version, member_unit_price_fen, member_discount_fen }) =>
+        ({ sku, name, qty, drug_class, unit_price_fen, discount_fen, catalog_version, member_unit_price_fen, member_discount_fen })),
         reply.json.prescription_id, reply.json.subtotal_fen, reply.json.discount_fen, reply.json.payable_fen],
       "the core gets the lines, prescription and totals the member was answered",
     );
@@ -200,7 +201,9 @@ export async function runRandomized(world, { seed, ops, admin }) {
           if (!fits || got.sku !== lines[i].sku || got.qty !== lines[i].qty || got.discount_fen !== 0) violation("a 202 line the authority never had on sale", { got, candidates: candidates(got.sku) });
           if (lines[i].unit_price_fen !== undefined && lines[i].unit_price_fen !== got.unit_price_fen) violation("202 at another price than the one shown", { sent: lines[i], got });
         });
-        const subtotal = reply.json.lines.reduce((sum, l) => sum + l.qty * l.unit_price_fen, 0);
+        // At the member's price (issue 13; these members have no paid spend: the list price).
+        const subtotal = reply.json.lines.reduce((sum, l) => sum + l.qty * l.member_unit_price_fen, 0);
+        if (reply.json.lines.some((l) => l.member_unit_price_fen !== l.unit_price_fen)) violation("a member price for a member below bronze", reply.json);
         if (reply.json.subtotal_fen !== subtotal || reply.json.payable_fen !== subtotal) violation("totals", reply.json);
         if (rxLine) {
           if (!pOk || pBusy || reply.json.prescription_id !== pid) violation("Rx accepted without a usable prescription", { pid, p: p && { ...p, holders: [...p.holders] }, reply: reply.json });

@@ -10,7 +10,7 @@ use pharmedge::domain::time::parse_instant;
 use pharmedge::objects::member::coupons::{self, NewCoupon};
 use pharmedge::objects::member::protocol::MemberContext;
 use pharmedge::objects::member::repo::{Repo, EVENTS, POINTS};
-use pharmedge::objects::member::{ledger, prescriptions};
+use pharmedge::objects::member::{ledger, prescriptions, tiers};
 use pharmedge::objects::outbox;
 use pharmedge::objects::schema::{Module, Tables};
 use pharmedge::objects::seam::{Sql, Transact};
@@ -25,6 +25,7 @@ pub const MODULES: &[&Module] = &[
     &coupons::MODULE,
     &prescriptions::MODULE,
     &outbox::MODULE,
+    &tiers::MODULE,
 ];
 
 /// A new member object's database, migrated the way the object migrates it.

@@ -81,6 +81,8 @@ pub fn decided() -> Decided {
             line: line(),
             discount_fen: 100,
             catalog_version: 3,
+            member_unit_price_fen: None,
+            member_discount_fen: None,
         }],
         prescription_id: None,
         totals: Totals {
@@ -88,6 +90,7 @@ pub fn decided() -> Decided {
             discount_fen: 100,
             payable_fen: 900,
         },
+        tier: None,
     }
 }
 

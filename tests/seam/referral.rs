@@ -16,7 +16,7 @@ use pharmedge::objects::member::protocol::{
 };
 use pharmedge::objects::member::referral_steps::{self, Neighbours};
 use pharmedge::objects::member::repo::{self, Repo};
-use pharmedge::objects::member::{coupons, events, referral};
+use pharmedge::objects::member::{coupons, events, referral, tiers};
 use pharmedge::objects::outbox;
 use pharmedge::objects::schema::Tables;
 use pharmedge::objects::seam::{Sql, Transact};
@@ -46,6 +46,7 @@ pub fn member_db() -> Member {
         &coupons::MODULE,
         &referral::MODULE,
         &outbox::MODULE,
+        &tiers::MODULE,
     ];
     Tables::default().ensure(&db, &modules).expect("migrations");
     Repo::new(db)

@@ -65,6 +65,11 @@ pub struct PublicCampaign {
     /// A points exchange's price in points.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_points: Option<i64>,
+    /// `points_multiplier` campaigns: the multiplier and how it meets gold ×2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<crate::domain::tier_benefits::Combine>,
 }
 
 /// One occurrence of a scheduled campaign, as a member sees it.
@@ -173,6 +178,10 @@ impl PublicCampaign {
             },
             next_occurrence: None,
             cost_points: config.cost_points,
+            multiplier: config.multiplier,
+            combine: config
+                .multiplier
+                .map(|_| config.combine.unwrap_or_default()),
         }
     }
 }

@@ -278,6 +278,7 @@ pub fn lock(
     Ok(Reserved {
         totals,
         eligible_classes: stored.eligible_classes,
+        tier: None,
     })
 }
 

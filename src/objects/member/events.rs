@@ -4,8 +4,9 @@
 
 use super::protocol::{EventReply, MemberEvent};
 use super::repo::Repo;
-use super::{orders, prescriptions, referral};
+use super::{orders, prescriptions, referral, tiers};
 use crate::domain::rules::Rules;
+use crate::domain::tier_multiplier::CampaignMultiplier;
 use crate::http::error::ApiError;
 use crate::objects::seam::Sql;
 use chrono::{DateTime, Utc};
@@ -16,6 +17,20 @@ pub fn event(
     member_id: &str,
     event_id: &str,
     event: &MemberEvent,
+    now: DateTime<Utc>,
+) -> Result<EventReply, ApiError> {
+    event_with(repo, rules, member_id, event_id, event, None, now)
+}
+
+/// A core event, with the points_multiplier campaign the worker found open at an
+/// `order.paid`'s `paid_at` (`None` for other events).
+pub fn event_with(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    member_id: &str,
+    event_id: &str,
+    event: &MemberEvent,
+    multiplier: Option<&CampaignMultiplier>,
     now: DateTime<Utc>,
 ) -> Result<EventReply, ApiError> {
     repo.ensure_profile(member_id, None, now.timestamp_millis())?;
@@ -35,7 +50,9 @@ pub fn event(
             referral::on_verified(repo, rules, member_id, now)?;
         }
         MemberEvent::Paid(paid) => {
-            if orders::paid(repo, rules, member_id, paid, now)? && paid.first_order {
+            let applied =
+                orders::paid_with(repo, rules, member_id, event_id, paid, multiplier, now)?;
+            if applied && paid.first_order {
                 referral::on_first_order(
                     repo,
                     rules,
@@ -49,7 +66,7 @@ pub fn event(
             referral::after_refund(repo, rules, member_id, now)?;
         }
         MemberEvent::Refunded(refunded) => {
-            orders::refunded(repo, event_id, refunded, now)?;
+            orders::refunded_with_tier(repo, rules, member_id, event_id, refunded, now)?;
             referral::after_refund(repo, rules, member_id, now)?;
         }
         MemberEvent::PrescriptionApproved(approved) => {
@@ -58,6 +75,7 @@ pub fn event(
         MemberEvent::PrescriptionRevoked(revoked) => {
             prescriptions::revoked(repo, revoked, now.timestamp_millis())?
         }
+        MemberEvent::Profile(profile) => tiers::set_profile(repo, profile)?,
     }
     Ok(EventReply {
         accepted: true,

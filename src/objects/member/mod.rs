@@ -39,6 +39,7 @@ pub mod referral_stats;
 pub mod referral_steps;
 pub mod replies;
 pub mod repo;
+pub mod tiers;
 pub mod wallet;
 
 #[cfg(target_arch = "wasm32")]

@@ -3,7 +3,8 @@
 
 use super::repo::Repo;
 use super::{
-    checkins, coupons, events, exchange, ledger, me, prescriptions, protocol, referral, repo,
+    checkins, coupons, events, exchange, ledger, me, orders, prescriptions, protocol, referral, repo,
+    tiers,
 };
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
@@ -33,6 +34,7 @@ const ALL: &[&Module] = &[
     &coupons::MODULE,
     &referral::MODULE,
     &outbox::MODULE,
+    &tiers::MODULE,
 ];
 
 /// What coupons and orders without prescriptions touch.
@@ -121,12 +123,14 @@ fn run(
             event_id,
             event,
             now,
-        }) => answer::<ApplyEvent>(events::event(
+            multiplier,
+        }) => answer::<ApplyEvent>(events::event_with(
             repo,
             rules,
             member_id.as_str(),
             &event_id,
             &event,
+            multiplier.as_ref(),
             now.0,
         )),
         MemberCommand::Coupons(ListCoupons {
@@ -140,8 +144,9 @@ fn run(
             coupon_id,
             prescription_id,
             now,
-        }) => answer::<Reserve>(prescriptions::reserve(
+        }) => answer::<Reserve>(orders::reserve(
             repo,
+            rules,
             order_id.as_str(),
             &lines,
             coupon_id.as_deref(),

@@ -4,12 +4,19 @@
 
 use super::coupons;
 use super::ledger::grant;
+use super::prescriptions;
+use super::protocol::Reserved;
 use super::repo::Repo;
+use super::tiers;
 use crate::domain::events::{OrderPaid, OrderRefunded};
+use crate::domain::order_lines::OrderLine;
 use crate::domain::order_points::{self, Clawback, OrderPoints, Payment, Refund};
 use crate::domain::points::{EntryKind, Source};
 use crate::domain::rules::Rules;
-use crate::domain::tier::Spend;
+use crate::domain::tier::{self, Spend, Tier};
+use crate::domain::tier_benefits::MemberPrices;
+use crate::domain::tier_multiplier::{multiplier_for_order, Boost, CampaignMultiplier};
+use crate::domain::tier_pricing::member_lines;
 use crate::domain::time::from_unix_millis;
 use crate::http::error::ApiError;
 use crate::objects::seam::{FromRow, Row, Sql, SqlError};
@@ -118,8 +125,7 @@ impl<S: Sql> Repo<S> {
     }
 }
 
-/// `order.paid`: the order's points, once per order, its coupon redeemed and a refund heard
-/// of earlier applied. `false` when the order was paid before (nothing changed).
+/// `order.paid` without a campaign multiplier (see `paid_with`).
 pub fn paid(
     repo: &Repo<impl Sql>,
     rules: &Rules,
@@ -127,23 +133,47 @@ pub fn paid(
     paid: &OrderPaid,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
+    paid_with(repo, rules, member_id, "paid", paid, None, now)
+}
+
+/// `order.paid`: the order's points, once per order, at the multiplier of the member's tier
+/// before it, the birthday month and the campaign open at `paid_at` (`tier_multiplier`),
+/// kept with the event; its coupon redeemed, a refund heard of earlier applied, the birthday
+/// bonus, and `tier.changed` if the spend crossed a threshold. `false` when the order was
+/// paid before (nothing changed).
+pub fn paid_with(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    member_id: &str,
+    event_id: &str,
+    paid: &OrderPaid,
+    campaign: Option<&CampaignMultiplier>,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
     let order_id = paid.order_id.as_str();
     let known = repo.paid_order(order_id)?.map(|order| order.points());
     let spends_before = repo.spends(Some(order_id))?;
+    let tier_before = order_points::tier_before(&spends_before, paid, &rules.tiers);
+    let boost = Boost {
+        campaign: campaign.cloned(),
+        birth_month: tiers::birth_month(repo)?,
+    };
+    let multiplier = multiplier_for_order(
+        tier_before,
+        &rules.points,
+        &boost,
+        &rules.zone,
+        paid.paid_at.0,
+    );
     let Payment::Apply {
         points,
         own_fen,
         early_refund,
-    } = order_points::on_paid(
-        known.as_ref(),
-        paid,
-        &spends_before,
-        &rules.tiers,
-        &rules.points,
-    )
+    } = order_points::on_paid_with(known.as_ref(), paid, multiplier, &rules.points)
     else {
         return Ok(false);
     };
+    tiers::record_multiplier(repo, order_id, event_id, multiplier, campaign)?;
     repo.record_payment(
         order_id,
         paid.paid_at.0.timestamp_millis(),
@@ -158,6 +188,17 @@ pub fn paid(
     if let Some(early) = early_refund {
         claw(repo, order_id, &format!("{order_id}-early"), early, now)?;
     }
+    tiers::birthday_bonus_after_payment(repo, rules, member_id, paid.paid_at.0, now)?;
+    let cause = (order_id, "paid");
+    tiers::announce_change(
+        repo,
+        rules,
+        member_id,
+        tier_before,
+        paid.paid_at.0,
+        cause,
+        now,
+    )?;
     Ok(true)
 }
 
@@ -185,6 +226,22 @@ pub fn refunded(
     }
 }
 
+/// `order.refunded` (see `refunded`), and `tier.changed` if the refund took the member's
+/// spend below a threshold.
+pub fn refunded_with_tier(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    member_id: &str,
+    event_id: &str,
+    refund: &OrderRefunded,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let (before, _) = tiers::tier_as_of(repo, rules, now)?;
+    refunded(repo, event_id, refund, now)?;
+    let cause = (refund.order_id.as_str(), event_id);
+    tiers::announce_change(repo, rules, member_id, before, now, cause, now)
+}
+
 fn claw(
     repo: &Repo<impl Sql>,
     order_id: &str,
@@ -202,4 +259,33 @@ fn claw(
         )?;
     }
     Ok(repo.record_refund(order_id, clawback.refunded_total_fen, clawback.clawed_total)?)
+}
+
+/// The member's tier as of `at`, from this object's own record of paid spend (the
+/// pharmacy's side: never what a client or token says).
+pub fn tier_at(repo: &Repo<impl Sql>, rules: &Rules, at: DateTime<Utc>) -> Result<Tier, ApiError> {
+    let spend = tier::spend_in_window(&repo.spends(None)?, at, &rules.tiers);
+    Ok(Tier::for_spend(spend, &rules.tiers))
+}
+
+/// Reserves for an order being placed (`prescriptions::reserve`) at the member's prices:
+/// the lines are priced at the tier's member price first, so the coupon applies to the
+/// member-priced subtotal. Answers the totals and the tier they were priced at.
+pub fn reserve(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    order_id: &str,
+    lines: &[OrderLine],
+    coupon_id: Option<&str>,
+    prescription_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Reserved, ApiError> {
+    let tier = tier_at(repo, rules, now)?;
+    let priced = member_lines(lines, tier, &MemberPrices::default());
+    let reserved =
+        prescriptions::reserve(repo, order_id, &priced, coupon_id, prescription_id, now)?;
+    Ok(Reserved {
+        tier: Some(tier),
+        ..reserved
+    })
 }

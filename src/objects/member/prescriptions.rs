@@ -131,6 +131,7 @@ pub fn reserve(
         None => Ok(Reserved {
             totals: order::price(lines, prescription_id, None)?,
             eligible_classes: None,
+            tier: None,
         }),
     }
 }

@@ -4,12 +4,13 @@
 
 use crate::domain::coupon::CouponStatus;
 use crate::domain::events::{
-    MemberRegistered, MemberVerified, OrderPaid, OrderRefunded, PrescriptionApproved,
-    PrescriptionRevoked,
+    MemberProfile, MemberRegistered, MemberVerified, OrderPaid, OrderRefunded,
+    PrescriptionApproved, PrescriptionRevoked,
 };
 use crate::domain::ids::{MemberId, OrderId, StoreId};
 use crate::domain::order_lines::OrderLine;
 use crate::domain::referral::Stage;
+use crate::domain::tier_multiplier::CampaignMultiplier;
 use crate::domain::time::{BusinessDate, Instant};
 use crate::objects::campaign::protocol::ClaimTerms;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,8 @@ pub enum MemberEvent {
     PrescriptionApproved(PrescriptionApproved),
     #[serde(rename = "prescription.revoked")]
     PrescriptionRevoked(PrescriptionRevoked),
+    #[serde(rename = "member.profile")]
+    Profile(MemberProfile),
 }
 
 /// A registration as the member's object gets it: the worker has read the share code, found
@@ -126,6 +129,9 @@ pub struct ApplyEvent {
     pub event_id: String,
     pub event: MemberEvent,
     pub now: Instant,
+    /// `order.paid`: the points_multiplier campaign open at `paid_at` (the worker found it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiplier: Option<CampaignMultiplier>,
 }
 
 /// The member's coupons, of one status or all.

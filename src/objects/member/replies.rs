@@ -206,6 +206,10 @@ pub struct Reserved {
     pub totals: crate::domain::order::Totals,
     #[serde(default)]
     pub eligible_classes: Option<Vec<crate::domain::order_lines::DrugClass>>,
+    /// The member's tier as this object counts its spend: the totals are at its member
+    /// prices (absent from objects before member prices: no member price).
+    #[serde(default)]
+    pub tier: Option<crate::domain::tier::Tier>,
 }
 
 /// A coupon as the member sees it.

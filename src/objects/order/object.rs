@@ -7,6 +7,9 @@ use crate::domain::catalog::{price_lines, PricedLine};
 use crate::domain::order;
 use crate::domain::order_lines::{has_rx, OrderLine};
 use crate::domain::placement::PLACING_TIMEOUT_MS;
+use crate::domain::tier::Tier;
+use crate::domain::tier_benefits::MemberPrices;
+use crate::domain::tier_pricing::accepted_lines_for_tier;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::member::protocol::Reserve;
@@ -89,7 +92,8 @@ impl OrderObject {
         )
         .await?;
         // Nothing is reserved yet: a refusal or a failure here leaves nothing behind.
-        let (priced, lines, plain) = match self.price(&place).await {
+        // The totals without a coupon only check the order here; the member's object prices it.
+        let (priced, lines, _plain) = match self.price(&place).await {
             Ok(priced) => priced,
             Err(error) => {
                 refusal::end(db, &error, place.keyed)?;
@@ -98,9 +102,9 @@ impl OrderObject {
         };
         let rx = has_rx(&lines);
         let prescription_id = place.prescription_id.clone().filter(|_| rx);
-        let (totals, classes) = if place.coupon_id.is_none() && !rx {
-            (plain, None)
-        } else {
+        // Always asked, even without a coupon or Rx line: the member's object holds the tier
+        // spend, and so the member prices (never the client's or the token's word).
+        let (totals, classes, tier) = {
             let command = Reserve {
                 order_id: place.order_id.clone(),
                 lines,
@@ -109,7 +113,7 @@ impl OrderObject {
                 now: place.now,
             };
             match member::client::ask(&self.env, &place.member_id, command).await {
-                Ok(reserved) => (reserved.totals, reserved.eligible_classes),
+                Ok(reserved) => (reserved.totals, reserved.eligible_classes, reserved.tier),
                 Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
                     // The reservation may or may not have happened: give it back to be sure.
                     placement::abandon(db, now_ms)?;
@@ -123,9 +127,16 @@ impl OrderObject {
             }
         };
         let decided = placement::Decided {
-            lines: order::accepted_lines(&priced, totals.discount_fen, classes.as_deref()),
+            lines: accepted_lines_for_tier(
+                &priced,
+                tier.unwrap_or(Tier::Member),
+                &MemberPrices::default(),
+                totals.discount_fen,
+                classes.as_deref(),
+            ),
             prescription_id,
             totals,
+            tier,
         };
         let accepted = placement::accept(db, &place, decided)?;
         outbox::ensure_alarm(&db.storage).await?;

@@ -49,6 +49,13 @@ pub fn order_for_core(
         "catalog_versions": catalog_versions,
         "placed_at": place.now,
     });
+    // Member prices (issue 13): the tier the lines were priced at, only when known, so an
+    // order without them is forwarded exactly as before.
+    let mut forwarded = forwarded;
+    if let (Some(tier), Some(member_discount_fen)) = (reply.tier, reply.member_discount_fen) {
+        forwarded["tier"] = json!(tier);
+        forwarded["member_discount_fen"] = json!(member_discount_fen);
+    }
     outbox::enqueue(
         sql,
         place.order_id.as_str(),

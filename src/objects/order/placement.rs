@@ -7,6 +7,8 @@ use super::protocol::{PlaceOrder, PlacedReply};
 use super::repo::Repo;
 use crate::domain::order::{AcceptedLine, OrderStatus, Totals};
 use crate::domain::placement::{self, Again, OrderState, Sweep};
+use crate::domain::tier::Tier;
+use crate::domain::tier_pricing::member_discount_total;
 use crate::http::error::ApiError;
 use crate::objects::seam::{Sql, Transact};
 use serde_json::Value;
@@ -75,6 +77,8 @@ pub struct Decided {
     pub lines: Vec<AcceptedLine>,
     pub prescription_id: Option<String>,
     pub totals: Totals,
+    /// The tier the member's object priced the lines at (`None`: list prices).
+    pub tier: Option<Tier>,
 }
 
 /// Phase 3: the order is accepted, stored with its lines and totals, and queued for the
@@ -92,7 +96,9 @@ pub fn accept(db: &impl Transact, place: &PlaceOrder, decided: Decided) -> Resul
             lines,
             prescription_id,
             totals,
+            tier,
         } = decided;
+        let member_discount_fen = tier.map(|_| member_discount_total(&lines));
         let reply = PlacedReply {
             order_id: place.order_id.clone(),
             status: OrderStatus::Accepted.as_str().into(),
@@ -103,6 +109,8 @@ pub fn accept(db: &impl Transact, place: &PlaceOrder, decided: Decided) -> Resul
             coupon_id: place.coupon_id.clone(),
             prescription_id,
             placed_at: place.now,
+            tier,
+            member_discount_fen,
         };
         let response = serde_json::to_value(&reply).map_err(|_| ApiError::Internal)?;
         let stored_lines = serde_json::to_string(&reply.lines).map_err(|_| ApiError::Internal)?;

@@ -124,6 +124,13 @@ pub struct PlacedReply {
     /// The prescription the order consumed (only when it has Rx lines).
     pub prescription_id: Option<String>,
     pub placed_at: Instant,
+    /// The tier whose member prices the lines carry (the member object's; absent on
+    /// orders placed before member prices).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<crate::domain::tier::Tier>,
+    /// The lines' member discounts together (`subtotal_fen` is already net of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_discount_fen: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

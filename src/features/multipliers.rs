@@ -1,0 +1,38 @@
+//! Which points_multiplier campaign multiplies an order paid at a given instant (member day):
+//! found by the worker at `order.paid` and passed to the member's object with the event.
+
+use crate::domain::campaign::CampaignKind;
+use crate::domain::ids::CampaignId;
+use crate::domain::tier_multiplier::{multiplier_open_at, strongest, CampaignMultiplier};
+use crate::domain::time::{BusinessZone, Instant};
+use crate::http::error::ApiError;
+use crate::objects::campaign::client;
+use crate::objects::campaign::protocol::{ListCampaigns, PublicView};
+use worker::Env;
+
+/// The strongest points_multiplier campaign open at `paid_at`, if any. The campaign kinds
+/// come from the isolate's cache of immutable terms, so only multiplier campaigns cost a
+/// call to their head object (for the live window and status at `paid_at`).
+pub async fn open_at(
+    env: &Env,
+    zone: &BusinessZone,
+    paid_at: Instant,
+) -> Result<Option<CampaignMultiplier>, ApiError> {
+    let ids = client::ask_directory(env, ListCampaigns { now: paid_at }).await?;
+    let mut found = Vec::new();
+    for id in ids.iter().filter_map(|id| CampaignId::parse(id).ok()) {
+        let terms = client::terms(env, &id).await?;
+        if terms.config.kind != CampaignKind::PointsMultiplier {
+            continue;
+        }
+        let view = client::ask(env, &id, PublicView { now: paid_at }).await?;
+        let mut config = terms.config.clone();
+        // The window may have been changed since the terms were cached: the head's is live.
+        config.starts_at = view.starts_at;
+        config.ends_at = view.ends_at;
+        if multiplier_open_at(&config, view.status, zone, paid_at.0) {
+            found.extend(CampaignMultiplier::of(&config));
+        }
+    }
+    Ok(strongest(found))
+}
