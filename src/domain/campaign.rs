@@ -4,7 +4,6 @@
 pub use super::campaign_gift::{check_gift, Gift};
 pub use super::coupon_template::CouponTemplate;
 use super::ids::{CampaignId, MemberId};
-use super::order_lines::DrugClass;
 use super::tier::Tier;
 use super::time::{BusinessZone, Instant};
 use chrono::{DateTime, Duration, Utc};

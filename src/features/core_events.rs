@@ -46,7 +46,8 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         CoreEvent::MemberVerified(data) => (data.member_id.clone(), MemberEvent::Verified(data)),
         CoreEvent::OrderPaid(mut data) => {
             classify(&ctx, &mut data.lines).await?;
-            multiplier = super::multipliers::open_at(&ctx.env, &ctx.config.rules.zone, data.paid_at).await?;
+            multiplier =
+                super::multipliers::open_at(&ctx.env, &ctx.config.rules.zone, data.paid_at).await?;
             (data.member_id.clone(), MemberEvent::Paid(data))
         }
         CoreEvent::OrderRefunded(data) => (data.member_id.clone(), MemberEvent::Refunded(data)),

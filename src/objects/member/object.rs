@@ -3,8 +3,8 @@
 
 use super::repo::Repo;
 use super::{
-    checkins, coupons, events, exchange, ledger, me, orders, prescriptions, protocol, referral, repo,
-    tiers,
+    checkins, coupons, events, exchange, ledger, me, orders, prescriptions, protocol, referral,
+    repo, tiers,
 };
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
