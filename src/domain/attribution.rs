@@ -10,6 +10,10 @@ use super::ids::is_valid_id;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The experiment `ab` in `/v1/me` buckets members for (seed 004: one 50/50 split at a
+/// time; a new experiment gets a new name, and so an independent split).
+pub const MEMBER_EXPERIMENT: &str = "growth-1";
+
 /// The longest UTM value kept.
 pub const MAX_UTM_LEN: usize = 64;
 

@@ -44,6 +44,12 @@ pub struct MemberVerified {
     pub member_id: MemberId,
 }
 
+/// `member.erased` (PIPL): the member's edge data is to be deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberErased {
+    pub member_id: MemberId,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderPaid {
     pub order_id: OrderId,
@@ -135,6 +141,7 @@ pub enum CoreEvent {
     OrderCancelled(OrderStatusChange),
     PrescriptionApproved(PrescriptionApproved),
     PrescriptionRevoked(PrescriptionRevoked),
+    MemberErased(MemberErased),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,6 +241,7 @@ impl CoreEvent {
                 check_prescription(&revoked.prescription_id, None)?;
                 CoreEvent::PrescriptionRevoked(revoked)
             }
+            "member.erased" => CoreEvent::MemberErased(data(value)?),
             other => return Err(EventError::UnknownType(other.to_owned())),
         };
         Ok(event)

@@ -144,6 +144,9 @@ pub async fn poster_link(ctx: Ctx) -> Result<Response, ApiError> {
         .append_pair("campaign", id.as_str())
         .append_pair("store", store.as_str())
         .append_pair("sig", &signature);
+    for (key, value) in poster_tag(&id).utm_pairs() {
+        target.query_pairs_mut().append_pair(key, value);
+    }
     redirect(target.as_str())
 }
 
@@ -158,11 +161,22 @@ pub fn poster_url(
         id.as_str(),
         store.as_str(),
     );
+    let tag: Vec<String> = poster_tag(id)
+        .utm_pairs()
+        .into_iter()
+        .map(|(key, value)| format!("&{key}={value}"))
+        .collect();
     (
         format!(
-            "{}/s/{id}/{store}?sig={signature}",
-            env_config.public_base_url
+            "{}/s/{id}/{store}?sig={signature}{}",
+            env_config.public_base_url,
+            tag.concat()
         ),
         signature,
     )
+}
+
+/// A store poster's tag: scanned from print, for this campaign.
+pub fn poster_tag(id: &CampaignId) -> crate::domain::attribution::Attribution {
+    crate::domain::attribution::link_tag("poster", "qr", id.as_str())
 }

@@ -127,6 +127,8 @@ pub enum ApiError {
     },
     PharmacistRequired,
     PickupExpired,
+    /// The member was erased (PIPL): nothing is kept or created for that id any more.
+    MemberErased,
     /// A dependency (a Durable Object, storage) failed; safe to retry.
     Unavailable,
     /// A bug. Internals are logged, never shown.
@@ -178,7 +180,7 @@ impl ApiError {
             | ApiError::PriceChanged { .. }
             | ApiError::AlreadyPickedUp { .. }
             | ApiError::NotReady { .. } => 409,
-            ApiError::CodeExpired | ApiError::PickupExpired => 410,
+            ApiError::CodeExpired | ApiError::PickupExpired | ApiError::MemberErased => 410,
             ApiError::PreconditionFailed { .. } => 412,
             ApiError::PreconditionRequired { .. } => 428,
             ApiError::PayloadTooLarge { .. } => 413,

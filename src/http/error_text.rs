@@ -54,6 +54,7 @@ impl ApiError {
             ApiError::NotReady { .. } => "The order is not ready for pickup",
             ApiError::PharmacistRequired => "A pharmacist must hand over this order",
             ApiError::PickupExpired => "The pickup deadline has passed",
+            ApiError::MemberErased => "This member's data was erased",
             ApiError::Unavailable => "Temporarily unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -119,6 +120,7 @@ impl ApiError {
             ApiError::NotReady { order_status } => format!("the order is {order_status}"),
             ApiError::PharmacistRequired => "the order has prescription drugs".into(),
             ApiError::PickupExpired => "the order was not picked up in time".into(),
+            ApiError::MemberErased => "the member's edge data was deleted at their request".into(),
             ApiError::PriceChanged { .. } => {
                 "review the order at the current prices in `lines` and send it again".into()
             }

@@ -18,6 +18,7 @@ pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 pub mod coupons;
+pub mod erasure;
 pub mod events;
 pub mod ledger;
 pub mod me;
@@ -42,3 +43,5 @@ pub mod wallet;
 
 #[cfg(target_arch = "wasm32")]
 pub use object::MemberObject;
+#[cfg(target_arch = "wasm32")]
+pub use referral_flow::CODE_ATTEMPTS;

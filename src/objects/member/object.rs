@@ -2,7 +2,9 @@
 //! the transactions of the modules beside it.
 
 use super::repo::Repo;
-use super::{checkins, coupons, events, ledger, me, prescriptions, protocol, referral, repo};
+use super::{
+    checkins, coupons, erasure, events, ledger, me, prescriptions, protocol, referral, repo,
+};
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
 use crate::domain::rules::Rules;
@@ -74,6 +76,9 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
             &prescriptions::MODULE,
             &outbox::MODULE,
         ],
+        // The tombstone only: the erasure empties whatever tables exist.
+        MemberCommand::Erase(_) => &[&erasure::MODULE],
+        MemberCommand::Footprint(_) => &[],
         _ => ALL,
     }
 }
@@ -188,6 +193,14 @@ fn run(
             stage,
             now.0,
         )),
+        MemberCommand::Erase(Erase { event_id, now, .. }) => answer::<Erase>(erasure::erase(
+            &repo.sql,
+            &event_id,
+            now.0.timestamp_millis(),
+        )),
+        MemberCommand::Footprint(GetFootprint {}) => {
+            answer::<GetFootprint>(erasure::footprint(&repo.sql))
+        }
         // Handled before the transaction: they span calls to other objects.
         MemberCommand::Claim(_) | MemberCommand::Link(_) | MemberCommand::ReferralSummary(_) => {
             Err(ApiError::Internal)
@@ -223,6 +236,12 @@ impl MemberObject {
 
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
+        // An erased member's object answers from the tombstone, creating nothing.
+        if let Some(answer) =
+            erasure::answer_if_erased(&self.state.storage(), &self.tables, &command)?
+        {
+            return Ok(answer);
+        }
         self.tables.ensure(&self.state.storage(), needs(&command))?;
         // Commands that span calls to other objects.
         match command {

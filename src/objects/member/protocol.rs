@@ -77,6 +77,10 @@ crate::protocol! {
         ReferralReward(ReferralReward) -> (),
         ReferralClawback(ReferralClawback) -> (),
         ReleaseCoupon(ReleaseCoupon) -> ReleaseReply,
+        /// `member.erased` (PIPL): the member's rows deleted, a tombstone left.
+        Erase(Erase) -> EventReply,
+        /// What the object still holds, rows per table (admin check of an erasure).
+        Footprint(GetFootprint) -> super::erasure::MemberFootprint,
     }
 }
 
@@ -218,3 +222,15 @@ pub struct ClaimRequest {
     pub body_hash: String,
     pub now: Instant,
 }
+
+/// `member.erased`: deletes the member's data and leaves a tombstone (`erasure`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Erase {
+    pub member_id: MemberId,
+    pub event_id: String,
+    pub now: Instant,
+}
+
+/// The object's own view of what it holds (no fields: `{"op": "footprint"}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetFootprint {}
