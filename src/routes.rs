@@ -2,8 +2,8 @@
 
 use crate::config::Config;
 use crate::features::{
-    admin_campaigns, campaigns, catalog, checkins, core_events, coupons, erasure, health, me,
-    orders, outbox_admin, pickups, points, referrals, Ctx,
+    admin_campaigns, campaigns, catalog, checkins, core_events, coupons, entry, erasure, health,
+    me, orders, outbox_admin, pickups, points, referrals, Ctx,
 };
 use crate::http::error::ApiError;
 use crate::http::request::business_now;
@@ -61,6 +61,8 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/m/pickup/{order_id}",                     handler: |c| Box::pin(pages::page(c, "pickup")) },
     Route { method: "GET",   pattern: "/m/campaigns/{id}",                        handler: |c| Box::pin(pages::page(c, "claim")) },
     Route { method: "GET",   pattern: "/store",                                   handler: |c| Box::pin(pages::page(c, "store")) },
+    Route { method: "GET",   pattern: "/e/{store}",                               handler: |c| Box::pin(entry::show(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/stores/{store}/entry.svg",       handler: |c| Box::pin(entry::qr_svg(c)) },
     Route { method: "GET",   pattern: "/admin",                                   handler: |c| Box::pin(pages::page(c, "admin")) },
     Route { method: "GET",   pattern: "/assets/{name}",                           handler: |c| Box::pin(pages::asset(c)) },
 ];

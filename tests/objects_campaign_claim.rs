@@ -119,6 +119,7 @@ fn request(world: &World, member: &str, key: &str) -> ClaimRequest {
         idempotency_key: Some(key.into()),
         body_hash: "hash".into(),
         now: Instant::from_millis(during()),
+        attribution: None,
     }
 }
 

@@ -68,6 +68,9 @@ pub async fn claim(mut ctx: Ctx) -> Result<Response, ApiError> {
         require_json(&ctx.req)?;
         parse_json(&raw)?
     };
+    if let Some(attribution) = &body.attribution {
+        attribution.check().map_err(ApiError::invalid)?;
+    }
     let terms = client::terms(&ctx.env, &id).await?;
     let result = claim_with_terms(&ctx, claims, &id, key, body, &raw, &terms).await;
     if let Err(error) = &result {
@@ -110,6 +113,7 @@ async fn claim_with_terms(
         idempotency_key: key,
         body_hash: body_hash(id.as_str(), raw),
         now: Instant(ctx.now),
+        attribution: body.attribution.map(Box::new),
     };
     member_client::ask(&ctx.env, &member_id, command).await
 }

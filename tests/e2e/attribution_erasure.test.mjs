@@ -2,9 +2,9 @@
 // experiment bucket in /v1/me, and `member.erased` (PIPL) checked from the objects' own views.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { useWorld, memberToken, staffToken, concurrently } from "./harness.mjs";
+import { useWorld, memberToken, staffToken, concurrently, catalogItem } from "./harness.mjs";
 
-const world = useWorld();
+const world = useWorld({ catalog: [catalogItem("attr-otc", "otc_b", 2590)] });
 
 const NOW = "2026-07-01T03:00:00Z"; // 11:00 on 2026-07-01 in Shanghai
 const LANDING = "https://m.pharmedge.dev/welcome";
@@ -142,4 +142,93 @@ test("member.erased: no row, KV entry or hash of the member remains, late events
   const me = await world.api("GET", "/v1/me", { token, now: NOW });
   assert.deepEqual([me.status, me.json.code], [410, "member_erased"]);
   assert.deepEqual((await footprint(gone)).tables, final.tables);
+});
+
+test("an order keeps the attribution it arrived with and forwards it to the core; a bad one is 400", async () => {
+  const attribution = { utm_source: "poster", utm_medium: "qr", utm_campaign: "attr-poster", store_id: "st-attr" };
+  const token = memberToken("attr-buyer");
+  const order = { store_id: "st-attr", fulfilment: "pickup", lines: [{ sku: "attr-otc", qty: 1 }] };
+  const placed = await world.api("POST", "/v1/orders", { token, body: { ...order, attribution }, headers: { "idempotency-key": "attr-order-1" }, now: NOW });
+  assert.equal(placed.status, 202, placed.text);
+  await world.waitFor(() => world.stub.deliveries("order").some((d) => d.body.order_id === placed.json.order_id), { what: "the order at the core" });
+  const delivered = world.stub.deliveries("order").find((d) => d.body.order_id === placed.json.order_id);
+  assert.deepEqual(delivered.body.attribution, attribution);
+  // Without attribution, none is forwarded.
+  const plain = await world.api("POST", "/v1/orders", { token, body: order, headers: { "idempotency-key": "attr-order-2" }, now: NOW });
+  assert.equal(plain.status, 202, plain.text);
+  await world.waitFor(() => world.stub.deliveries("order").some((d) => d.body.order_id === plain.json.order_id), { what: "the plain order" });
+  assert.equal(world.stub.deliveries("order").find((d) => d.body.order_id === plain.json.order_id).body.attribution, undefined);
+  for (const [bad, field] of [
+    [{ ...attribution, gclid: "x" }, "gclid"],
+    [{ utm_source: "双十一" }, "attribution.utm_source"],
+    [{ store_id: "st 1" }, "attribution.store_id"],
+  ]) {
+    const refused = await world.api("POST", "/v1/orders", { token, body: { ...order, attribution: bad }, now: NOW });
+    assert.deepEqual([refused.status, refused.json.code], [400, "invalid_request"], JSON.stringify(bad));
+    assert.match(refused.json.detail, new RegExp(field), refused.json.detail);
+  }
+});
+
+test("a claim keeps the attribution it arrived with and coupon.claimed forwards it", async () => {
+  const created = await world.api("POST", "/v1/admin/campaigns", {
+    token: marketing,
+    headers: { "idempotency-key": "attr-coupon-create" },
+    body: {
+      id: "attr-coupon", name: "新人券", kind: "coupon", starts_at: "2026-06-30T00:00:00Z", ends_at: "2026-07-30T00:00:00Z",
+      stock: 100, coupon: { type: "fixed", value_fen: 990, valid_days: 30 }, limits: { per_member: 1 }, rules_text: "每人限领1张",
+    },
+    now: NOW,
+  });
+  assert.equal(created.status, 201, created.text);
+  const attribution = { utm_source: "entry", utm_medium: "qr", utm_campaign: "attr-coupon", store_id: "st-attr" };
+  const bad = await world.api("POST", "/v1/campaigns/attr-coupon/claims", { token: memberToken("attr-claimer"), body: { attribution: { ...attribution, fbclid: "x" } }, now: NOW });
+  assert.deepEqual([bad.status, bad.json.code], [400, "invalid_request"]);
+  const claimed = await world.api("POST", "/v1/campaigns/attr-coupon/claims", {
+    token: memberToken("attr-claimer"), body: { attribution }, headers: { "idempotency-key": "attr-claim-1" }, now: NOW,
+  });
+  assert.equal(claimed.status, 201, claimed.text);
+  const couponId = claimed.json.coupon.coupon_id;
+  await world.waitFor(() => world.stub.deliveries("coupon.claimed").some((d) => d.body.data.coupon_id === couponId), { what: "coupon.claimed" });
+  const event = world.stub.deliveries("coupon.claimed").find((d) => d.body.data.coupon_id === couponId);
+  assert.deepEqual(event.body.data.attribution, attribution);
+  // Kept with the coupon: the member's object holds it (its own table).
+  assert.equal((await footprint("attr-claimer")).tables.coupon_attribution, 1);
+});
+
+test("GET /e/{store}: the one-scan entry leads to registration, points and the store's campaigns, all tagged", async () => {
+  const res = await world.api("GET", "/e/st-attr", { now: NOW });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type"), /^text\/html/);
+  const csp = res.headers.get("content-security-policy");
+  assert.ok(csp.includes("script-src 'self'") && !csp.includes("unsafe-inline"), csp);
+  assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+  assert.ok(!/<script|style=|onclick/i.test(res.text), "no script, no inline style");
+  const hrefs = [...res.text.matchAll(/href="([^"]+)"/g)].map((m) => m[1].replaceAll("&amp;", "&")).filter((h) => !h.startsWith("data:") && !h.startsWith("/assets/"));
+  const absolute = hrefs.map((h) => new URL(h, world.url));
+  assert.ok(absolute.length >= 4, hrefs.join("\n"));
+  for (const url of absolute) {
+    assert.deepEqual([url.searchParams.get("utm_source"), url.searchParams.get("utm_medium")], ["entry", "qr"], url.href);
+    assert.ok(url.searchParams.get("utm_campaign"), url.href);
+    assert.equal(url.searchParams.get("store"), "st-attr", url.href);
+  }
+  assert.equal(absolute[0].origin + absolute[0].pathname, LANDING, "registration first");
+  assert.equal(absolute[1].pathname, "/m/checkin");
+  const poster = absolute.find((u) => u.pathname === "/m/campaigns/attr-poster");
+  assert.ok(poster?.searchParams.get("sig"), "the store's poster campaign, signed for this store");
+  // The signature is the store's: the claim page's claim with it succeeds.
+  const claim = await world.api("POST", "/v1/campaigns/attr-poster/claims", {
+    token: memberToken("attr-scanner"), now: NOW,
+    body: { store_id: "st-attr", poster_sig: poster.searchParams.get("sig"), attribution: { utm_source: "entry", utm_medium: "qr", utm_campaign: "attr-poster", store_id: "st-attr" } },
+  });
+  assert.equal(claim.status, 201, claim.text);
+  assert.equal(claim.json.coupon.store_id, "st-attr");
+
+  const unknown = await world.api("GET", "/e/not%20a%20store", { now: NOW });
+  assert.equal(unknown.status, 404);
+  assert.match(unknown.text, /门店码无效/);
+  const qr = await world.api("GET", "/v1/admin/stores/st-attr/entry.svg", { token: marketing });
+  assert.equal(qr.status, 200);
+  assert.match(qr.headers.get("content-type"), /^image\/svg\+xml/);
+  assert.match(qr.text, /<svg/);
+  assert.equal((await world.api("GET", "/v1/admin/stores/st-attr/entry.svg")).status, 401);
 });

@@ -17,6 +17,7 @@ pub mod claim;
 pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
+pub mod coupon_attribution;
 pub mod coupons;
 pub mod erasure;
 pub mod events;

@@ -54,6 +54,14 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
         | MemberCommand::Ledger(_)
         | MemberCommand::Summary(_)
         | MemberCommand::Coupons(_) => &[&repo::POINTS, &outbox::MODULE],
+        // The attribution's table only for a claim that carries one.
+        MemberCommand::Claim(claim) if claim.attribution.is_some() => &[
+            &repo::POINTS,
+            &repo::EVENTS,
+            &coupons::MODULE,
+            &outbox::MODULE,
+            &super::coupon_attribution::MODULE,
+        ],
         MemberCommand::Claim(_) => WALLET,
         MemberCommand::Reserve(reserve) if !has_rx(&reserve.lines) => WALLET,
         MemberCommand::ReleaseCoupon(ReleaseCoupon {

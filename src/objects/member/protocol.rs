@@ -221,6 +221,9 @@ pub struct ClaimRequest {
     pub idempotency_key: Option<String>,
     pub body_hash: String,
     pub now: Instant,
+    /// Where the claim came from (utm_* and store), as the claim page landed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Box<crate::domain::attribution::Attribution>>,
 }
 
 /// `member.erased`: deletes the member's data and leaves a tombstone (`erasure`).

@@ -183,6 +183,7 @@ fn reward(
                     .zone
                     .valid_through(now, rules.referral.coupon_valid_days),
                 store_id: None,
+                attribution: None,
             };
             Some(coupons::mint(repo, recipient, &coupon, now)?)
         }

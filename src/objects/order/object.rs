@@ -79,6 +79,10 @@ impl OrderObject {
     /// an await; a placement that dies in between is abandoned by the alarm and what it
     /// reserved given back.
     async fn place(&self, db: &Durable, place: PlaceOrder) -> Result<serde_json::Value, ApiError> {
+        if place.attribution.is_some() {
+            self.tables
+                .ensure(&self.state.storage(), &[&super::attribution::MODULE])?;
+        }
         if let placement::Begin::Replay(response) = placement::begin(db, &place)? {
             return Ok(response);
         }

@@ -35,7 +35,7 @@ pub fn order_for_core(
         .iter()
         .map(|line| (line.line.sku.as_str(), line.catalog_version))
         .collect();
-    let forwarded = json!({
+    let mut forwarded = json!({
         "order_id": place.order_id,
         "member_id": place.member_id,
         "store_id": place.store_id,
@@ -49,6 +49,9 @@ pub fn order_for_core(
         "catalog_versions": catalog_versions,
         "placed_at": place.now,
     });
+    if let Some(attribution) = &place.attribution {
+        forwarded["attribution"] = json!(attribution);
+    }
     outbox::enqueue(
         sql,
         place.order_id.as_str(),

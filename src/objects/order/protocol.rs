@@ -27,6 +27,9 @@ pub struct PlaceOrder {
     #[serde(default)]
     pub keyed: bool,
     pub now: Instant,
+    /// Where the order came from (utm_* and store), as the member's page landed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::domain::attribution::Attribution>,
 }
 
 /// A core event about an order.
