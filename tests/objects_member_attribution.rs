@@ -95,3 +95,38 @@ fn coupon_claimed_with_attribution_is_golden() {
     assert_eq!(decoded.data.attribution, Some(tagged()));
     assert_eq!(serde_json::to_string(&decoded).unwrap(), text);
 }
+
+#[test]
+fn a_registration_s_attribution_is_kept_and_forwarded_in_referral_bound() {
+    use pharmedge::objects::member::protocol::MemberEvent;
+    use seam::referral as world;
+    let rules = pharmedge::domain::rules::Rules::default();
+    let (inviter, invitee) = (world::member_db(), world::member_db());
+    let mut devices = world::Devices::default();
+    let mut registration = world::registered(
+        world::INVITEE,
+        Some(world::CODE),
+        Some(world::INVITER),
+        Some("dev-1"),
+        world::T0,
+    );
+    if let MemberEvent::Registered(reported) = &mut registration {
+        reported.data.attribution = Some(tagged());
+    }
+    world::event(
+        &invitee,
+        &rules,
+        world::INVITEE,
+        "evt-reg",
+        registration,
+        world::T0 + 60_000,
+    );
+    world::finish(&invitee, &inviter, &mut devices, &rules);
+    let bound = world::outbox_rows(&invitee)
+        .into_iter()
+        .find(|row| row.2 == "referral.bound")
+        .expect("referral.bound queued");
+    let event: Emitted<pharmedge::domain::outbound::ReferralBound> =
+        serde_json::from_str(&bound.3).unwrap();
+    assert_eq!(event.data.attribution, Some(tagged()));
+}

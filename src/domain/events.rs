@@ -37,6 +37,10 @@ pub struct MemberRegistered {
     #[serde(default)]
     pub device_id: Option<String>,
     pub real_name_verified: bool,
+    /// Where the member came from (utm_* and store), as the registration page landed; kept
+    /// and forwarded in `referral.bound`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<super::attribution::Attribution>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -197,7 +201,15 @@ fn amount(field: &str, value: i64) -> Result<(), EventError> {
 impl CoreEvent {
     pub fn parse(event_type: &str, value: Value) -> Result<CoreEvent, EventError> {
         let event = match event_type {
-            "member.registered" => CoreEvent::MemberRegistered(data(value)?),
+            "member.registered" => {
+                let registered: MemberRegistered = data(value)?;
+                if let Some(attribution) = &registered.attribution {
+                    attribution
+                        .check()
+                        .map_err(|detail| EventError::Invalid(format!("data.{detail}")))?;
+                }
+                CoreEvent::MemberRegistered(registered)
+            }
             "member.verified" => CoreEvent::MemberVerified(data(value)?),
             "order.confirmed" => CoreEvent::OrderConfirmed(data(value)?),
             "order.rejected" => CoreEvent::OrderRejected(data(value)?),

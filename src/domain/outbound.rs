@@ -74,6 +74,9 @@ pub struct ReferralBound {
     pub invitee_id: MemberId,
     pub code: String,
     pub bound_at: Instant,
+    /// Where the invitee came from, as `member.registered` said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<super::attribution::Attribution>,
 }
 
 /// `referral.rewarded`: a stage's reward to one side, or (`clawback`) its reversal with

@@ -76,6 +76,7 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     let order_id = path_id(ctx.params.get("id"), "id", OrderId::parse)?;
     let command = GetOrder {
         member_id: claims.sub,
+        now: Some(Instant(ctx.now)),
     };
     let view = client::ask(&ctx.env, order_id.as_str(), command).await?;
     json(200, &view)

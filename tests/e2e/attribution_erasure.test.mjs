@@ -232,3 +232,45 @@ test("GET /e/{store}: the one-scan entry leads to registration, points and the s
   assert.match(qr.text, /<svg/);
   assert.equal((await world.api("GET", "/v1/admin/stores/st-attr/entry.svg")).status, 401);
 });
+
+test("retention: an order drops its line names RETENTION_DAYS (180) after its pickup deadline, not before", async () => {
+  const token = memberToken("attr-keeper");
+  const placed = await world.api("POST", "/v1/orders", {
+    token, now: NOW, headers: { "idempotency-key": "attr-keep-1" },
+    body: { store_id: "st-attr", fulfilment: "pickup", lines: [{ sku: "attr-otc", qty: 1 }] },
+  });
+  assert.equal(placed.status, 202, placed.text);
+  const id = placed.json.order_id;
+  const deadline = "2026-07-08T03:00:00Z";
+  const ready = await send(event("order.ready_for_pickup", {
+    order_id: id, member_id: "attr-keeper", store_id: "st-attr", ready_at: NOW, pickup_deadline: deadline,
+    lines: [{ sku: "attr-otc", name: "商品 attr-otc", qty: 1, unit_price_fen: 2590, drug_class: "otc_b" }],
+  }));
+  assert.equal(ready.status, 200, ready.text);
+  const at = (days) => new Date(Date.parse(deadline) + days * 86_400_000).toISOString().replace(".000Z", "Z");
+  const view = async (now) => {
+    const r = await world.api("GET", `/v1/orders/${id}`, { token, now });
+    assert.equal(r.status, 200, r.text);
+    return r.json;
+  };
+  assert.equal((await view(NOW)).lines[0].name, "商品 attr-otc");
+  assert.equal((await view(at(179))).lines[0].name, "商品 attr-otc", "kept within the retention");
+  const after = await view(at(180));
+  assert.equal(after.lines[0].name, "", "dropped once due");
+  assert.deepEqual([after.lines[0].sku, after.lines[0].qty, after.payable_fen], ["attr-otc", 1, 2590], "the rest kept");
+  assert.equal((await view(NOW)).lines[0].name, "", "gone for good");
+});
+
+test("a registration's attribution is kept and forwarded in referral.bound; a malformed one is 400", async () => {
+  const inviter = await world.api("POST", "/v1/referrals/link", { token: memberToken("attr-reg-inviter"), now: NOW });
+  const attribution = { utm_source: "referral", utm_medium: "share", utm_campaign: "invite" };
+  const data = { member_id: "attr-reg-invitee", registered_at: "2026-07-01T02:30:00Z", ref_code: inviter.json.code, device_id: "attr-reg-phone", real_name_verified: false };
+  const bad = await send(event("member.registered", { ...data, attribution: { utm_source: "双十一" } }));
+  assert.deepEqual([bad.status, bad.json.code], [400, "invalid_request"]);
+  assert.match(bad.json.detail, /data\.attribution\.utm_source/);
+  const ok = await send(event("member.registered", { ...data, attribution }));
+  assert.equal(ok.status, 200, ok.text);
+  await world.waitFor(() => world.stub.deliveries("referral.bound").some((d) => d.body.data.invitee_id === "attr-reg-invitee"), { what: "referral.bound" });
+  const bound = world.stub.deliveries("referral.bound").find((d) => d.body.data.invitee_id === "attr-reg-invitee");
+  assert.deepEqual(bound.body.data.attribution, attribution);
+});

@@ -18,6 +18,7 @@ pub mod placement;
 pub mod protocol;
 pub mod refusal;
 pub mod repo;
+pub mod retention;
 
 #[cfg(target_arch = "wasm32")]
 pub use object::OrderObject;

@@ -90,6 +90,9 @@ crate::protocol! {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetOrder {
     pub member_id: MemberId,
+    /// The business clock: a read first applies retention due by then.
+    #[serde(default)]
+    pub now: Option<Instant>,
 }
 
 /// A core event about the order, deduplicated by its id.
