@@ -2,8 +2,8 @@
 
 use crate::config::Config;
 use crate::features::{
-    admin_campaigns, campaigns, catalog, checkins, core_events, coupons, health, me, orders,
-    outbox_admin, pickups, points, referrals, tiers, Ctx,
+    admin_campaigns, campaigns, catalog, checkins, core_events, coupons, entry, erasure, health,
+    me, orders, outbox_admin, pickups, points, referrals, tiers, Ctx,
 };
 use crate::http::error::ApiError;
 use crate::http::request::business_now;
@@ -50,6 +50,7 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/v1/admin/referrals/stats",                handler: |c| Box::pin(referrals::stats(c)) },
     Route { method: "GET",   pattern: "/v1/admin/outbox/dead",                    handler: |c| Box::pin(outbox_admin::dead(c)) },
     Route { method: "POST",  pattern: "/v1/admin/outbox/dead/{id}/replay",        handler: |c| Box::pin(outbox_admin::replay(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/members/{id}/footprint",         handler: |c| Box::pin(erasure::footprint(c)) },
     Route { method: "POST",  pattern: "/v1/core/events",                          handler: |c| Box::pin(core_events::receive(c)) },
     Route { method: "POST",  pattern: "/v1/core/catalog",                         handler: |c| Box::pin(catalog::push(c)) },
     Route { method: "GET",   pattern: "/v1/catalog/{sku}",                        handler: |c| Box::pin(catalog::get(c)) },
@@ -61,6 +62,8 @@ static ROUTES: &[Route<Handler>] = &[
     Route { method: "GET",   pattern: "/m/pickup/{order_id}",                     handler: |c| Box::pin(pages::page(c, "pickup")) },
     Route { method: "GET",   pattern: "/m/campaigns/{id}",                        handler: |c| Box::pin(pages::page(c, "claim")) },
     Route { method: "GET",   pattern: "/store",                                   handler: |c| Box::pin(pages::page(c, "store")) },
+    Route { method: "GET",   pattern: "/e/{store}",                               handler: |c| Box::pin(entry::show(c)) },
+    Route { method: "GET",   pattern: "/v1/admin/stores/{store}/entry.svg",       handler: |c| Box::pin(entry::qr_svg(c)) },
     Route { method: "GET",   pattern: "/admin",                                   handler: |c| Box::pin(pages::page(c, "admin")) },
     Route { method: "GET",   pattern: "/assets/{name}",                           handler: |c| Box::pin(pages::asset(c)) },
 ];

@@ -121,6 +121,7 @@ fn request(world: &World, member: &str, key: &str) -> ClaimRequest {
         now: Instant::from_millis(during()),
         occurrence: None,
         closed: None,
+        attribution: None,
     }
 }
 

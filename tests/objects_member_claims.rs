@@ -39,7 +39,15 @@ fn reserve(
 
 fn issue(repo: &Repo<Sqlite>, claim_id: &str) -> serde_json::Value {
     tx(repo, || {
-        wallet::issue(repo, &rules(), &member(), &config(), claim_id, None, day(1))
+        wallet::issue(
+            repo,
+            &rules(),
+            &member(),
+            &config(),
+            claim_id,
+            Default::default(),
+            day(1),
+        )
     })
     .unwrap()
 }

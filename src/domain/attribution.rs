@@ -10,11 +10,17 @@ use super::ids::is_valid_id;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The experiment `ab` in `/v1/me` buckets members for (seed 004: one 50/50 split at a
+/// time; a new experiment gets a new name, and so an independent split).
+pub const MEMBER_EXPERIMENT: &str = "growth-1";
+
 /// The longest UTM value kept.
 pub const MAX_UTM_LEN: usize = 64;
 
-/// Where something arrived from, as the link that brought it said.
+/// Where something arrived from, as the link that brought it said. In a request body,
+/// unknown keys are refused and every value must be well formed (`check`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Attribution {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utm_source: Option<String>,
@@ -60,6 +66,30 @@ impl Attribution {
             }
         }
         found
+    }
+
+    /// For an attribution sent in a body: each UTM value 1-64 of `[A-Za-z0-9_.-]`, the store
+    /// an id; the error names the field.
+    pub fn check(&self) -> Result<(), String> {
+        for (key, value) in [
+            ("utm_source", &self.utm_source),
+            ("utm_medium", &self.utm_medium),
+            ("utm_campaign", &self.utm_campaign),
+        ] {
+            if let Some(value) = value {
+                if clean_utm(value).is_none() {
+                    return Err(format!(
+                        "attribution.{key}: 1 to {MAX_UTM_LEN} of [A-Za-z0-9_.-]"
+                    ));
+                }
+            }
+        }
+        match &self.store_id {
+            Some(store) if !is_valid_id(store) => {
+                Err("attribution.store_id: must match [A-Za-z0-9_-]{1,64}".into())
+            }
+            _ => Ok(()),
+        }
     }
 
     pub fn is_empty(&self) -> bool {

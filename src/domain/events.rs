@@ -37,10 +37,20 @@ pub struct MemberRegistered {
     #[serde(default)]
     pub device_id: Option<String>,
     pub real_name_verified: bool,
+    /// Where the member came from (utm_* and store), as the registration page landed; kept
+    /// and forwarded in `referral.bound`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<super::attribution::Attribution>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberVerified {
+    pub member_id: MemberId,
+}
+
+/// `member.erased` (PIPL): the member's edge data is to be deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberErased {
     pub member_id: MemberId,
 }
 
@@ -144,6 +154,7 @@ pub enum CoreEvent {
     PrescriptionApproved(PrescriptionApproved),
     PrescriptionRevoked(PrescriptionRevoked),
     MemberProfile(MemberProfile),
+    MemberErased(MemberErased),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,7 +210,15 @@ fn amount(field: &str, value: i64) -> Result<(), EventError> {
 impl CoreEvent {
     pub fn parse(event_type: &str, value: Value) -> Result<CoreEvent, EventError> {
         let event = match event_type {
-            "member.registered" => CoreEvent::MemberRegistered(data(value)?),
+            "member.registered" => {
+                let registered: MemberRegistered = data(value)?;
+                if let Some(attribution) = &registered.attribution {
+                    attribution
+                        .check()
+                        .map_err(|detail| EventError::Invalid(format!("data.{detail}")))?;
+                }
+                CoreEvent::MemberRegistered(registered)
+            }
             "member.verified" => CoreEvent::MemberVerified(data(value)?),
             "order.confirmed" => CoreEvent::OrderConfirmed(data(value)?),
             "order.rejected" => CoreEvent::OrderRejected(data(value)?),
@@ -253,6 +272,7 @@ impl CoreEvent {
                 }
                 CoreEvent::MemberProfile(profile)
             }
+            "member.erased" => CoreEvent::MemberErased(data(value)?),
             other => return Err(EventError::UnknownType(other.to_owned())),
         };
         Ok(event)

@@ -61,6 +61,9 @@ pub struct CouponClaimed {
     pub store_id: Option<StoreId>,
     pub claimed_at: Instant,
     pub expires_at: Instant,
+    /// Where the claim came from (utm_* and store), when its page sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<super::attribution::Attribution>,
 }
 
 /// `referral.bound`: an invitee bound to their inviter.
@@ -71,6 +74,9 @@ pub struct ReferralBound {
     pub invitee_id: MemberId,
     pub code: String,
     pub bound_at: Instant,
+    /// Where the invitee came from, as `member.registered` said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<super::attribution::Attribution>,
 }
 
 /// `referral.rewarded`: a stage's reward to one side, or (`clawback`) its reversal with

@@ -55,6 +55,8 @@ pub struct Rules {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PickupRules {
     pub deadline_days: i64,
+    /// Days after the pickup deadline an order keeps line names and its prescription id.
+    pub retention_days: i64,
     /// Wrong short codes typed for one order before its short code is locked (the QR code
     /// still works).
     pub per_order: FailureWindow,
@@ -99,6 +101,7 @@ impl Default for Rules {
             },
             pickup: PickupRules {
                 deadline_days: 7,
+                retention_days: 180,
                 per_order: FailureWindow {
                     max_failures: 5,
                     window_ms: 30 * 60_000,
@@ -233,6 +236,9 @@ impl Rules {
         let pickup = &mut rules.pickup;
         if let Some(raw) = lookup("PICKUP_DEADLINE_DAYS") {
             pickup.deadline_days = int("PICKUP_DEADLINE_DAYS", &raw, 1, 365)?;
+        }
+        if let Some(raw) = lookup("RETENTION_DAYS") {
+            pickup.retention_days = int("RETENTION_DAYS", &raw, 0, 3650)?;
         }
         for (var, window) in [
             ("PICKUP_FAILURES_PER_ORDER", &mut pickup.per_order),

@@ -68,6 +68,9 @@ pub async fn claim(mut ctx: Ctx) -> Result<Response, ApiError> {
         require_json(&ctx.req)?;
         parse_json(&raw)?
     };
+    if let Some(attribution) = &body.attribution {
+        attribution.check().map_err(ApiError::invalid)?;
+    }
     let terms = client::terms(&ctx.env, &id).await?;
     let result = claim_with_terms(&ctx, claims, &id, key, body, &raw, &terms).await;
     if let Err(error) = &result {
@@ -128,6 +131,7 @@ async fn claim_with_terms(
         now: Instant(ctx.now),
         occurrence,
         closed,
+        attribution: body.attribution.map(Box::new),
     };
     member_client::ask(&ctx.env, &member_id, command).await
 }
@@ -162,6 +166,9 @@ pub async fn poster_link(ctx: Ctx) -> Result<Response, ApiError> {
         .append_pair("campaign", id.as_str())
         .append_pair("store", store.as_str())
         .append_pair("sig", &signature);
+    for (key, value) in poster_tag(&id).utm_pairs() {
+        target.query_pairs_mut().append_pair(key, value);
+    }
     redirect(target.as_str())
 }
 
@@ -176,11 +183,22 @@ pub fn poster_url(
         id.as_str(),
         store.as_str(),
     );
+    let tag: Vec<String> = poster_tag(id)
+        .utm_pairs()
+        .into_iter()
+        .map(|(key, value)| format!("&{key}={value}"))
+        .collect();
     (
         format!(
-            "{}/s/{id}/{store}?sig={signature}",
-            env_config.public_base_url
+            "{}/s/{id}/{store}?sig={signature}{}",
+            env_config.public_base_url,
+            tag.concat()
         ),
         signature,
     )
+}
+
+/// A store poster's tag: scanned from print, for this campaign.
+pub fn poster_tag(id: &CampaignId) -> crate::domain::attribution::Attribution {
+    crate::domain::attribution::link_tag("poster", "qr", id.as_str())
 }

@@ -72,6 +72,9 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         CoreEvent::OrderCancelled(data) => {
             return order_event(&ctx, envelope.id, OrderEvent::Cancelled(data)).await
         }
+        CoreEvent::MemberErased(data) => {
+            return super::erasure::erase(&ctx, envelope.id, data.member_id).await
+        }
     };
     let command = ApplyMemberEvent {
         member_id: member_id.clone(),

@@ -8,6 +8,8 @@ pub mod catalog;
 pub mod checkins;
 pub mod core_events;
 pub mod coupons;
+pub mod entry;
+pub mod erasure;
 pub mod health;
 pub mod me;
 pub mod multipliers;

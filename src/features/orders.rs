@@ -48,6 +48,9 @@ pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
             "prescription_id: must match [A-Za-z0-9_-]{1,64}",
         ));
     }
+    if let Some(attribution) = &body.attribution {
+        attribution.check().map_err(ApiError::invalid)?;
+    }
     // The shape of the lines; what they are and cost is the catalogue's (in the order object).
     check_requests(&body.lines).map_err(ApiError::invalid)?;
     let order_id = order_id_for(claims.sub.as_str(), key.as_deref())?;
@@ -62,6 +65,7 @@ pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
         body_hash: body_hash("orders", &raw),
         keyed: key.is_some(),
         now: Instant(ctx.now),
+        attribution: body.attribution,
     };
     let reply = client::ask(&ctx.env, order_id.as_str(), command).await?;
     json(202, &reply)
@@ -72,6 +76,7 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     let order_id = path_id(ctx.params.get("id"), "id", OrderId::parse)?;
     let command = GetOrder {
         member_id: claims.sub,
+        now: Some(Instant(ctx.now)),
     };
     let view = client::ask(&ctx.env, order_id.as_str(), command).await?;
     json(200, &view)

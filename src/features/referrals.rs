@@ -5,6 +5,7 @@
 use super::checkins::member_context;
 use super::Ctx;
 use crate::config::REFERRAL_LINKS_KV;
+use crate::domain::attribution::{link_tag, Attribution};
 use crate::domain::ids::MemberId;
 use crate::domain::pickup;
 use crate::domain::referral::{normalize_code, tap_limit_key, visitor_hash};
@@ -24,6 +25,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::{Env, Response};
 
+/// `utm_campaign` of share links.
+pub const SHARE_CAMPAIGN: &str = "invite";
 /// The `ref` cookie lives 7 days (the attribution window of the contract).
 const COOKIE_MAX_AGE_S: i64 = 7 * 86_400;
 /// Code owners remembered by this isolate (a code never changes owner).
@@ -66,8 +69,30 @@ pub async fn code_owner(env: &Env, code: &str) -> Result<Option<MemberId>, ApiEr
     Ok(MemberId::parse(&owner).ok())
 }
 
+/// Erasure: this isolate no longer resolves `code` from memory (KV and the registry are
+/// cleared by the erasure itself).
+pub fn forget_cached_owner(code: &str) {
+    OWNERS.with(|owners| owners.borrow_mut().remove(code));
+}
+
+/// The member's share link, tagged (every link the edge issues carries its UTM).
 fn link_url(ctx: &Ctx, code: &str) -> String {
-    format!("{}/r/{code}", ctx.config.public_base_url)
+    let tag = share_tag();
+    let query: Vec<String> = tag
+        .utm_pairs()
+        .into_iter()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    format!(
+        "{}/r/{code}?{}",
+        ctx.config.public_base_url,
+        query.join("&")
+    )
+}
+
+/// The share link's tag: what a tap's redirect says too (source and medium as ever).
+fn share_tag() -> Attribution {
+    link_tag("referral", "share", SHARE_CAMPAIGN)
 }
 
 pub async fn link(mut ctx: Ctx) -> Result<Response, ApiError> {
@@ -162,6 +187,12 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
         .append_pair("ref", &code)
         .append_pair("utm_source", "referral")
         .append_pair("utm_medium", "share");
+    // The campaign the tapped link carried (share links say `invite`), if well formed.
+    if let Some(campaign) = tapped_campaign(&ctx) {
+        target
+            .query_pairs_mut()
+            .append_pair("utm_campaign", &campaign);
+    }
     let response = redirect(target.as_str())?;
     let secure = if ctx.config.public_base_url.starts_with("https://") {
         "; Secure"
@@ -175,6 +206,12 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
         .set("Set-Cookie", &cookie)
         .map_err(|_| ApiError::Internal)?;
     Ok(response)
+}
+
+fn tapped_campaign(ctx: &Ctx) -> Option<String> {
+    let url = ctx.req.url().ok()?;
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    Attribution::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).utm_campaign
 }
 
 fn escape_html(raw: &str) -> String {

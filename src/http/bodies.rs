@@ -28,6 +28,9 @@ pub struct ClaimBody {
     pub store_id: Option<StoreId>,
     #[serde(default)]
     pub poster_sig: Option<String>,
+    /// Where the claim came from (`Attribution::check`); forwarded in `coupon.claimed`.
+    #[serde(default)]
+    pub attribution: Option<crate::domain::attribution::Attribution>,
 }
 
 /// POST /v1/referrals/link: optional, no fields yet.
@@ -47,6 +50,9 @@ pub struct PlaceOrderBody {
     pub coupon_id: Option<String>,
     #[serde(default)]
     pub prescription_id: Option<String>,
+    /// Where the order came from (`Attribution::check`); forwarded to the core.
+    #[serde(default)]
+    pub attribution: Option<crate::domain::attribution::Attribution>,
 }
 
 /// POST /v1/store/pickups/verify: `{code}` (a scanned QR) or `{order_id, short_code}`

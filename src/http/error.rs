@@ -136,6 +136,8 @@ pub enum ApiError {
         cap_fen: i64,
         used_fen: i64,
     },
+    /// The member was erased (PIPL): nothing is kept or created for that id any more.
+    MemberErased,
     /// A dependency (a Durable Object, storage) failed; safe to retry.
     Unavailable,
     /// A bug. Internals are logged, never shown.
@@ -188,7 +190,7 @@ impl ApiError {
             | ApiError::AlreadyPickedUp { .. }
             | ApiError::NotReady { .. }
             | ApiError::ExchangeCapReached { .. } => 409,
-            ApiError::CodeExpired | ApiError::PickupExpired => 410,
+            ApiError::CodeExpired | ApiError::PickupExpired | ApiError::MemberErased => 410,
             ApiError::PreconditionFailed { .. } => 412,
             ApiError::PreconditionRequired { .. } => 428,
             ApiError::PayloadTooLarge { .. } => 413,

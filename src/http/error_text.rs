@@ -55,6 +55,7 @@ impl ApiError {
             ApiError::PharmacistRequired => "A pharmacist must hand over this order",
             ApiError::PickupExpired => "The pickup deadline has passed",
             ApiError::ExchangeCapReached { .. } => "Monthly points exchange limit reached",
+            ApiError::MemberErased => "This member's data was erased",
             ApiError::Unavailable => "Temporarily unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -126,6 +127,7 @@ impl ApiError {
             ApiError::ExchangeCapReached { cap_fen, used_fen } => format!(
                 "your tier may exchange goods worth {cap_fen} fen a month; {used_fen} fen used"
             ),
+            ApiError::MemberErased => "the member's edge data was deleted at their request".into(),
             ApiError::PriceChanged { .. } => {
                 "review the order at the current prices in `lines` and send it again".into()
             }

@@ -169,7 +169,10 @@ test("a store poster link lands on the claim page with the store, and the coupon
   assert.match(await page.locator("#store").textContent(), /门店专属：st-9/);
   await page.getByRole("button", { name: "立即领取" }).click();
   await page.waitForFunction(() => document.querySelector("#status").textContent.includes("领取成功"));
-  assert.deepEqual(claimRequests(page)[0].postDataJSON(), { store_id: "st-9", poster_sig: link.json.sig });
+  assert.deepEqual(claimRequests(page)[0].postDataJSON(), {
+    store_id: "st-9", poster_sig: link.json.sig,
+    attribution: { utm_source: "poster", utm_medium: "qr", utm_campaign: "pc-poster", store_id: "st-9" },
+  });
   const held = await coupons("pc-member-p");
   assert.deepEqual(held.map((c) => [c.campaign_id, c.store_id]), [["pc-poster", "st-9"]]);
   assertClean(page);

@@ -54,7 +54,7 @@ const settle = () => new Promise((r) => setTimeout(r, 600));
 test("a member's link: one stable code that hides the member id, and a redirect with attribution", async () => {
   const first = await linkOf("ref-alice");
   assert.match(first.code, /^[0-9A-HJKMNP-TV-Z]{8}$/);
-  assert.equal(first.url, `http://127.0.0.1:8787/r/${first.code}`);
+  assert.equal(first.url, `http://127.0.0.1:8787/r/${first.code}?utm_source=referral&utm_medium=share&utm_campaign=invite`);
   // Nothing of the member id shows: an id one letter apart gets an unrelated code.
   const near = await linkOf("ref-alicf");
   const samePositions = [...first.code].filter((c, i) => near.code[i] === c).length;

@@ -2,8 +2,8 @@
 
 - /v1/... member routes: a member bearer token (HS256, MEMBER_JWT_SECRET), from a small pool
   of members so the run does not create thousands of member objects;
-- /v1/store/...: a clerk of store S1; /v1/admin/outbox/... and /v1/admin/catalog/...: an
-  admin; other /v1/admin/...: marketing (STAFF_JWT_SECRET);
+- /v1/store/...: a clerk of store S1; /v1/admin/outbox/..., /v1/admin/catalog/... and
+  /v1/admin/members/...: an admin; other /v1/admin/...: marketing (STAFF_JWT_SECRET);
 - /v1/core/... (core events, catalogue pushes): `Core-Signature: t=<unix>,v1=<hex HMAC-SHA256(
   CORE_SIGNING_SECRET, "<t>.<raw body>")>`, computed over the exact bytes sent (as a
   requests auth hook, which runs after the body is serialized);
@@ -107,7 +107,7 @@ def credentials_for(path: str, path_parameters: dict | None = None, body_member:
         return ("none", None)
     if path.startswith("/v1/store/"):
         return ("bearer", staff_token("clerk", "S1"))
-    if path.startswith(("/v1/admin/outbox/", "/v1/admin/catalog/")):
+    if path.startswith(("/v1/admin/outbox/", "/v1/admin/catalog/", "/v1/admin/members/")):
         return ("bearer", staff_token("admin"))
     if path.startswith("/v1/admin/"):
         return ("bearer", staff_token("marketing"))

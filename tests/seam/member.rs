@@ -113,6 +113,7 @@ pub fn fixed_coupon(repo: &Repo<Sqlite>, claim_id: &str, now: DateTime<Utc>) -> 
         eligible_classes: None,
         expires: now + Duration::days(30),
         store_id: None,
+        attribution: None,
     };
     tx(repo, || {
         ledger::prepare(repo, &member(), now)?;

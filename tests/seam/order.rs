@@ -61,6 +61,7 @@ pub fn place(now_ms: i64) -> PlaceOrder {
         body_hash: "body-1".into(),
         keyed: true,
         now: at(now_ms),
+        attribution: None,
     }
 }
 

@@ -90,6 +90,7 @@ pub fn registered(
             ref_code: code.map(str::to_owned),
             device_id: device.map(|_| "raw-device-id".to_owned()),
             real_name_verified: false,
+            attribution: None,
         },
         code: code.map(str::to_owned),
         inviter: inviter.map(id),

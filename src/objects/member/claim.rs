@@ -65,6 +65,7 @@ pub async fn claim<S: Transact>(
         idempotency_key,
         body_hash,
         now,
+        attribution,
         ..
     } = request;
     let db = &repo.sql;
@@ -159,7 +160,10 @@ pub async fn claim<S: Transact>(
                         member,
                         &terms.config,
                         &claim_id,
-                        store_id.as_ref(),
+                        wallet::ClaimOrigin {
+                            store_id: store_id.as_ref(),
+                            attribution: attribution.as_deref(),
+                        },
                         now.0,
                     )
                 });

@@ -186,6 +186,8 @@ pub struct NewCoupon<'a> {
     pub eligible_classes: Option<&'a [DrugClass]>,
     pub expires: DateTime<Utc>,
     pub store_id: Option<&'a StoreId>,
+    /// Where the claim came from; kept with the coupon (`coupon_attribution`) and forwarded.
+    pub attribution: Option<&'a crate::domain::attribution::Attribution>,
 }
 
 /// Puts a coupon in the wallet, once per claim id, and reports it to the core
@@ -218,18 +220,23 @@ pub fn mint(
             ],
         )?;
     if written > 0 {
+        let mut data = json!({
+            "member_id": member_id,
+            "coupon_id": coupon_id,
+            "campaign_id": coupon.campaign_id,
+            "store_id": coupon.store_id,
+            "claimed_at": Instant(now),
+            "expires_at": Instant(coupon.expires),
+        });
+        if let Some(attribution) = coupon.attribution {
+            super::coupon_attribution::keep(&repo.sql, &coupon_id, attribution)?;
+            data["attribution"] = json!(attribution);
+        }
         let event = OutboundEvent::new(
             format!("cpn-{coupon_id}"),
             "coupon.claimed",
             Instant(now),
-            json!({
-                "member_id": member_id,
-                "coupon_id": coupon_id,
-                "campaign_id": coupon.campaign_id,
-                "store_id": coupon.store_id,
-                "claimed_at": Instant(now),
-                "expires_at": Instant(coupon.expires),
-            }),
+            data,
         );
         outbox::enqueue_event(&repo.sql, &event, now.timestamp_millis())?;
     }

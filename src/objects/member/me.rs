@@ -5,10 +5,11 @@
 use super::coupons;
 use super::ledger::prepare;
 use super::protocol::{
-    CheckinSummary, CouponSummary, CouponsReply, Expiring, MemberContext, PointsSummary,
+    AbReply, CheckinSummary, CouponSummary, CouponsReply, Expiring, MemberContext, PointsSummary,
     SummaryReply,
 };
 use super::repo::Repo;
+use crate::domain::attribution::{bucket, MEMBER_EXPERIMENT};
 use crate::domain::checkin;
 use crate::domain::coupon::CouponStatus;
 use crate::domain::rules::Rules;
@@ -79,6 +80,9 @@ pub fn summary(
             } else {
                 0
             },
+        },
+        ab: AbReply {
+            experiment: bucket(member.member_id.as_str(), MEMBER_EXPERIMENT),
         },
     })
 }

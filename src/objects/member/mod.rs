@@ -17,7 +17,9 @@ pub mod claim;
 pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
+pub mod coupon_attribution;
 pub mod coupons;
+pub mod erasure;
 pub mod events;
 pub mod exchange;
 pub mod ledger;
@@ -44,3 +46,5 @@ pub mod wallet;
 
 #[cfg(target_arch = "wasm32")]
 pub use object::MemberObject;
+#[cfg(target_arch = "wasm32")]
+pub use referral_flow::CODE_ATTEMPTS;

@@ -3,8 +3,8 @@
 
 use super::repo::Repo;
 use super::{
-    checkins, coupons, events, exchange, ledger, me, orders, prescriptions, protocol, referral,
-    repo, tiers,
+    checkins, coupons, erasure, events, exchange, ledger, me, orders, prescriptions, protocol,
+    referral, repo, tiers,
 };
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::order_lines::has_rx;
@@ -65,7 +65,29 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
         | MemberCommand::Ledger(_)
         | MemberCommand::Summary(_)
         | MemberCommand::Coupons(_) => &[&repo::POINTS, &outbox::MODULE],
+        // Each extra table only for a claim that needs it: an exchange's holds, a claim's
+        // attribution.
+        MemberCommand::Claim(claim)
+            if claim.terms.config.cost_points.is_some() && claim.attribution.is_some() =>
+        {
+            &[
+                &repo::POINTS,
+                &repo::EVENTS,
+                &coupons::MODULE,
+                &outbox::MODULE,
+                &exchange::MODULE,
+                &super::coupon_attribution::MODULE,
+            ]
+        }
         MemberCommand::Claim(claim) if claim.terms.config.cost_points.is_some() => EXCHANGE,
+        // The attribution's table only for a claim that carries one.
+        MemberCommand::Claim(claim) if claim.attribution.is_some() => &[
+            &repo::POINTS,
+            &repo::EVENTS,
+            &coupons::MODULE,
+            &outbox::MODULE,
+            &super::coupon_attribution::MODULE,
+        ],
         MemberCommand::Claim(_) => WALLET,
         MemberCommand::Reserve(reserve) if !has_rx(&reserve.lines) => WALLET,
         MemberCommand::ReleaseCoupon(ReleaseCoupon {
@@ -88,6 +110,9 @@ fn needs(command: &MemberCommand) -> &'static [&'static Module] {
             &prescriptions::MODULE,
             &outbox::MODULE,
         ],
+        // The tombstone only: the erasure empties whatever tables exist.
+        MemberCommand::Erase(_) => &[&erasure::MODULE],
+        MemberCommand::Footprint(_) => &[],
         _ => ALL,
     }
 }
@@ -205,6 +230,14 @@ fn run(
             stage,
             now.0,
         )),
+        MemberCommand::Erase(Erase { event_id, now, .. }) => answer::<Erase>(erasure::erase(
+            &repo.sql,
+            &event_id,
+            now.0.timestamp_millis(),
+        )),
+        MemberCommand::Footprint(GetFootprint {}) => {
+            answer::<GetFootprint>(erasure::footprint(&repo.sql))
+        }
         // Handled before the transaction: they span calls to other objects.
         MemberCommand::Claim(_) | MemberCommand::Link(_) | MemberCommand::ReferralSummary(_) => {
             Err(ApiError::Internal)
@@ -240,6 +273,12 @@ impl MemberObject {
 
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
+        // An erased member's object answers from the tombstone, creating nothing.
+        if let Some(answer) =
+            erasure::answer_if_erased(&self.state.storage(), &self.tables, &command)?
+        {
+            return Ok(answer);
+        }
         self.tables.ensure(&self.state.storage(), needs(&command))?;
         // Commands that span calls to other objects.
         match command {

@@ -80,6 +80,10 @@ crate::protocol! {
         ReferralReward(ReferralReward) -> (),
         ReferralClawback(ReferralClawback) -> (),
         ReleaseCoupon(ReleaseCoupon) -> ReleaseReply,
+        /// `member.erased` (PIPL): the member's rows deleted, a tombstone left.
+        Erase(Erase) -> EventReply,
+        /// What the object still holds, rows per table (admin check of an erasure).
+        Footprint(GetFootprint) -> super::erasure::MemberFootprint,
     }
 }
 
@@ -230,6 +234,9 @@ pub struct ClaimRequest {
     /// A scheduled campaign between occurrences: the refusal, given unless the key replays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed: Option<crate::http::error::ApiError>,
+    /// Where the claim came from (utm_* and store), as the claim page landed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Box<crate::domain::attribution::Attribution>>,
 }
 
 impl ClaimRequest {
@@ -238,3 +245,15 @@ impl ClaimRequest {
         crate::domain::schedule_campaign::scope(&self.terms.config.id, self.occurrence.as_deref())
     }
 }
+
+/// `member.erased`: deletes the member's data and leaves a tombstone (`erasure`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Erase {
+    pub member_id: MemberId,
+    pub event_id: String,
+    pub now: Instant,
+}
+
+/// The object's own view of what it holds (no fields: `{"op": "footprint"}`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetFootprint {}

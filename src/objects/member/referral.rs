@@ -64,5 +64,8 @@ pub const MODULE: Module = Module {
     )",
     "CREATE INDEX IF NOT EXISTS invitees_by_day ON invitees (state, day)",
     "CREATE INDEX IF NOT EXISTS invitees_by_month ON invitees (state, month)",
+    ], &[
+    // 2: the attribution the first registration reported (issue 13), for `referral.bound`.
+    "CREATE TABLE IF NOT EXISTS registration_attribution (k INTEGER PRIMARY KEY CHECK (k = 1), event_id TEXT NOT NULL, body TEXT NOT NULL)",
     ]],
 };

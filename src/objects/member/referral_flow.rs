@@ -25,7 +25,7 @@ use worker::Env;
 
 /// Candidate codes tried before giving up (each collides with odds of about one in 10^12
 /// divided by the number of members).
-const CODE_ATTEMPTS: u32 = 8;
+pub const CODE_ATTEMPTS: u32 = 8;
 /// A registration whose steps did not finish is picked up by the alarm this much later.
 pub const RETRY_MS: i64 = 30_000;
 
@@ -75,8 +75,13 @@ impl MemberObject {
             .execute()
             .await
             .map_err(unavailable)?;
-        repo.sql
-            .atomically(|| referral::set_link(&repo, &code, now))
+        repo.sql.atomically(|| {
+            // Erased while the code was being claimed: nothing is stored again.
+            if super::erasure::is_erased(&repo.sql)? {
+                return Err(ApiError::MemberErased);
+            }
+            referral::set_link(&repo, &code, now)
+        })
     }
 
     /// Finishes what registrations left pending (`referral_steps`), asking the device

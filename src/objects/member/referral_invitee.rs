@@ -73,6 +73,9 @@ pub fn register(
         vec![event_id.into(), now.timestamp_millis().into()],
     )?;
     let data = &registration.data;
+    if let Some(attribution) = &data.attribution {
+        referral_rows::keep_attribution(&repo.sql, event_id, attribution)?;
+    }
     repo.set_registration(
         data.registered_at.0.timestamp_millis(),
         data.real_name_verified,

@@ -130,18 +130,16 @@ fn bound(repo: &Repo<impl Sql>, parties: &Parties) -> Result<(), ApiError> {
         parties.invitee,
         parties.now,
     );
-    emit(
-        repo,
-        format!("refb-{invitee}"),
-        "referral.bound",
-        now,
-        json!({
-            "inviter_id": inviter,
-            "invitee_id": invitee,
-            "code": origin.code.ok_or(ApiError::Internal)?,
-            "bound_at": Instant(now),
-        }),
-    )?;
+    let mut data = json!({
+        "inviter_id": inviter,
+        "invitee_id": invitee,
+        "code": origin.code.ok_or(ApiError::Internal)?,
+        "bound_at": Instant(now),
+    });
+    if let Some(attribution) = super::referral_rows::kept_attribution(&repo.sql)? {
+        data["attribution"] = json!(attribution);
+    }
+    emit(repo, format!("refb-{invitee}"), "referral.bound", now, data)?;
     tally(
         repo,
         &format!("decision-{invitee}-{}", origin.event_id),
@@ -183,6 +181,7 @@ fn reward(
                     .zone
                     .valid_through(now, rules.referral.coupon_valid_days),
                 store_id: None,
+                attribution: None,
             };
             Some(coupons::mint(repo, recipient, &coupon, now)?)
         }

@@ -240,3 +240,33 @@ pub fn bound_counts(sql: &impl Sql, day: &str, month: &str) -> Result<(u32, u32)
         )?,
     ))
 }
+
+/// Keeps the attribution of the first registration that reported one.
+pub fn keep_attribution(
+    sql: &impl Sql,
+    event_id: &str,
+    attribution: &crate::domain::attribution::Attribution,
+) -> Result<(), SqlError> {
+    let body = serde_json::to_string(attribution)
+        .map_err(|err| SqlError::shape("registration_attribution", err.to_string()))?;
+    sql.run(
+        "INSERT OR IGNORE INTO registration_attribution (k, event_id, body) VALUES (1, ?, ?)",
+        vec![event_id.into(), body.into()],
+    )?;
+    Ok(())
+}
+
+/// The registration's attribution, if one was reported.
+pub fn kept_attribution(
+    sql: &impl Sql,
+) -> Result<Option<crate::domain::attribution::Attribution>, SqlError> {
+    let row: Option<(String,)> = sql.row(
+        "SELECT body FROM registration_attribution WHERE k = 1",
+        vec![],
+    )?;
+    row.map(|(body,)| {
+        serde_json::from_str(&body)
+            .map_err(|err| SqlError::shape("registration_attribution", err.to_string()))
+    })
+    .transpose()
+}

@@ -125,6 +125,13 @@ pub struct SummaryReply {
     pub points: PointsSummary,
     pub checkin: CheckinSummary,
     pub coupons: CouponSummary,
+    /// The member's experiment bucket (deterministic per member).
+    pub ab: AbReply,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AbReply {
+    pub experiment: crate::domain::attribution::Bucket,
 }
 
 /// `TierStatus` as JSON (names as strings; `next` null at the top tier).

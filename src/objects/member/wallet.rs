@@ -213,6 +213,13 @@ pub fn replay_or(
     }
 }
 
+/// Where a claim came from: the store of a signed poster, and the attribution its page sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClaimOrigin<'a> {
+    pub store_id: Option<&'a StoreId>,
+    pub attribution: Option<&'a crate::domain::attribution::Attribution>,
+}
+
 /// Phase 3 when a unit was taken: the coupon lands in the wallet and is reported to the core.
 pub fn issue(
     repo: &Repo<impl Sql>,
@@ -220,9 +227,13 @@ pub fn issue(
     member: &MemberContext,
     config: &CampaignConfig,
     claim_id: &str,
-    store_id: Option<&StoreId>,
+    origin: ClaimOrigin,
     now: DateTime<Utc>,
 ) -> Result<serde_json::Value, ApiError> {
+    let ClaimOrigin {
+        store_id,
+        attribution,
+    } = origin;
     let new_coupon = NewCoupon {
         claim_id,
         campaign_id: config.id.as_str(),
@@ -230,6 +241,7 @@ pub fn issue(
         eligible_classes: config.coupon.eligible_classes.as_deref(),
         expires: config.coupon_expiry(now, &rules.zone),
         store_id,
+        attribution,
     };
     let coupon_id = mint(repo, member.member_id.as_str(), &new_coupon, now)?;
     let view = coupons::view(repo, &coupon_id)?.ok_or(ApiError::Internal)?;

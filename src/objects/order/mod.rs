@@ -6,6 +6,7 @@
 //! SQL seam, so they run natively against real SQLite (tests/objects_order.rs); `object`
 //! is the runtime glue: it loads nothing itself, calls those, and talks to other objects.
 
+pub mod attribution;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 pub mod events;
@@ -17,6 +18,7 @@ pub mod placement;
 pub mod protocol;
 pub mod refusal;
 pub mod repo;
+pub mod retention;
 
 #[cfg(target_arch = "wasm32")]
 pub use object::OrderObject;

@@ -1,7 +1,7 @@
 //! The order's Durable Object: runtime glue around its transactions (see `mod.rs`).
 
 use super::protocol::{ApplyEvent, GetOrder, GetPickupCode, OrderCommand, PlaceOrder, VerifyCode};
-use super::{events, pickup, placement, refusal, PickupSettings, MODULES};
+use super::{events, pickup, placement, refusal, retention, PickupSettings, MODULES};
 use crate::config::{Config, ORDER_OBJECT};
 use crate::domain::catalog::{price_lines, PricedLine};
 use crate::domain::order;
@@ -50,7 +50,10 @@ impl OrderObject {
         match command {
             OrderCommand::Place(place) => self.place(&db, place).await,
             // Reads: nothing queued, no alarm to look at.
-            OrderCommand::Get(GetOrder { member_id }) => {
+            OrderCommand::Get(GetOrder { member_id, now }) => {
+                if let Some(now) = now {
+                    retention::sweep(&db, now.0.timestamp_millis(), settings.rules.retention_days)?;
+                }
                 answer::<GetOrder>(pickup::view(&db, member_id.as_str()))
             }
             OrderCommand::PickupCode(GetPickupCode { member_id, now }) => answer::<GetPickupCode>(
@@ -64,6 +67,13 @@ impl OrderObject {
                 let reply =
                     answer::<ApplyEvent>(events::event(&db, &settings, &event_id, &event, now.0));
                 outbox::ensure_alarm(&db.storage).await?;
+                // A deadline set (ready for pickup): the alarm drops the details when due.
+                let retention_days = settings.rules.retention_days;
+                if let Some(due_ms) =
+                    retention::sweep(&db, now.0.timestamp_millis(), retention_days)?
+                {
+                    outbox::schedule_alarm(&db.storage, due_ms).await?;
+                }
                 reply
             }
             OrderCommand::Verify(VerifyCode { counter, code, now }) => {
@@ -82,6 +92,10 @@ impl OrderObject {
     /// an await; a placement that dies in between is abandoned by the alarm and what it
     /// reserved given back.
     async fn place(&self, db: &Durable, place: PlaceOrder) -> Result<serde_json::Value, ApiError> {
+        if place.attribution.is_some() {
+            self.tables
+                .ensure(&self.state.storage(), &[&super::attribution::MODULE])?;
+        }
         if let placement::Begin::Replay(response) = placement::begin(db, &place)? {
             return Ok(response);
         }
@@ -188,6 +202,15 @@ impl DurableObject for OrderObject {
             }
             if let Some(due_ms) = still_placing {
                 outbox::schedule_alarm(&db.storage, due_ms).await?;
+            }
+            // Under the test clock, retention follows the requests' business clock only: the
+            // alarm's wall clock would contradict it.
+            if !config.allow_test_clock {
+                let retention_days = config.rules.pickup.retention_days;
+                let now_ms = wall_now().timestamp_millis();
+                if let Some(due_ms) = retention::sweep(&db, now_ms, retention_days)? {
+                    outbox::schedule_alarm(&db.storage, due_ms).await?;
+                }
             }
             Ok(())
         }

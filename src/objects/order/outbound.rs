@@ -35,7 +35,7 @@ pub fn order_for_core(
         .iter()
         .map(|line| (line.line.sku.as_str(), line.catalog_version))
         .collect();
-    let forwarded = json!({
+    let mut forwarded = json!({
         "order_id": place.order_id,
         "member_id": place.member_id,
         "store_id": place.store_id,
@@ -55,6 +55,9 @@ pub fn order_for_core(
     if let (Some(tier), Some(member_discount_fen)) = (reply.tier, reply.member_discount_fen) {
         forwarded["tier"] = json!(tier);
         forwarded["member_discount_fen"] = json!(member_discount_fen);
+    }
+    if let Some(attribution) = &place.attribution {
+        forwarded["attribution"] = json!(attribution);
     }
     outbox::enqueue(
         sql,

@@ -128,6 +128,9 @@ pub fn accept(db: &impl Transact, place: &PlaceOrder, decided: Decided) -> Resul
                 now_ms.into(),
             ],
         )?;
+        if let Some(attribution) = &place.attribution {
+            super::attribution::keep(db, attribution)?;
+        }
         outbound::order_for_core(db, place, &reply, now_ms)?;
         Ok(response)
     })

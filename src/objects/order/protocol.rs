@@ -27,6 +27,9 @@ pub struct PlaceOrder {
     #[serde(default)]
     pub keyed: bool,
     pub now: Instant,
+    /// Where the order came from (utm_* and store), as the member's page landed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<crate::domain::attribution::Attribution>,
 }
 
 /// A core event about an order.
@@ -87,6 +90,9 @@ crate::protocol! {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetOrder {
     pub member_id: MemberId,
+    /// The business clock: a read first applies retention due by then.
+    #[serde(default)]
+    pub now: Option<Instant>,
 }
 
 /// A core event about the order, deduplicated by its id.

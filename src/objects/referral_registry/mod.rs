@@ -13,8 +13,10 @@ pub mod protocol;
 pub mod repo;
 
 #[cfg(target_arch = "wasm32")]
-pub use object::{claim_code, claim_device, lookup_code, stats, ReferralRegistryObject};
-pub use protocol::{RecordFact, ReferralStats, RegistryCommand};
+pub use object::{
+    claim_code, claim_device, forget_member, holdings, lookup_code, stats, ReferralRegistryObject,
+};
+pub use protocol::{Holdings, RecordFact, ReferralStats, RegistryCommand};
 pub use repo::MODULE;
 
 /// The instance that keeps the tallies.
@@ -36,4 +38,12 @@ pub fn code_shard(code: &str) -> String {
 /// The instance that holds `device` (a hex hash).
 pub fn device_shard(device: &str) -> String {
     format!("device-{}", device.get(..1).unwrap_or("0"))
+}
+
+/// Every device instance (`device-<hex digit>`): an erasure asks each, since a member's
+/// device hashes are not kept in the member's object once reported.
+pub fn device_shards() -> impl Iterator<Item = String> {
+    "0123456789abcdef"
+        .chars()
+        .map(|digit| format!("device-{digit}"))
 }

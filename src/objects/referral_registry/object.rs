@@ -2,7 +2,8 @@
 //! worker's side of it.
 
 use super::protocol::{
-    ClaimCode, ClaimDevice, GetStats, LookupCode, RecordFact, ReferralStats, RegistryCommand,
+    ClaimCode, ClaimDevice, ForgetMember, GetHoldings, GetStats, Holdings, LookupCode, RecordFact,
+    ReferralStats, RegistryCommand,
 };
 use super::repo::{self, Held, MODULE};
 use super::{code_shard, device_shard, STATS_NAME};
@@ -60,6 +61,22 @@ pub async fn stats(env: &Env) -> Result<ReferralStats, ApiError> {
     ask(env, STATS_NAME, GetStats {}).await
 }
 
+/// Erasure: drops `member_id`'s codes and devices held by the instance `name`.
+pub async fn forget_member(env: &Env, name: &str, member_id: &str) -> Result<Holdings, ApiError> {
+    let command = ForgetMember {
+        member_id: member_id.to_owned(),
+    };
+    ask(env, name, command).await
+}
+
+/// What the instance `name` holds for `member_id`.
+pub async fn holdings(env: &Env, name: &str, member_id: &str) -> Result<Holdings, ApiError> {
+    let command = GetHoldings {
+        member_id: member_id.to_owned(),
+    };
+    ask(env, name, command).await
+}
+
 fn run(db: &Durable, command: RegistryCommand) -> Result<serde_json::Value, ApiError> {
     match command {
         RegistryCommand::ClaimCode(ClaimCode {
@@ -81,6 +98,12 @@ fn run(db: &Durable, command: RegistryCommand) -> Result<serde_json::Value, ApiE
             now_ms,
         }) => answer::<RecordFact>(repo::record(db, &fact_id, &label, now_ms)),
         RegistryCommand::Stats(GetStats {}) => answer::<GetStats>(repo::stats(db)),
+        RegistryCommand::ForgetMember(ForgetMember { member_id }) => {
+            answer::<ForgetMember>(repo::forget(db, &member_id))
+        }
+        RegistryCommand::Holdings(GetHoldings { member_id }) => {
+            answer::<GetHoldings>(repo::holdings(db, &member_id))
+        }
     }
 }
 

@@ -15,6 +15,10 @@ crate::protocol! {
         /// Counts `label` once for `fact_id` (sent through outboxes, so it may come twice).
         Record(RecordFact) -> (),
         Stats(GetStats) -> ReferralStats,
+        /// Erasure: drops every code and device this instance holds for `member_id`.
+        ForgetMember(ForgetMember) -> Holdings,
+        /// What this instance holds for `member_id` (the admin check of an erasure).
+        Holdings(GetHoldings) -> Holdings,
     }
 }
 
@@ -63,4 +67,21 @@ pub struct ReferralStats {
     pub rewards: BTreeMap<String, i64>,
     /// Rewards taken back by stage.
     pub clawbacks: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForgetMember {
+    pub member_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetHoldings {
+    pub member_id: String,
+}
+
+/// Codes and device hashes held (or, from `ForgetMember`, just dropped) for one member.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Holdings {
+    pub codes: Vec<String>,
+    pub devices: Vec<String>,
 }

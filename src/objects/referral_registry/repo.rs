@@ -1,6 +1,6 @@
 //! A registry instance's tables and its transactions over the seam.
 
-use super::protocol::{Owner, ReferralStats};
+use super::protocol::{Holdings, Owner, ReferralStats};
 use crate::http::error::ApiError;
 use crate::objects::schema::Module;
 use crate::objects::seam::Sql;
@@ -108,4 +108,35 @@ pub fn stats(sql: &impl Sql) -> Result<ReferralStats, ApiError> {
         }
     }
     Ok(stats)
+}
+
+/// The codes and devices this instance holds for `member_id`.
+pub fn holdings(sql: &impl Sql, member_id: &str) -> Result<Holdings, ApiError> {
+    let codes: Vec<(String,)> = sql.rows(
+        "SELECT code FROM codes WHERE member_id = ? ORDER BY code",
+        vec![member_id.into()],
+    )?;
+    let devices: Vec<(String,)> = sql.rows(
+        "SELECT device FROM devices WHERE member_id = ? ORDER BY device",
+        vec![member_id.into()],
+    )?;
+    Ok(Holdings {
+        codes: codes.into_iter().map(|(code,)| code).collect(),
+        devices: devices.into_iter().map(|(device,)| device).collect(),
+    })
+}
+
+/// Erasure: drops every code and device of `member_id`; answers what was dropped. A code
+/// freed this way is never given to anyone else in practice (codes derive from member ids).
+pub fn forget(sql: &impl Sql, member_id: &str) -> Result<Holdings, ApiError> {
+    let held = holdings(sql, member_id)?;
+    sql.run(
+        "DELETE FROM codes WHERE member_id = ?",
+        vec![member_id.into()],
+    )?;
+    sql.run(
+        "DELETE FROM devices WHERE member_id = ?",
+        vec![member_id.into()],
+    )?;
+    Ok(held)
 }

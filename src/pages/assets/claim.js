@@ -14,6 +14,18 @@
   })();
   const query = new URLSearchParams(location.search);
   const poster = query.get("store") && query.get("sig") ? { store_id: query.get("store"), poster_sig: query.get("sig") } : null;
+  // The attribution the page landed with (the link's utm_* and store), sent with the claim; only
+  // well-formed values (the API refuses others), never anything from the token.
+  const attribution = (() => {
+    const found = {};
+    for (const key of ["utm_source", "utm_medium", "utm_campaign"]) {
+      const value = query.get(key);
+      if (value && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) found[key] = value;
+    }
+    const store = query.get("store");
+    if (store && /^[A-Za-z0-9_-]{1,64}$/.test(store)) found.store_id = store;
+    return Object.keys(found).length ? found : null;
+  })();
   const REFRESH_MS = 4000;
   const TIERS = { member: "普通会员", bronze: "铜卡会员", silver: "银卡会员", gold: "金卡会员" };
   const STATUS = { scheduled: "未开始", active: "进行中", paused: "已暂停", ended: "已结束" };
@@ -133,7 +145,7 @@
     button.textContent = "领取中…";
     say(pendingKey ? "正在确认刚才的领取…" : "正在领取…");
     pendingKey ||= crypto.randomUUID();
-    const result = await send("POST", `/v1/campaigns/${encodeURIComponent(id)}/claims`, { body: poster || {}, idem: pendingKey });
+    const result = await send("POST", `/v1/campaigns/${encodeURIComponent(id)}/claims`, { body: { ...(poster || {}), ...(attribution ? { attribution } : {}) }, idem: pendingKey });
     claiming = false;
     const unanswered = result.status === 0 || result.status >= 500;
     if (!unanswered) pendingKey = null;
