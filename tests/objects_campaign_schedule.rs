@@ -392,7 +392,7 @@ fn between_occurrences_a_keys_first_answer_still_comes_back() {
             &member(),
             &weekly(3),
             &claim_id,
-            None,
+            wallet::ClaimOrigin::default(),
             day(1),
         )
     })

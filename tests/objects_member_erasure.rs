@@ -60,6 +60,7 @@ fn late_paid() -> MemberCommand {
         event_id: "evt-late-paid".into(),
         event: paid(INVITEE, "ord-late", 50_000, T0 + 2 * DAY, true),
         now: Instant::from_millis(T0 + 2 * DAY),
+        multiplier: None,
     })
 }
 

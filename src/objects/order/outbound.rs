@@ -35,7 +35,7 @@ pub fn order_for_core(
         .iter()
         .map(|line| (line.line.sku.as_str(), line.catalog_version))
         .collect();
-    let mut forwarded = json!({
+    let forwarded = json!({
         "order_id": place.order_id,
         "member_id": place.member_id,
         "store_id": place.store_id,
