@@ -338,3 +338,63 @@ mod points_multipliers_birthday_and_tier_changes {
         assert_eq!(tiers::birth_month(&repo).unwrap(), None);
     }
 }
+
+mod the_directory_of_multiplier_campaigns {
+    use pharmedge::domain::ids::CampaignId;
+    use pharmedge::domain::time::{parse_instant, Instant};
+    use pharmedge::objects::campaign::protocol::{IndexCampaign, MarkMultiplier};
+    use pharmedge::objects::campaign::{directory, multipliers};
+    use pharmedge::objects::schema::Tables;
+
+    fn at(raw: &str) -> Instant {
+        Instant(parse_instant(raw).unwrap())
+    }
+
+    #[test]
+    fn only_marked_campaigns_whose_window_holds_the_instant_are_named() {
+        let db = super::seam::Sqlite::open();
+        Tables::default()
+            .ensure(&db, &[&directory::MODULE])
+            .unwrap();
+        let index = |id: &str, starts: &str, ends: &str, ended: bool, multiplier: bool| {
+            let id = CampaignId::parse(id).unwrap();
+            let campaign = IndexCampaign {
+                id: id.clone(),
+                starts_at: at(starts),
+                ends_at: at(ends),
+                ended,
+            };
+            directory::index(&db, &campaign).unwrap();
+            if multiplier {
+                multipliers::mark(&db, &MarkMultiplier { id: id.clone() }).unwrap();
+                // Marked again at every sync: still once.
+                multipliers::mark(&db, &MarkMultiplier { id }).unwrap();
+            }
+        };
+        let (day_start, day_end) = ("2026-06-14T16:00:00Z", "2026-06-15T16:00:00Z");
+        index("md-june", day_start, day_end, false, true);
+        index("md-ended", day_start, day_end, true, true);
+        index("coupon-june", day_start, day_end, false, false);
+        index(
+            "md-july",
+            "2026-07-14T16:00:00Z",
+            "2026-07-15T16:00:00Z",
+            false,
+            true,
+        );
+        let named = |raw: &str| multipliers::at(&db, at(raw)).unwrap();
+        assert_eq!(named("2026-06-14T16:00:00Z"), vec!["md-june"]);
+        assert_eq!(named("2026-06-15T15:59:59Z"), vec!["md-june"]);
+        assert!(named("2026-06-15T16:00:00Z").is_empty());
+        assert_eq!(named("2026-07-15T04:00:00Z"), vec!["md-july"]);
+        // A patch that ends the campaign early is the directory's row: no longer named.
+        index(
+            "md-july",
+            "2026-07-14T16:00:00Z",
+            "2026-07-15T00:00:00Z",
+            false,
+            true,
+        );
+        assert!(named("2026-07-15T04:00:00Z").is_empty());
+    }
+}

@@ -7,18 +7,19 @@ use crate::domain::tier_multiplier::{multiplier_open_at, strongest, CampaignMult
 use crate::domain::time::{BusinessZone, Instant};
 use crate::http::error::ApiError;
 use crate::objects::campaign::client;
-use crate::objects::campaign::protocol::{ListCampaigns, PublicView};
+use crate::objects::campaign::protocol::{MultipliersAt, PublicView};
 use worker::Env;
 
-/// The strongest points_multiplier campaign open at `paid_at`, if any. The campaign kinds
-/// come from the isolate's cache of immutable terms, so only multiplier campaigns cost a
-/// call to their head object (for the live window and status at `paid_at`).
+/// The strongest points_multiplier campaign open at `paid_at`, if any. The directory names
+/// the multiplier campaigns whose window holds `paid_at` (one call, however many campaigns
+/// exist); each costs its terms (cached per isolate) and a call to its head for the live
+/// window and status at `paid_at` (and, scheduled, whether `paid_at` is in an occurrence).
 pub async fn open_at(
     env: &Env,
     zone: &BusinessZone,
     paid_at: Instant,
 ) -> Result<Option<CampaignMultiplier>, ApiError> {
-    let ids = client::ask_directory(env, ListCampaigns { now: paid_at }).await?;
+    let ids = client::ask_directory(env, MultipliersAt { at: paid_at }).await?;
     let mut found = Vec::new();
     for id in ids.iter().filter_map(|id| CampaignId::parse(id).ok()) {
         let terms = client::terms(env, &id).await?;

@@ -16,6 +16,9 @@ pub const MODULE: Module = Module {
     migrations: &[&[
     "CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, starts_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL, ended INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS create_keys (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL, campaign_id TEXT NOT NULL)",
+], &[
+    // points_multiplier campaigns (`multipliers.rs`).
+    "CREATE TABLE IF NOT EXISTS multiplier_campaigns (id TEXT PRIMARY KEY)",
 ]],
 };
 

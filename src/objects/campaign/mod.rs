@@ -11,6 +11,7 @@
 pub mod client;
 pub mod directory;
 pub mod head;
+pub mod multipliers;
 #[cfg(target_arch = "wasm32")]
 mod object;
 pub mod occurrences;

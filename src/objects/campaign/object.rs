@@ -76,6 +76,10 @@ impl CampaignObject {
             ended: head.state.set_status == SetStatus::Ended,
         };
         ask_directory(&self.env, index).await?;
+        if config.kind == crate::domain::campaign::CampaignKind::PointsMultiplier {
+            let id = config.id.clone();
+            ask_directory(&self.env, MarkMultiplier { id }).await?;
+        }
         // Only if no newer change arrived while the pushes were in flight.
         head::mark_synced(db, head.state.revision)
     }

@@ -175,7 +175,21 @@ crate::protocol! {
         All(AllCampaigns) -> Vec<String>,
         /// Claims an Idempotency-Key for creating `campaign_id` with a body of `body_hash`.
         ReserveKey(ReserveCreateKey) -> (),
+        /// Marks a campaign as a points multiplier (from its head, at each sync).
+        MarkMultiplier(MarkMultiplier) -> (),
+        /// Ids of the multiplier campaigns whose window holds `at`, not ended.
+        MultipliersAt(MultipliersAt) -> Vec<String>,
     }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MarkMultiplier {
+    pub id: CampaignId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MultipliersAt {
+    pub at: Instant,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

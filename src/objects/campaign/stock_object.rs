@@ -2,8 +2,8 @@
 //! (`stock.rs`, `directory.rs`). Each command is one transaction.
 
 use super::protocol::{
-    AllCampaigns, DirectoryCommand, GetShardStats, IndexCampaign, ListCampaigns, ReleaseUnit,
-    ReserveCreateKey, StockCommand, SyncShard, TakeUnit,
+    AllCampaigns, DirectoryCommand, GetShardStats, IndexCampaign, ListCampaigns, MarkMultiplier,
+    MultipliersAt, ReleaseUnit, ReserveCreateKey, StockCommand, SyncShard, TakeUnit,
 };
 use super::{directory, stock};
 use crate::http::error::ApiError;
@@ -73,6 +73,12 @@ impl DirectoryObject {
             }
             DirectoryCommand::ReserveKey(reserve) => {
                 answer::<ReserveCreateKey>(directory::reserve_key(&db, &reserve))
+            }
+            DirectoryCommand::MarkMultiplier(campaign) => {
+                answer::<MarkMultiplier>(super::multipliers::mark(&db, &campaign))
+            }
+            DirectoryCommand::MultipliersAt(MultipliersAt { at }) => {
+                answer::<MultipliersAt>(super::multipliers::at(&db, at))
             }
         }
     }
