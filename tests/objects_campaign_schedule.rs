@@ -1,7 +1,7 @@
 //! A scheduled campaign's objects over real SQLite (issue 13): what a claim meets at each
 //! moment, each occurrence's own stock shards created on first touch and kept at the head's
-//! revision, a top-up that grows the open occurrence exactly, the cron's lead, and the
-//! member's limits counted per occurrence.
+//! revision, a top-up that grows the open occurrence exactly, and the cron's lead (the
+//! member's side: objects_campaign_schedule_member.rs).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod seam;
@@ -18,11 +18,7 @@ use pharmedge::objects::campaign::occurrences::{
 use pharmedge::objects::campaign::protocol::{NextOccurrence, OccurrenceReply, TakeReply};
 use pharmedge::objects::campaign::stock;
 use pharmedge::objects::campaign::views::StockView;
-use pharmedge::objects::member::repo::Repo;
-use pharmedge::objects::member::{ledger, wallet};
 use pharmedge::objects::schema::{Module, Tables};
-use pharmedge::objects::seam::Sql;
-use seam::member::*;
 use seam::Sqlite;
 use serde_json::json;
 
@@ -341,79 +337,4 @@ fn the_admin_view_lists_past_open_and_next_occurrences_with_their_own_stats() {
             ("2026-12-02", "past", 3, 0, true),
         ]
     );
-}
-
-fn reserve_in(repo: &Repo<Sqlite>, scope: &str, key: &str) -> Result<wallet::Reserved, ApiError> {
-    tx(repo, || {
-        ledger::prepare(repo, &member(), day(1))?;
-        wallet::reserve_in(
-            repo,
-            &rules(),
-            &member(),
-            &weekly(3),
-            scope,
-            Some(key),
-            key,
-            day(1),
-        )
-    })
-}
-
-#[test]
-fn a_members_limit_counts_within_one_occurrence() {
-    let repo = member_db();
-    let first = scope(&weekly(3).id, Some("2026-12-02"));
-    let second = scope(&weekly(3).id, Some("2026-12-09"));
-    let Ok(wallet::Reserved::Go { claim_id }) = reserve_in(&repo, &first, "k1") else {
-        panic!("the first claim goes ahead");
-    };
-    assert_eq!(claim_id, "wed-flash@2026-12-02.mem-1.1");
-    assert!(matches!(
-        reserve_in(&repo, &first, "k2"),
-        Err(ApiError::ClaimLimitReached { .. })
-    ));
-    let Ok(wallet::Reserved::Go { claim_id }) = reserve_in(&repo, &second, "k3") else {
-        panic!("next occurrence: a limit of its own");
-    };
-    assert_eq!(claim_id, "wed-flash@2026-12-09.mem-1.1");
-}
-
-#[test]
-fn between_occurrences_a_keys_first_answer_still_comes_back() {
-    let repo = member_db();
-    let first = scope(&weekly(3).id, Some("2026-12-02"));
-    let Ok(wallet::Reserved::Go { claim_id }) = reserve_in(&repo, &first, "k1") else {
-        panic!("the claim goes ahead");
-    };
-    let issued = tx(&repo, || {
-        wallet::issue(
-            &repo,
-            &rules(),
-            &member(),
-            &weekly(3),
-            &claim_id,
-            wallet::ClaimOrigin::default(),
-            day(1),
-        )
-    })
-    .unwrap();
-    let closed = ApiError::CampaignNotStarted {
-        next_occurrence: Some(json!({"starts_at": "2026-12-09T12:00:00Z"})),
-    };
-    let replay =
-        |key: &str, body: &str| tx(&repo, || wallet::replay_or(&repo, Some(key), body, &closed));
-    assert_eq!(replay("k1", "k1"), Ok(issued), "the first answer");
-    assert_eq!(
-        replay("k1", "other body"),
-        Err(ApiError::IdempotencyKeyReused)
-    );
-    assert_eq!(replay("k-new", "k-new"), Err(closed.clone()));
-    let kept: Vec<(i64,)> = repo
-        .sql
-        .rows(
-            "SELECT COUNT(*) FROM claims WHERE idempotency_key = 'k-new'",
-            Vec::new(),
-        )
-        .unwrap();
-    assert_eq!(kept, [(0,)], "the closure is not kept under the key");
 }

@@ -160,6 +160,8 @@ test("operator changes under a schedule: a top-up grows the open occurrence and 
   assert.deepEqual([ended.status, ended.json.code], [409, "campaign_ended"]);
   const endedBetween = await claim(id, "t-9", "2026-12-05T00:00:00Z");
   assert.deepEqual([endedBetween.status, endedBetween.json.code], [409, "campaign_ended"]);
+  const endedView = await publicView(id, "2026-12-05T00:00:00Z");
+  assert.deepEqual([endedView.status, endedView.next_occurrence], ["ended", undefined], "an ended campaign announces no occurrence");
 });
 
 test("the Cron Trigger readies the next occurrence's stock shards a few minutes before it opens", async () => {

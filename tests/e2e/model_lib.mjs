@@ -3,6 +3,9 @@
 // checks the answer against what the model allows and updates the model. Used by
 // model.test.mjs (the driver) and model_checks.mjs (the invariants read back at the end).
 import { memberToken, staffToken } from "./harness.mjs";
+import { scheduledConfig, isOpen, nextOccurrenceStart } from "./model_schedule.mjs";
+
+export { isOpen };
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 export function prng(seed) {
@@ -28,8 +31,8 @@ export function prng(seed) {
 }
 
 export const marketing = staffToken("mkt-model", "marketing");
-const T0 = Date.parse("2026-06-03T12:00:00Z");
-const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+export const T0 = Date.parse("2026-06-03T12:00:00Z");
+export const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 // --- orders: the member sends SKUs and quantities; the catalogue (pushed by the model test's
 // world, MODEL_CATALOG) decides names, classes and prices.
@@ -82,7 +85,7 @@ const same = (a, b) => a.status === b.status && JSON.stringify(a.json) === JSON.
 
 // --- operator actions
 
-function campaignConfig(model, id, big) {
+export function campaignConfig(model, id, big) {
   const { rnd } = model;
   const startsMs = model.clockMs + (rnd.chance(0.15) ? rnd.int(2, 10) * 60_000 : -60_000);
   const config = {
@@ -101,41 +104,6 @@ function campaignConfig(model, id, big) {
   };
   if (!big && rnd.chance(0.3)) config.shards = rnd.int(1, Math.min(4, config.stock));
   return config;
-}
-
-/**
- * The scheduled campaign (issue 13): daily from the run's start for two days, an occurrence
- * opening a few minutes into the run for 10-30 minutes, each with its own `stock`. The model
- * knows the first occurrence's window (the run ends before the second opens).
- */
-function scheduledConfig(model, id) {
-  const { rnd } = model;
-  const config = campaignConfig(model, id, false);
-  delete config.shards;
-  const opensMs = T0 + rnd.int(2, 8) * 60_000;
-  const business = new Date(opensMs + 8 * 3_600_000); // UTC+8, the business zone
-  const hhmm = `${String(business.getUTCHours()).padStart(2, "0")}:${String(business.getUTCMinutes()).padStart(2, "0")}`;
-  const minutes = rnd.int(10, 30);
-  Object.assign(config, {
-    kind: "flash_sale",
-    starts_at: iso(T0 - 60_000),
-    ends_at: iso(T0 + 2 * 86_400_000),
-    schedule: { every: "day", start_time: hhmm, duration_minutes: minutes, stock_per_occurrence: config.stock },
-  });
-  return { config, occurrence: { startsMs: opensMs, endsMs: opensMs + minutes * 60_000 } };
-}
-
-/** Whether claims can be issued at `ms` by the window (and a scheduled campaign's occurrence). */
-export function isOpen(campaign, ms) {
-  const inWindow = campaign.startsMs <= ms && ms < campaign.endsMs;
-  const occurrence = campaign.occurrence;
-  return inWindow && (!occurrence || (occurrence.startsMs <= ms && ms < occurrence.endsMs));
-}
-
-/** A scheduled campaign's next occurrence after `ms` as the model knows them (daily). */
-function nextOccurrenceStart(campaign, ms) {
-  const { startsMs } = campaign.occurrence;
-  return ms < startsMs ? startsMs : startsMs + 86_400_000;
 }
 
 export async function createCampaign(world, model, { big = false, scheduled = false } = {}) {

@@ -157,7 +157,10 @@ impl CampaignObject {
         let (stats, occurrences) = self.occurrence_stats(db, &head, now).await?;
         let mut view = PublicCampaign::new(head.config(), head.state.set_status, &stats, now);
         view.status = self.status(&head, now)?;
-        view.next_occurrence = Self::next_occurrence(&occurrences);
+        // An ended campaign announces no occurrence, whatever its schedule says.
+        if view.status != Status::Ended {
+            view.next_occurrence = Self::next_occurrence(&occurrences);
+        }
         if let Some(next) = &view.next_occurrence {
             view.stock = next.stock.clone();
         }
