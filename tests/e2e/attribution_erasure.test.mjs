@@ -138,6 +138,12 @@ test("member.erased: no row, KV entry or hash of the member remains, late events
   const final = await footprint(gone);
   assert.deepEqual(Object.entries(final.tables).filter(([t, n]) => t !== "erasure" && n > 0), [], JSON.stringify(final));
   assert.equal(world.stub.deliveries("points.awarded").filter((d) => d.body.data.source_id === "ord-attr-late").length, 0, "no points for the late order");
+  // A member the edge never saw: the footprint is empty, the erasure still leaves a tombstone.
+  const stranger = await footprint("attr-never-seen");
+  assert.deepEqual([stranger.erased, stranger.tables, stranger.kv_codes, stranger.device_hashes], [false, {}, [], []]);
+  const strangerErased = await send(event("member.erased", { member_id: "attr-never-seen" }));
+  assert.deepEqual([strangerErased.status, strangerErased.json], [200, { accepted: true, duplicate: false }]);
+  assert.deepEqual((await footprint("attr-never-seen")).tables, { erasure: 1 });
   // The member's own requests: gone, and nothing is created again.
   const me = await world.api("GET", "/v1/me", { token, now: NOW });
   assert.deepEqual([me.status, me.json.code], [410, "member_erased"]);

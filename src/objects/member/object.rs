@@ -341,6 +341,10 @@ impl MemberObject {
         }
         // Rows queued by the transaction are delivered right after the answer, the alarm
         // armed before it as the retry path; only referral steps share the alarm.
+        // An erasure or a footprint of a member never seen holds no outbox: nothing to deliver.
+        if !self.tables.has(&storage, &outbox::MODULE)? {
+            return Ok(reply);
+        }
         let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
         let outbox_owns_alarm = !self.tables.has(&storage, &referral::MODULE)?;
         outbox::deliver_after_answer(
