@@ -24,6 +24,7 @@ pub mod events;
 pub mod exchange;
 pub mod ledger;
 pub mod me;
+pub mod needs;
 #[cfg(target_arch = "wasm32")]
 mod object;
 pub mod orders;

@@ -1,13 +1,12 @@
 //! The member's Durable Object: runtime glue (fetch, alarm, calls to other objects) around
 //! the transactions of the modules beside it.
 
+use super::needs::{needs, ALL};
 use super::repo::Repo;
 use super::{
-    checkins, coupons, erasure, events, exchange, ledger, me, orders, prescriptions, protocol,
-    referral, repo, tiers,
+    checkins, coupons, erasure, events, ledger, me, orders, prescriptions, protocol, referral, repo,
 };
 use crate::config::{Config, MEMBER_OBJECT};
-use crate::domain::order_lines::has_rx;
 use crate::domain::rules::Rules;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
@@ -25,96 +24,6 @@ pub struct MemberObject {
     pub(super) env: Env,
     /// Which modules' tables this member holds; created on first use (see `needs`).
     tables: Tables,
-}
-
-/// Every module of the member object.
-const ALL: &[&Module] = &[
-    &repo::POINTS,
-    &repo::EVENTS,
-    &coupons::MODULE,
-    &referral::MODULE,
-    &outbox::MODULE,
-    &tiers::MODULE,
-];
-
-/// What coupons and orders without prescriptions touch.
-const WALLET: &[&Module] = &[
-    &repo::POINTS,
-    &repo::EVENTS,
-    &coupons::MODULE,
-    &outbox::MODULE,
-];
-
-/// A points exchange also holds and spends points (`exchange`).
-const EXCHANGE: &[&Module] = &[
-    &repo::POINTS,
-    &repo::EVENTS,
-    &coupons::MODULE,
-    &outbox::MODULE,
-    &exchange::MODULE,
-];
-
-/// The modules whose tables `command` may touch: a member who only checks in holds the
-/// points tables and the outbox (a check-in queues `checkin.recorded`), nothing else.
-fn needs(command: &MemberCommand) -> &'static [&'static Module] {
-    match command {
-        // The member's reads look at the wallet and orders only if they exist (`me::Held`).
-        MemberCommand::Checkin(_)
-        | MemberCommand::Makeup(_)
-        | MemberCommand::Month(_)
-        | MemberCommand::Ledger(_)
-        | MemberCommand::Summary(_)
-        | MemberCommand::Coupons(_) => &[&repo::POINTS, &outbox::MODULE],
-        // Each extra table only for a claim that needs it: an exchange's holds, a claim's
-        // attribution.
-        MemberCommand::Claim(claim)
-            if claim.terms.config.cost_points.is_some() && claim.attribution.is_some() =>
-        {
-            &[
-                &repo::POINTS,
-                &repo::EVENTS,
-                &coupons::MODULE,
-                &outbox::MODULE,
-                &exchange::MODULE,
-                &super::coupon_attribution::MODULE,
-            ]
-        }
-        MemberCommand::Claim(claim) if claim.terms.config.cost_points.is_some() => EXCHANGE,
-        // The attribution's table only for a claim that carries one.
-        MemberCommand::Claim(claim) if claim.attribution.is_some() => &[
-            &repo::POINTS,
-            &repo::EVENTS,
-            &coupons::MODULE,
-            &outbox::MODULE,
-            &super::coupon_attribution::MODULE,
-        ],
-        MemberCommand::Claim(_) => WALLET,
-        MemberCommand::Reserve(reserve) if !has_rx(&reserve.lines) => WALLET,
-        MemberCommand::ReleaseCoupon(ReleaseCoupon {
-            prescription_id: None,
-            ..
-        }) => WALLET,
-        MemberCommand::Reserve(_) | MemberCommand::ReleaseCoupon(_) => &[
-            &repo::POINTS,
-            &repo::EVENTS,
-            &coupons::MODULE,
-            &outbox::MODULE,
-            &prescriptions::MODULE,
-        ],
-        MemberCommand::Event(ApplyEvent {
-            event: MemberEvent::PrescriptionApproved(_) | MemberEvent::PrescriptionRevoked(_),
-            ..
-        }) => &[
-            &repo::POINTS,
-            &repo::EVENTS,
-            &prescriptions::MODULE,
-            &outbox::MODULE,
-        ],
-        // The tombstone only: the erasure empties whatever tables exist.
-        MemberCommand::Erase(_) => &[&erasure::MODULE],
-        MemberCommand::Footprint(_) => &[],
-        _ => ALL,
-    }
 }
 
 /// One command's transaction body: its module's function, held to the command's reply.
