@@ -97,7 +97,15 @@ fn alarm_failed(err: worker::Error) -> ApiError {
     SqlError::new("alarm", err.to_string()).into()
 }
 
+/// The latest alarm armed: the runtime refuses dates after 2189 ("This API doesn't support
+/// dates after 2189"), and nothing this far ahead (a retention due centuries after a deadline
+/// the core sent) needs waking for now.
+const LATEST_ALARM_MS: i64 = 4_102_444_800_000; // 2100-01-01T00:00:00Z
+
 async fn set_alarm(storage: &Storage, at_ms: i64) -> Result<(), ApiError> {
+    if at_ms > LATEST_ALARM_MS {
+        return Ok(());
+    }
     let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
     storage.set_alarm(at).await.map_err(alarm_failed)
 }
