@@ -15,7 +15,9 @@ use crate::http::request::{body_bytes, parse_json, require_json};
 use crate::http::response::json;
 use crate::objects::catalog::client as catalog_client;
 use crate::objects::member::client;
-use crate::objects::member::protocol::{ApplyEvent as ApplyMemberEvent, MemberEvent, Registration};
+use crate::objects::member::protocol::{
+    ApplyEvent as ApplyMemberEvent, EventReply, MemberEvent, Registration,
+};
 use crate::objects::order::client as order_client;
 use crate::objects::order::protocol::{ApplyEvent, OrderEvent};
 use worker::Response;
@@ -67,7 +69,16 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
             return order_event(&ctx, envelope.id, OrderEvent::Rejected(data)).await
         }
         CoreEvent::OrderReadyForPickup(data) => {
-            return order_event(&ctx, envelope.id, OrderEvent::ReadyForPickup(data)).await
+            // The one order event that names the member and may create an order object:
+            // after an erasure it is acknowledged and ignored, as the member's own events are.
+            if super::erasure::is_erased(&ctx, &data.member_id).await? {
+                let ignored = EventReply {
+                    accepted: true,
+                    duplicate: false,
+                };
+                return json(200, &ignored);
+            }
+            return order_event(&ctx, envelope.id, OrderEvent::ReadyForPickup(data)).await;
         }
         CoreEvent::OrderCancelled(data) => {
             return order_event(&ctx, envelope.id, OrderEvent::Cancelled(data)).await

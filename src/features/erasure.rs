@@ -38,6 +38,12 @@ pub async fn erase(ctx: &Ctx, event_id: String, member_id: MemberId) -> Result<R
     json(200, &reply)
 }
 
+/// Whether the member was erased (its object's tombstone; reading it creates no table).
+pub async fn is_erased(ctx: &Ctx, member_id: &MemberId) -> Result<bool, ApiError> {
+    let footprint = client::ask(&ctx.env, member_id, GetFootprint {}).await?;
+    Ok(footprint.erased)
+}
+
 /// The codes the member could hold: the registry hands out the first free candidate.
 fn candidate_codes(ctx: &Ctx, member_id: &str) -> Vec<String> {
     let secret = ctx.config.referral_secret.as_bytes();

@@ -132,6 +132,14 @@ test("member.erased: no row, KV entry or hash of the member remains, late events
     lines: [{ sku: "vc-attr", name: "维生素C", qty: 1, unit_price_fen: 50000, drug_class: "health" }],
   }));
   assert.deepEqual([late.status, late.json], [200, { accepted: true, duplicate: false }]);
+  // A late order ready for pickup creates nothing for the erased member (found from outside).
+  const lateReady = await send(event("order.ready_for_pickup", {
+    order_id: "ord-attr-late-ready", member_id: gone, store_id: "st-attr", ready_at: NOW,
+    lines: [{ sku: "attr-otc", name: "商品 attr-otc", qty: 1, unit_price_fen: 2590, drug_class: "otc_b" }],
+  }));
+  assert.deepEqual([lateReady.status, lateReady.json], [200, { accepted: true, duplicate: false }]);
+  const lateOrder = await world.api("GET", "/v1/orders/ord-attr-late-ready", { token, now: NOW });
+  assert.equal(lateOrder.status, 404, `no order object was created: ${lateOrder.text}`);
   const again = await send(erasure);
   assert.deepEqual(again.json, { accepted: true, duplicate: true });
   await settle();
@@ -147,6 +155,10 @@ test("member.erased: no row, KV entry or hash of the member remains, late events
   // The member's own requests: gone, and nothing is created again.
   const me = await world.api("GET", "/v1/me", { token, now: NOW });
   assert.deepEqual([me.status, me.json.code], [410, "member_erased"]);
+  for (const [method, path] of [["POST", "/v1/checkins"], ["GET", "/v1/coupons"], ["POST", "/v1/referrals/link"]]) {
+    const refused = await world.api(method, path, { token, now: NOW }); // validated against the OpenAPI file
+    assert.deepEqual([refused.status, refused.json.code], [410, "member_erased"], `${method} ${path}`);
+  }
   assert.deepEqual((await footprint(gone)).tables, final.tables);
 });
 
