@@ -238,6 +238,13 @@ pub fn refunded_with_tier(
 ) -> Result<(), ApiError> {
     let (before, _) = tiers::tier_as_of(repo, rules, now)?;
     refunded(repo, event_id, refund, now)?;
+    let paid_at = repo
+        .paid_order(refund.order_id.as_str())?
+        .and_then(|order| order.paid_ms)
+        .and_then(from_unix_millis);
+    if let Some(paid_at) = paid_at {
+        tiers::birthday_bonus_after_refund(repo, rules, paid_at, now)?;
+    }
     let cause = (refund.order_id.as_str(), event_id);
     tiers::announce_change(repo, rules, member_id, before, now, cause, now)
 }

@@ -7,7 +7,7 @@
 use super::ledger::{emit, grant};
 use super::repo::Repo;
 use crate::domain::events::MemberProfile;
-use crate::domain::points::Source;
+use crate::domain::points::{EntryKind, Source};
 use crate::domain::rules::Rules;
 use crate::domain::tier::{self, Tier};
 use crate::domain::tier_benefits::birthday_bonus;
@@ -108,12 +108,7 @@ pub fn birthday_bonus_after_payment(
     if birth_month(repo)? != Some(month) {
         return Ok(());
     }
-    let spend_in_month: i64 = repo
-        .spends(None)?
-        .iter()
-        .filter(|spend| business_month(&rules.zone, spend.paid_at) == (year, month))
-        .map(|spend| spend.counted_fen)
-        .sum();
+    let spend_in_month = month_spend(repo, rules, (year, month))?;
     // `grant` is once per source + source id: a second time in the year grants nothing.
     let points = birthday_bonus(spend_in_month, false);
     grant(
@@ -125,6 +120,54 @@ pub fn birthday_bonus_after_payment(
         points,
         now,
     )
+}
+
+/// After a refund of an order paid in the birth month: if that month's own spend (net of
+/// refunds) fell below the bonus threshold, the year's birthday bonus is taken back, once
+/// (the ledger's kind + source + id are unique). It is not granted again that year.
+pub fn birthday_bonus_after_refund(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    paid_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let (year, month) = business_month(&rules.zone, paid_at);
+    if birth_month(repo)? != Some(month) {
+        return Ok(());
+    }
+    let source_id = birthday_source_id(year);
+    let granted: Option<(i64,)> = repo.sql.row(
+        "SELECT amount FROM ledger WHERE kind = ? AND source = ? AND source_id = ?",
+        vec![
+            EntryKind::Earn.as_str().into(),
+            Source::Campaign.as_str().into(),
+            source_id.as_str().into(),
+        ],
+    )?;
+    let Some((granted,)) = granted else {
+        return Ok(());
+    };
+    if birthday_bonus(month_spend(repo, rules, (year, month))?, false) > 0 {
+        return Ok(());
+    }
+    repo.debit(
+        EntryKind::Clawback,
+        Source::Campaign,
+        &source_id,
+        granted,
+        now,
+    )?;
+    Ok(())
+}
+
+/// The member's own spend (net of refunds) in one business month.
+fn month_spend(repo: &Repo<impl Sql>, rules: &Rules, month: (i32, u32)) -> Result<i64, ApiError> {
+    Ok(repo
+        .spends(None)?
+        .iter()
+        .filter(|spend| business_month(&rules.zone, spend.paid_at) == month)
+        .map(|spend| spend.counted_fen)
+        .sum())
 }
 
 /// The tier as of `at` from the paid orders recorded here.
