@@ -7,48 +7,6 @@ use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{SqlStorage, SqlStorageValue, Storage};
 
-/// One statement, one crossing into the runtime: the bindings go in as one JSON text and the
-/// rows come back as one (the `worker` crate's cursor converts value by value, several
-/// crossings per column). A statement with a blob binding takes the `worker` crate's way.
-mod statement {
-    use wasm_bindgen::prelude::wasm_bindgen;
-    use wasm_bindgen::{JsCast, JsValue};
-
-    #[wasm_bindgen(inline_js = r#"
-function exec(sql, query, bindings) {
-  return sql.exec(query, ...JSON.parse(bindings));
-}
-export function seam_rows(sql, query, bindings) {
-  const rows = Array.from(exec(sql, query, bindings).raw());
-  for (const row of rows) {
-    for (const value of row) {
-      if (value !== null && typeof value === "object") throw new Error("a BLOB column: read it another way");
-    }
-  }
-  return JSON.stringify(rows);
-}
-export function seam_run(sql, query, bindings) {
-  const cursor = exec(sql, query, bindings);
-  for (const _ of cursor.raw()) {}
-  return cursor.rowsWritten;
-}
-"#)]
-    extern "C" {
-        #[wasm_bindgen(catch, js_name = seam_rows)]
-        pub fn rows(sql: &JsValue, query: &str, bindings: &str) -> Result<String, JsValue>;
-        #[wasm_bindgen(catch, js_name = seam_run)]
-        pub fn run(sql: &JsValue, query: &str, bindings: &str) -> Result<f64, JsValue>;
-    }
-
-    /// What the runtime said (SQLite's message, which `SqlError` reads for transience).
-    pub fn message(thrown: JsValue) -> String {
-        match thrown.dyn_ref::<worker::js_sys::Error>() {
-            Some(error) => String::from(error.message()),
-            None => thrown.as_string().unwrap_or_else(|| format!("{thrown:?}")),
-        }
-    }
-}
-
 /// An object's storage with its SQL handle read once (each `storage.sql()` crosses into JS),
 /// and `transactionSync` looked up on first use. Both are the same for the object's life, so
 /// an object may keep one `Durable` for all its requests.
@@ -95,11 +53,6 @@ fn bindings(values: Vec<Value>) -> Vec<SqlStorageValue> {
 }
 
 fn run(sql: &SqlStorage, query: &str, values: Vec<Value>) -> Result<usize, SqlError> {
-    if let Some(json) = json_bindings(&values) {
-        let written = statement::run(sql.as_ref(), query, &json)
-            .map_err(|thrown| SqlError::new(query, statement::message(thrown)))?;
-        return Ok(written as usize);
-    }
     let cursor = sql
         .exec(query, bindings(values))
         .map_err(|err| SqlError::new(query, err.to_string()))?;
@@ -109,33 +62,6 @@ fn run(sql: &SqlStorage, query: &str, values: Vec<Value>) -> Result<usize, SqlEr
 }
 
 fn rows<T: FromRow>(sql: &SqlStorage, query: &str, values: Vec<Value>) -> Result<Vec<T>, SqlError> {
-    raw_rows(sql, query, values)?
-        .into_iter()
-        .map(|values| {
-            T::from_row(Row::new(values)).map_err(|mut err| {
-                err.context = query.to_owned();
-                err
-            })
-        })
-        .collect()
-}
-
-/// The rows a query answers, as values (not generic: one copy in the wasm).
-fn raw_rows(
-    sql: &SqlStorage,
-    query: &str,
-    values: Vec<Value>,
-) -> Result<Vec<Vec<Value>>, SqlError> {
-    if let Some(json) = json_bindings(&values) {
-        let text = statement::rows(sql.as_ref(), query, &json)
-            .map_err(|thrown| SqlError::new(query, statement::message(thrown)))?;
-        let rows: Vec<Vec<Cell>> = serde_json::from_str(&text)
-            .map_err(|err| SqlError::shape(query, format!("rows: {err}")))?;
-        return Ok(rows
-            .into_iter()
-            .map(|row| row.into_iter().map(|Cell(value)| value).collect())
-            .collect());
-    }
     let cursor = sql
         .exec(query, bindings(values))
         .map_err(|err| SqlError::new(query, err.to_string()))?;
@@ -143,69 +69,12 @@ fn raw_rows(
         .raw()
         .map(|raw| {
             let raw = raw.map_err(|err| SqlError::new(query, err.to_string()))?;
-            Ok(raw.into_iter().map(from_js).collect())
+            T::from_row(Row::new(raw.into_iter().map(from_js).collect())).map_err(|mut err| {
+                err.context = query.to_owned();
+                err
+            })
         })
         .collect()
-}
-
-/// The bindings as one JSON array, unless one is a blob (which JSON cannot carry: those go
-/// value by value). Integers travel as the same doubles either way.
-fn json_bindings(values: &[Value]) -> Option<String> {
-    let mut json = String::from("[");
-    for (index, value) in values.iter().enumerate() {
-        if index > 0 {
-            json.push(',');
-        }
-        match value {
-            Value::Null => json.push_str("null"),
-            Value::Integer(n) => json.push_str(&n.to_string()),
-            Value::Real(x) => json.push_str(&serde_json::Number::from_f64(*x)?.to_string()),
-            Value::Text(text) => json.push_str(&serde_json::to_string(text).ok()?),
-            Value::Blob(_) => return None,
-        }
-    }
-    json.push(']');
-    Some(json)
-}
-
-/// One column of a row read as JSON: a number without a fraction is an integer, as the
-/// runtime's own conversion decides.
-struct Cell(Value);
-
-impl<'de> serde::Deserialize<'de> for Cell {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl serde::de::Visitor<'_> for Visit {
-            type Value = Cell;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a column value")
-            }
-            fn visit_unit<E>(self) -> Result<Cell, E> {
-                Ok(Cell(Value::Null))
-            }
-            fn visit_bool<E>(self, flag: bool) -> Result<Cell, E> {
-                Ok(Cell(Value::Integer(i64::from(flag))))
-            }
-            fn visit_i64<E>(self, n: i64) -> Result<Cell, E> {
-                Ok(Cell(Value::Integer(n)))
-            }
-            fn visit_u64<E>(self, n: u64) -> Result<Cell, E> {
-                Ok(Cell(
-                    i64::try_from(n).map_or(Value::Real(n as f64), Value::Integer),
-                ))
-            }
-            fn visit_f64<E>(self, x: f64) -> Result<Cell, E> {
-                Ok(Cell(Value::Real(x)))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<Cell, E> {
-                Ok(Cell(Value::Text(text.to_owned())))
-            }
-            fn visit_string<E>(self, text: String) -> Result<Cell, E> {
-                Ok(Cell(Value::Text(text)))
-            }
-        }
-        deserializer.deserialize_any(Visit)
-    }
 }
 
 fn transaction_sync(storage: &Storage) -> Result<Function, SqlError> {
