@@ -135,7 +135,12 @@ const coreSignature = (raw) => {
   return `t=${t},v1=${crypto.createHmac("sha256", secrets.CORE_SIGNING_SECRET).update(`${t}.${raw}`).digest("hex")}`;
 };
 async function mustFetch(url, init, expected) {
-  const response = await fetch(url, init);
+  // A kept-alive socket the runtime closed just as it was reused: once more on a new one.
+  const response = await fetch(url, init).catch((err) => {
+    if (err?.cause?.code !== "UND_ERR_SOCKET") throw err;
+    console.warn(`${init?.method ?? "GET"} ${url}: ${err.cause.message}; sent again`);
+    return fetch(url, init);
+  });
   if (response.status !== expected) throw new Error(`${init?.method ?? "GET"} ${url}: ${response.status} ${await response.text()}`);
   return response.headers.get("content-type")?.includes("json") ? response.json() : response.text();
 }

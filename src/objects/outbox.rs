@@ -16,7 +16,7 @@ mod replay;
 #[cfg(target_arch = "wasm32")]
 mod runtime;
 
-pub use queue::{enqueue, enqueue_command, enqueue_event, Destination, MODULE};
+pub use queue::{enqueue, enqueue_command, enqueue_event, queued_count, Destination, MODULE};
 #[cfg(target_arch = "wasm32")]
 pub use replay::{serve_replay, ReplayCommand, ReplayReply};
 #[cfg(target_arch = "wasm32")]

@@ -80,7 +80,7 @@ async fn send_back(env: &Env, letter: &DeadLetter) -> Result<(), ApiError> {
     let command = ReplayCommand {
         key: letter.key.clone(),
     };
-    let reply: ReplayReply = rpc::call_path(&stub, REPLAY_PATH, &command).await?;
+    let reply: ReplayReply = rpc::call_path(stub, REPLAY_PATH, &command).await?;
     if !reply.replayed {
         worker::console_warn!("dead letter {} was no longer dead at its origin", letter.id);
     }

@@ -12,11 +12,13 @@ use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::protocol::answer;
 use crate::objects::schema::{Module, Tables};
+use crate::objects::seam::durable::Durable;
 use crate::objects::seam::{Sql, Transact};
 use crate::objects::{outbox, rpc};
 use protocol::*;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use worker::{durable_object, DurableObject, Env, Request, Response, SqlStorage, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
 #[durable_object]
 pub struct MemberObject {
@@ -24,11 +26,20 @@ pub struct MemberObject {
     pub(super) env: Env,
     /// Which modules' tables this member holds; created on first use (see `needs`).
     tables: Tables,
+    /// The object's storage and SQL handles, read once per instance (each read crosses
+    /// into the runtime).
+    repo: Repo<Durable>,
+    /// This instance read an empty outbox and has queued nothing since: a command that
+    /// queues nothing needs no read of it (see `fetch`).
+    outbox_idle: Cell<bool>,
+    /// Tables this instance found absent by name (objects from before the version records;
+    /// see `holds`). A table appears only through `tables.ensure`, which `holds` asks first.
+    absent: RefCell<Vec<&'static str>>,
 }
 
 /// One command's transaction body: its module's function, held to the command's reply.
 fn run(
-    repo: &Repo<SqlStorage>,
+    repo: &Repo<Durable>,
     rules: &Rules,
     held: me::Held,
     command: MemberCommand,
@@ -157,19 +168,21 @@ fn run(
 impl MemberObject {
     /// Whether this member has `module`'s tables (`table` is one of them): by its version
     /// record, or, for an object from before the records, by the table itself.
-    fn holds(
-        &self,
-        storage: &worker::Storage,
-        module: &Module,
-        table: &str,
-    ) -> Result<bool, ApiError> {
-        if self.tables.has(storage, module)? {
+    fn holds(&self, module: &Module, table: &'static str) -> Result<bool, ApiError> {
+        let db = &self.repo.sql;
+        if self.tables.has(db, module)? {
             return Ok(true);
         }
-        let found: Option<(i64,)> = storage.sql().row(
+        if self.absent.borrow().contains(&table) {
+            return Ok(false);
+        }
+        let found: Option<(i64,)> = db.row(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
             vec![table.into()],
         )?;
+        if found.is_none() {
+            self.absent.borrow_mut().push(table);
+        }
         Ok(found.is_some())
     }
 
@@ -183,12 +196,10 @@ impl MemberObject {
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: MemberCommand = rpc::command(req).await?;
         // An erased member's object answers from the tombstone, creating nothing.
-        if let Some(answer) =
-            erasure::answer_if_erased(&self.state.storage(), &self.tables, &command)?
-        {
+        if let Some(answer) = erasure::answer_if_erased(&self.repo.sql, &self.tables, &command)? {
             return Ok(answer);
         }
-        self.tables.ensure(&self.state.storage(), needs(&command))?;
+        self.tables.ensure(&self.repo.sql, needs(&command))?;
         // Commands that span calls to other objects.
         match command {
             MemberCommand::Claim(request) => {
@@ -203,12 +214,10 @@ impl MemberObject {
             MemberCommand::ReferralSummary(GetReferralSummary { member, now }) => {
                 let code = self.share_code(&member, now.0).await?;
                 let config = self.config()?;
-                let repo = Repo {
-                    sql: self.state.storage().sql(),
-                };
-                return self.state.storage().atomically(move || {
+                let repo = &self.repo;
+                return repo.sql.atomically(move || {
                     answer::<GetReferralSummary>(referral::summary(
-                        &repo,
+                        repo,
                         &config.rules,
                         code,
                         now.0,
@@ -225,24 +234,31 @@ impl MemberObject {
             })
         );
         let config = self.config()?;
-        let delivery_config = config.clone();
-        let storage = self.state.storage();
-        let repo = Repo { sql: storage.sql() };
         let held = match &command {
             MemberCommand::Summary(_) | MemberCommand::Coupons(_) => me::Held {
-                wallet: self.holds(&storage, &coupons::MODULE, "coupons")?,
-                orders: self.holds(&storage, &repo::EVENTS, "paid_orders")?,
+                wallet: self.holds(&coupons::MODULE, "coupons")?,
+                orders: self.holds(&repo::EVENTS, "paid_orders")?,
             },
             _ => me::Held {
                 wallet: true,
                 orders: true,
             },
         };
-        let reply = storage.atomically(move || run(&repo, &config.rules, held, command))?;
+        let queued_before = outbox::queued_count();
+        let repo = &self.repo;
+        let rules = &config.rules;
+        let reply = repo
+            .sql
+            .atomically(move || run(repo, rules, held, command))?;
+        if !registration && outbox::queued_count() == queued_before && self.outbox_idle.get() {
+            // Nothing to deliver and no alarm to arm: no read of the outbox.
+            return Ok(reply);
+        }
+        let storage = &self.repo.sql.storage;
         if registration {
             // If the steps below cannot finish now (or this object dies), the alarm resumes them.
             outbox::schedule_alarm(
-                &storage,
+                storage,
                 wall_now().timestamp_millis() + super::referral_flow::RETRY_MS,
             )
             .await?;
@@ -251,19 +267,20 @@ impl MemberObject {
         // Rows queued by the transaction are delivered right after the answer, the alarm
         // armed before it as the retry path; only referral steps share the alarm.
         // An erasure or a footprint of a member never seen holds no outbox: nothing to deliver.
-        if !self.tables.has(&storage, &outbox::MODULE)? {
+        if !self.tables.has(&self.repo.sql, &outbox::MODULE)? {
             return Ok(reply);
         }
-        let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
-        let outbox_owns_alarm = !self.tables.has(&storage, &referral::MODULE)?;
-        outbox::deliver_after_answer(
+        let outbox_owns_alarm = !self.tables.has(&self.repo.sql, &referral::MODULE)?;
+        let idle = outbox::deliver_after_answer(
             &self.state,
+            &self.repo.sql,
             &self.env,
-            delivery_config,
-            origin,
+            config,
+            MEMBER_OBJECT,
             outbox_owns_alarm,
         )
         .await?;
+        self.outbox_idle.set(idle);
         Ok(reply)
     }
 }
@@ -271,26 +288,36 @@ impl MemberObject {
 impl DurableObject for MemberObject {
     fn new(state: State, env: Env) -> Self {
         Self {
+            repo: Repo::new(Durable::new(state.storage())),
             state,
             env,
             tables: Tables::default(),
+            outbox_idle: Cell::new(false),
+            absent: RefCell::new(Vec::new()),
         }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
         if req.path() == outbox::REPLAY_PATH {
-            if let Err(error) = self
-                .tables
-                .ensure(&self.state.storage(), &[&outbox::MODULE])
-            {
+            // A replay makes a dead row pending again.
+            self.outbox_idle.set(false);
+            if let Err(error) = self.tables.ensure(&self.repo.sql, &[&outbox::MODULE]) {
                 return rpc::reply::<()>(Err(error));
             }
-            return outbox::serve_replay(&self.state.storage(), req).await;
+            return outbox::serve_replay(&self.repo.sql.storage, req).await;
         }
-        rpc::reply(self.handle(req).await)
+        // Rows queued by paths that do not end in `deliver_after_answer` (a claim, the
+        // referral steps): counted across the whole call, so the next command reads again.
+        let queued_before = outbox::queued_count();
+        let reply = self.handle(req).await;
+        if outbox::queued_count() != queued_before {
+            self.outbox_idle.set(false);
+        }
+        rpc::reply(reply)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        self.outbox_idle.set(false);
         let origin = outbox::Origin::of(MEMBER_OBJECT, &self.state);
         let storage = self.state.storage();
         // Only commands schedule alarms, and each created the tables it used. A storage

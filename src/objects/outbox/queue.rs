@@ -59,6 +59,16 @@ impl Destination {
     }
 }
 
+thread_local! {
+    static QUEUED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many rows this isolate has asked to queue so far: an object that read its outbox
+/// empty compares it before and after a command to know whether it must read again.
+pub fn queued_count() -> u64 {
+    QUEUED.with(std::cell::Cell::get)
+}
+
 /// Queues a delivery. The key is the idempotency key; queuing the same key twice is a no-op.
 pub fn enqueue(
     sql: &(impl Sql + ?Sized),
@@ -68,6 +78,7 @@ pub fn enqueue(
     body: &str,
     now_ms: i64,
 ) -> Result<(), ApiError> {
+    QUEUED.with(|queued| queued.set(queued.get() + 1));
     sql.run(
         "INSERT OR IGNORE INTO outbox (key, target, kind, body, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
         vec![key.into(), destination.encode().into(), kind.into(), body.into(), now_ms.into(), now_ms.into()],

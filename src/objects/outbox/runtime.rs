@@ -12,6 +12,7 @@ use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::dead_letters::{self, DeadLetter};
 use crate::objects::rpc;
+use crate::objects::seam::durable::Durable;
 use crate::objects::seam::{Sql, SqlError, Transact};
 use std::rc::Rc;
 use worker::{Env, State, Storage};
@@ -50,38 +51,44 @@ pub async fn ensure_alarm(storage: &Storage) -> Result<(), ApiError> {
 /// by its alarm only to deliver stays open twice as long, and open objects are what a
 /// runtime runs out of (README, "Capacity"). `outbox_owns_alarm`: nothing but the outbox
 /// uses this object's alarm, so it may be set and removed without reading it first.
+/// Answers whether the outbox was idle (nothing pending, no dead letter to report).
 pub async fn deliver_after_answer(
     state: &State,
+    db: &Durable,
     env: &Env,
     config: Rc<Config>,
-    origin: Origin,
+    binding: &'static str,
     outbox_owns_alarm: bool,
-) -> Result<(), ApiError> {
-    let storage = state.storage();
-    let Some(next_ms) = rows::earliest(&storage)? else {
-        return Ok(());
+) -> Result<bool, ApiError> {
+    let Some(next_ms) = rows::earliest(db)? else {
+        return Ok(true);
     };
     let now_ms = wall_now().timestamp_millis();
     if next_ms > now_ms {
-        return schedule_alarm(&storage, next_ms).await;
+        schedule_alarm(&db.storage, next_ms).await?;
+        return Ok(false);
     }
+    let storage = &db.storage;
     let lease_end_ms = now_ms + delivery::lease_ms(config.core_timeout_ms);
     if outbox_owns_alarm {
         // Only the outbox sets it: an earlier alarm can only be for a row this delivery
         // takes up, or one the lease's end covers. One write, no read.
-        set_alarm(&storage, lease_end_ms).await?;
+        set_alarm(storage, lease_end_ms).await?;
     } else {
-        schedule_alarm(&storage, lease_end_ms).await?;
+        schedule_alarm(storage, lease_end_ms).await?;
     }
     let env = env.clone();
+    let origin = Origin::of(binding, state);
+    // The future outlives this call: its own handles.
+    let db = Durable::new(state.storage());
     state.wait_until(async move {
-        let settled = match deliver_due(&storage, &env, &config, &origin).await {
+        let settled = match deliver_due(&db, &env, &config, &origin).await {
             // One write settles the alarm: exactly the next due time, or none.
             Ok((_, next_ms)) if outbox_owns_alarm => match next_ms {
-                Some(next_ms) => set_alarm(&storage, next_ms).await,
-                None => storage.delete_alarm().await.map_err(alarm_failed),
+                Some(next_ms) => set_alarm(&db.storage, next_ms).await,
+                None => db.storage.delete_alarm().await.map_err(alarm_failed),
             },
-            Ok((_, Some(next_ms))) => schedule_alarm(&storage, next_ms).await,
+            Ok((_, Some(next_ms))) => schedule_alarm(&db.storage, next_ms).await,
             Ok((_, None)) => Ok(()),
             Err(error) => Err(error),
         };
@@ -89,7 +96,7 @@ pub async fn deliver_after_answer(
             worker::console_error!("delivery after the answer: {error:?} (the alarm retries)");
         }
     });
-    Ok(())
+    Ok(false)
 }
 
 /// Logged, and 503 only when another attempt may succeed (as every storage failure).

@@ -1,21 +1,29 @@
 //! The seam over a Durable Object's own SQLite: `ctx.storage.sql` and `transactionSync`.
 
 use super::{FromRow, Row, Sql, SqlError, Transact, Value};
+use std::cell::OnceCell;
 use worker::js_sys::{Function, Reflect};
 use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::{SqlStorage, SqlStorageValue, Storage};
 
-/// An object's storage with its SQL handle read once (each `storage.sql()` crosses into JS).
+/// An object's storage with its SQL handle read once (each `storage.sql()` crosses into JS),
+/// and `transactionSync` looked up on first use. Both are the same for the object's life, so
+/// an object may keep one `Durable` for all its requests.
 pub struct Durable {
     pub storage: Storage,
     pub sql: SqlStorage,
+    transaction_sync: OnceCell<Function>,
 }
 
 impl Durable {
     pub fn new(storage: Storage) -> Self {
         let sql = storage.sql();
-        Durable { storage, sql }
+        Durable {
+            storage,
+            sql,
+            transaction_sync: OnceCell::new(),
+        }
     }
 }
 
@@ -69,8 +77,17 @@ fn rows<T: FromRow>(sql: &SqlStorage, query: &str, values: Vec<Value>) -> Result
         .collect()
 }
 
+fn transaction_sync(storage: &Storage) -> Result<Function, SqlError> {
+    let raw: &JsValue = storage.as_raw().as_ref();
+    Reflect::get(raw, &JsValue::from_str("transactionSync"))
+        .ok()
+        .and_then(|value| value.dyn_into().ok())
+        .ok_or_else(|| SqlError::shape("transaction", "no transactionSync".into()))
+}
+
 fn atomically<T, E: From<SqlError>>(
     storage: &Storage,
+    transaction_sync: &Function,
     work: impl FnOnce() -> Result<T, E>,
 ) -> Result<T, E> {
     let mut outcome: Option<Result<T, E>> = None;
@@ -90,10 +107,6 @@ fn atomically<T, E: From<SqlError>>(
         }
     };
     let raw: &JsValue = storage.as_raw().as_ref();
-    let transaction_sync: Function = Reflect::get(raw, &JsValue::from_str("transactionSync"))
-        .ok()
-        .and_then(|value| value.dyn_into().ok())
-        .ok_or_else(|| SqlError::shape("transaction", "no transactionSync".into()))?;
     // Borrowed, not 'static: transactionSync calls it before it returns, and the closure is
     // invalidated when `scoped` drops.
     let call = {
@@ -129,7 +142,14 @@ impl Transact for Durable {
         &self,
         work: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        atomically(&self.storage, work)
+        let function = match self.transaction_sync.get() {
+            Some(function) => function,
+            None => {
+                let function = transaction_sync(&self.storage)?;
+                self.transaction_sync.get_or_init(|| function)
+            }
+        };
+        atomically(&self.storage, function, work)
     }
 }
 
@@ -160,6 +180,6 @@ impl Transact for Storage {
         &self,
         work: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        atomically(self, work)
+        atomically(self, &transaction_sync(self)?, work)
     }
 }
