@@ -7,7 +7,7 @@ use crate::domain::tier_multiplier::{multiplier_open_at, strongest, CampaignMult
 use crate::domain::time::{BusinessZone, Instant};
 use crate::http::error::ApiError;
 use crate::objects::campaign::client;
-use crate::objects::campaign::protocol::{MultipliersAt, PublicView};
+use crate::objects::campaign::protocol::{MultipliersAt, PublicView, StatusAt};
 use worker::Env;
 
 /// The strongest points_multiplier campaign open at `paid_at`, if any. The directory names
@@ -31,7 +31,9 @@ pub async fn open_at(
         // The window may have been changed since the terms were cached: the head's is live.
         config.starts_at = view.starts_at;
         config.ends_at = view.ends_at;
-        if multiplier_open_at(&config, view.status, zone, paid_at.0) {
+        // The operator's status when the order was paid, not when the core reports it.
+        let status = client::ask(env, &id, StatusAt { at: paid_at }).await?;
+        if multiplier_open_at(&config, status, zone, paid_at.0) {
             found.extend(CampaignMultiplier::of(&config));
         }
     }

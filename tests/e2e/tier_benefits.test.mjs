@@ -136,6 +136,26 @@ test("member day: an order.paid on the 15th earns double points, on the 16th sin
   assert.deepEqual([tooBig.status, tooBig.json.code], [422, "invalid_campaign"]);
 });
 
+test("member day: an order earns by the campaign's status when it was paid, not when the core reports it", async () => {
+  // Found from outside: the status at the report used to decide.
+  await memberDay("tb-md-aug", "2026-08-15");
+  const setStatus = async (status, now) => {
+    const r = await world.api("PATCH", "/v1/admin/campaigns/tb-md-aug", { token: marketing, body: { status }, now });
+    assert.equal(r.status, 200, r.text);
+  };
+  const paidLate = async (order_id, paid_at, now) => {
+    const r = await coreEvent("order.paid", { order_id, member_id: "tb-md-aug", paid_at, amount_fen: 10_000, insurance_fen: 0, lines: regular(10_000), first_order: false }, now);
+    assert.equal(r.status, 200, r.text);
+  };
+  await setStatus("paused", "2026-08-15T03:00:00Z"); // 11:00 in Shanghai
+  await paidLate("tb-md-aug-active", "2026-08-15T02:00:00Z", "2026-08-15T04:00:00Z"); // paid while active, reported while paused
+  await setStatus("active", "2026-08-15T05:00:00Z");
+  await paidLate("tb-md-aug-paused", "2026-08-15T03:30:00Z", "2026-08-15T06:00:00Z"); // paid while paused, reported after the resume
+  const now = "2026-08-20T00:00:00Z";
+  assert.deepEqual(await orderPoints("tb-md-aug", "tb-md-aug-active", now), [10]);
+  assert.deepEqual(await orderPoints("tb-md-aug", "tb-md-aug-paused", now), [5]);
+});
+
 test("GET /v1/tiers publishes the thresholds, benefits and earn rules, without a token", async () => {
   const r = await world.api("GET", "/v1/tiers");
   assert.equal(r.status, 200);

@@ -108,6 +108,20 @@ fn audit(
     Ok(())
 }
 
+/// The operator's status at `at_ms`: the one its last change at or before then set (a
+/// campaign is active from its creation); changes made later do not reach back.
+pub fn set_status_at(sql: &impl Sql, at_ms: i64) -> Result<SetStatus, ApiError> {
+    let last: Option<(String,)> = sql.row(
+        "SELECT after FROM audit WHERE action = 'update' AND at_ms <= ? ORDER BY at_ms DESC, id DESC LIMIT 1",
+        vec![at_ms.into()],
+    )?;
+    let Some((after,)) = last else {
+        return Ok(SetStatus::Active);
+    };
+    let after: Value = serde_json::from_str(&after).map_err(|_| ApiError::Internal)?;
+    serde_json::from_value(after["status"].clone()).map_err(|_| ApiError::Internal)
+}
+
 /// The audit trail, oldest first.
 pub fn audit_trail(sql: &impl Sql) -> Result<Vec<AuditEntry>, ApiError> {
     let rows: Vec<(i64, String, String, Option<String>, String)> = sql.rows(

@@ -212,6 +212,11 @@ impl CampaignObject {
             CampaignCommand::Warm(WarmOccurrences { now, lead_minutes }) => {
                 answer::<WarmOccurrences>(self.warm(db, now, lead_minutes).await)
             }
+            CampaignCommand::StatusAt(StatusAt { at }) => {
+                let mut head = self.head(db)?;
+                head.state.set_status = head::set_status_at(db, at.0.timestamp_millis())?;
+                answer::<StatusAt>(self.status(&head, at))
+            }
         }
     }
 

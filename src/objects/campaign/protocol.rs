@@ -25,7 +25,15 @@ crate::protocol! {
         Occurrence(OccurrenceAt) -> OccurrenceReply,
         /// A scheduled campaign: readies the shards of occurrences opening soon (the cron).
         Warm(WarmOccurrences) -> Vec<String>,
+        /// The status at a past instant, with the operator's status then (the audit trail):
+        /// whether a member day multiplies an order paid at `at` and reported later.
+        StatusAt(StatusAt) -> crate::domain::campaign::Status,
     }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusAt {
+    pub at: Instant,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
