@@ -225,7 +225,8 @@ function assertRace(what, { records, tAck, stopStart, maxInFlight }) {
     `started before the ack ${JSON.stringify(tally(before))} (${lateAccepted} of those 202s answered after the ack); ` +
     `started after the ack ${JSON.stringify(tally(after))}`);
   assert.ok(after.length >= 50, `enough orders started after the ack (${after.length})`);
-  assert.ok(records.filter((r) => r.end < stopStart).length >= 10, "orders were answered before the stop was sent");
+  // `<=`: the tenth answer may land in the very millisecond the stop is sent, after it was seen.
+  assert.ok(records.filter((r) => r.end <= stopStart).length >= 10, "orders were answered before the stop was sent");
   assert.deepEqual(after.filter((r) => r.status === 202).map((r) => r.i), [], "no order that started after the ack is accepted");
   assert.deepEqual(records.filter((r) => r.status !== 202 && r.code !== "sku_stopped").map((r) => [r.i, r.status, r.code]), [], "every refusal is sku_stopped");
   assert.deepEqual(records.filter((r) => r.end < stopStart && r.status !== 202).map((r) => [r.i, r.code]), [], "an order answered before the stop was sent is accepted");
