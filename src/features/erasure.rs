@@ -18,7 +18,7 @@ use crate::http::jwt::Role;
 use crate::http::request::path_id;
 use crate::http::response::json;
 use crate::objects::member::client;
-use crate::objects::member::protocol::{Erase, GetFootprint};
+use crate::objects::member::protocol::{Erase, GetFootprint, IsErased};
 use crate::objects::member::CODE_ATTEMPTS;
 use crate::objects::referral_registry::{self as registry, code_shard, device_shards};
 use futures_util::future::try_join_all;
@@ -40,8 +40,7 @@ pub async fn erase(ctx: &Ctx, event_id: String, member_id: MemberId) -> Result<R
 
 /// Whether the member was erased (its object's tombstone; reading it creates no table).
 pub async fn is_erased(ctx: &Ctx, member_id: &MemberId) -> Result<bool, ApiError> {
-    let footprint = client::ask(&ctx.env, member_id, GetFootprint {}).await?;
-    Ok(footprint.erased)
+    client::ask(&ctx.env, member_id, IsErased {}).await
 }
 
 /// The codes the member could hold: the registry hands out the first free candidate.

@@ -7,7 +7,7 @@ use crate::domain::tier_multiplier::{multiplier_open_at, strongest, CampaignMult
 use crate::domain::time::{BusinessZone, Instant};
 use crate::http::error::ApiError;
 use crate::objects::campaign::client;
-use crate::objects::campaign::protocol::{MultipliersAt, PublicView, StatusAt};
+use crate::objects::campaign::protocol::{MultipliersAt, StatusAt};
 use worker::Env;
 
 /// The strongest points_multiplier campaign open at `paid_at`, if any. The directory names
@@ -26,14 +26,13 @@ pub async fn open_at(
         if terms.config.kind != CampaignKind::PointsMultiplier {
             continue;
         }
-        let view = client::ask(env, &id, PublicView { now: paid_at }).await?;
+        // The operator's status when the order was paid (not when the core reports it), in
+        // the live window (it may have changed since the terms were cached).
+        let then = client::ask(env, &id, StatusAt { at: paid_at }).await?;
         let mut config = terms.config.clone();
-        // The window may have been changed since the terms were cached: the head's is live.
-        config.starts_at = view.starts_at;
-        config.ends_at = view.ends_at;
-        // The operator's status when the order was paid, not when the core reports it.
-        let status = client::ask(env, &id, StatusAt { at: paid_at }).await?;
-        if multiplier_open_at(&config, status, zone, paid_at.0) {
+        config.starts_at = then.starts_at;
+        config.ends_at = then.ends_at;
+        if multiplier_open_at(&config, then.status, zone, paid_at.0) {
             found.extend(CampaignMultiplier::of(&config));
         }
     }

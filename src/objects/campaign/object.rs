@@ -215,7 +215,12 @@ impl CampaignObject {
             CampaignCommand::StatusAt(StatusAt { at }) => {
                 let mut head = self.head(db)?;
                 head.state.set_status = head::set_status_at(db, at.0.timestamp_millis())?;
-                answer::<StatusAt>(self.status(&head, at))
+                let status = self.status(&head, at);
+                answer::<StatusAt>(status.map(|status| StatusThen {
+                    status,
+                    starts_at: head.config().starts_at,
+                    ends_at: head.config().ends_at,
+                }))
             }
         }
     }

@@ -27,13 +27,21 @@ crate::protocol! {
         Warm(WarmOccurrences) -> Vec<String>,
         /// The status at a past instant, with the operator's status then (the audit trail):
         /// whether a member day multiplies an order paid at `at` and reported later.
-        StatusAt(StatusAt) -> crate::domain::campaign::Status,
+        StatusAt(StatusAt) -> StatusThen,
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusAt {
     pub at: Instant,
+}
+
+/// The status at `at` and the campaign's live window (an extension made since counts).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusThen {
+    pub status: crate::domain::campaign::Status,
+    pub starts_at: Instant,
+    pub ends_at: Instant,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

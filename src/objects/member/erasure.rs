@@ -116,7 +116,7 @@ pub fn answer_if_erased(
 ) -> Result<Option<serde_json::Value>, ApiError> {
     if matches!(
         command,
-        MemberCommand::Erase(_) | MemberCommand::Footprint(_)
+        MemberCommand::Erase(_) | MemberCommand::Footprint(_) | MemberCommand::Erased(_)
     ) {
         return Ok(None);
     }
@@ -148,7 +148,7 @@ pub fn after_erasure(command: &MemberCommand) -> Result<serde_json::Value, ApiEr
         MemberCommand::Invite(_) => serde_json::to_value(InviteReply {
             refusal: Some(Refusal::UnknownCode),
         }),
-        MemberCommand::Footprint(_) => return Err(ApiError::Internal),
+        MemberCommand::Footprint(_) | MemberCommand::Erased(_) => return Err(ApiError::Internal),
         _ => return Err(ApiError::MemberErased),
     };
     value.map_err(|_| ApiError::Internal)

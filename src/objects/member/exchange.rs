@@ -133,7 +133,7 @@ pub fn hold(
         "DELETE FROM exchanges WHERE (state = ? AND claim_id NOT IN (SELECT claim_id FROM claims WHERE state = 'pending')) OR month < ?",
         vec![ExchangeState::Held.into(), month.as_str().into()],
     )?;
-    let available = repo.balance()? - held_by_others(repo, claim_id)?;
+    let available = available(repo, claim_id)?;
     exchange::may_exchange(
         tier_now(repo, rules, now)?,
         &ExchangeCaps::default(),
@@ -176,7 +176,7 @@ pub fn spend(
         Some((ExchangeState::Held, month)) => month,
         None => month_of(rules, now),
     };
-    let available = repo.balance()? - held_by_others(repo, claim_id)?;
+    let available = available(repo, claim_id)?;
     exchange::may_spend(available, cost)?;
     repo.debit(EntryKind::Spend, Source::Campaign, claim_id, cost, now)?;
     write(
@@ -197,4 +197,9 @@ pub fn drop_hold(repo: &Repo<impl Sql>, claim_id: &str) -> Result<(), ApiError> 
         vec![claim_id.into(), ExchangeState::Held.into()],
     )?;
     Ok(())
+}
+
+/// What the member may spend now: the balance less the points other exchanges in flight hold.
+fn available(repo: &Repo<impl Sql>, claim_id: &str) -> Result<i64, ApiError> {
+    Ok(repo.balance()? - held_by_others(repo, claim_id)?)
 }

@@ -92,7 +92,7 @@ pub fn needs(command: &MemberCommand) -> &'static [&'static Module] {
         ],
         // The tombstone only: the erasure empties whatever tables exist.
         MemberCommand::Erase(_) => &[&erasure::MODULE],
-        MemberCommand::Footprint(_) => &[],
+        MemberCommand::Footprint(_) | MemberCommand::Erased(_) => &[],
         _ => ALL,
     }
 }

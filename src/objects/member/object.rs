@@ -155,6 +155,7 @@ fn run(
             &event_id,
             now.0.timestamp_millis(),
         )),
+        MemberCommand::Erased(IsErased {}) => answer::<IsErased>(erasure::is_erased(&repo.sql)),
         MemberCommand::Footprint(GetFootprint {}) => {
             answer::<GetFootprint>(erasure::footprint(&repo.sql))
         }

@@ -84,6 +84,8 @@ crate::protocol! {
         Erase(Erase) -> EventReply,
         /// What the object still holds, rows per table (admin check of an erasure).
         Footprint(GetFootprint) -> super::erasure::MemberFootprint,
+        /// Whether this member was erased (reads the tombstone only; creates no table).
+        Erased(IsErased) -> bool,
     }
 }
 
@@ -257,3 +259,7 @@ pub struct Erase {
 /// The object's own view of what it holds (no fields: `{"op": "footprint"}`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GetFootprint {}
+
+/// `{"op": "erased"}`: the tombstone's answer alone, for the worker's checks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IsErased {}
