@@ -1,147 +1,145 @@
 //! The one application error type, and its single mapping to HTTP: status, stable `code`,
 //! title, and the RFC 9457 problem body. Pure, so the mapping is tested natively.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 pub const PROBLEM_BASE: &str = "https://pharmedge.dev/problems/";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum ApiError {
-    InvalidRequest {
-        detail: String,
-    },
-    Unauthenticated,
-    InvalidToken {
-        detail: String,
-    },
-    Forbidden {
-        detail: String,
-    },
-    InvalidSignature {
-        detail: String,
-    },
-    NotFound,
-    MethodNotAllowed {
-        allow: Vec<String>,
-    },
-    PayloadTooLarge {
-        limit_bytes: usize,
-    },
-    UnsupportedMediaType,
-    RateLimited {
-        retry_after_s: u32,
-    },
-    IdempotencyKeyReused,
-    UnknownEvent {
-        detail: String,
-    },
-    AlreadyCheckedIn {
-        date: String,
-    },
-    MakeupNotAllowed {
-        reason: String,
-        detail: String,
-    },
-    InsufficientPoints {
-        balance: i64,
-        required: i64,
-    },
-    MakeupLimit {
-        limit: u32,
-    },
-    /// A request with the same Idempotency-Key is still being processed.
-    RequestInProgress,
-    CampaignNotFound,
-    CampaignExists,
-    InvalidCampaign {
-        detail: String,
-    },
-    NonCompliantReward {
-        detail: String,
-    },
-    InvalidTransition {
-        detail: String,
-    },
-    /// If-Match names another revision: someone changed it first.
-    PreconditionFailed {
-        current_etag: String,
-    },
-    /// A change that a blind retry would apply twice, sent without Idempotency-Key or If-Match.
-    PreconditionRequired {
-        detail: String,
-    },
-    CampaignNotStarted {
-        /// A scheduled campaign's next occurrence (issue 13), when a claim came between two.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        next_occurrence: Option<Value>,
-    },
-    CampaignEnded,
-    CampaignPaused,
-    SoldOut,
-    ClaimLimitReached {
-        limit: String,
-    },
-    NotEligible {
-        reason: String,
-    },
-    InvalidPosterSignature,
-    OrderNotFound,
-    RestrictedDrug {
-        detail: String,
-    },
-    /// In an order (`line` given) 422; a SKU looked up by path 404.
-    UnknownSku {
-        detail: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        line: Option<usize>,
-    },
-    SkuStopped {
-        detail: String,
-    },
-    QuantityLimit {
-        detail: String,
-        max: i64,
-    },
-    /// The member saw another price: `lines` are the order's lines at today's prices.
-    PriceChanged {
-        lines: Vec<serde_json::Value>,
-    },
-    PrescriptionRequired,
-    PrescriptionInvalid {
-        reason: String,
-        detail: String,
-    },
-    CouponUnavailable {
-        detail: String,
-    },
-    CouponNotApplicable {
-        detail: String,
-    },
-    InvalidCode,
-    CodeExpired,
-    WrongStore,
-    AlreadyPickedUp {
-        verified_at: String,
-        verified_by: String,
-    },
-    NotReady {
-        order_status: String,
-    },
-    PharmacistRequired,
-    PickupExpired,
-    /// A points exchange over the tier's monthly cap on the face value exchanged.
-    ExchangeCapReached {
-        cap_fen: i64,
-        used_fen: i64,
-    },
-    /// The member was erased (PIPL): nothing is kept or created for that id any more.
-    MemberErased,
-    /// A dependency (a Durable Object, storage) failed; safe to retry.
-    Unavailable,
-    /// A bug. Internals are logged, never shown.
-    Internal,
+super::error_serde::api_errors! {
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum ApiError {
+        InvalidRequest = "invalid_request" {
+            detail: String,
+        },
+        Unauthenticated = "unauthenticated",
+        InvalidToken = "invalid_token" {
+            detail: String,
+        },
+        Forbidden = "forbidden" {
+            detail: String,
+        },
+        InvalidSignature = "invalid_signature" {
+            detail: String,
+        },
+        NotFound = "not_found",
+        MethodNotAllowed = "method_not_allowed" {
+            allow: Vec<String>,
+        },
+        PayloadTooLarge = "payload_too_large" {
+            limit_bytes: usize,
+        },
+        UnsupportedMediaType = "unsupported_media_type",
+        RateLimited = "rate_limited" {
+            retry_after_s: u32,
+        },
+        IdempotencyKeyReused = "idempotency_key_reused",
+        UnknownEvent = "unknown_event" {
+            detail: String,
+        },
+        AlreadyCheckedIn = "already_checked_in" {
+            date: String,
+        },
+        MakeupNotAllowed = "makeup_not_allowed" {
+            reason: String,
+            detail: String,
+        },
+        InsufficientPoints = "insufficient_points" {
+            balance: i64,
+            required: i64,
+        },
+        MakeupLimit = "makeup_limit" {
+            limit: u32,
+        },
+        /// A request with the same Idempotency-Key is still being processed.
+        RequestInProgress = "request_in_progress",
+        CampaignNotFound = "campaign_not_found",
+        CampaignExists = "campaign_exists",
+        InvalidCampaign = "invalid_campaign" {
+            detail: String,
+        },
+        NonCompliantReward = "non_compliant_reward" {
+            detail: String,
+        },
+        InvalidTransition = "invalid_transition" {
+            detail: String,
+        },
+        /// If-Match names another revision: someone changed it first.
+        PreconditionFailed = "precondition_failed" {
+            current_etag: String,
+        },
+        /// A change that a blind retry would apply twice, sent without Idempotency-Key or If-Match.
+        PreconditionRequired = "precondition_required" {
+            detail: String,
+        },
+        CampaignNotStarted = "campaign_not_started" {
+            /// A scheduled campaign's next occurrence (issue 13), when a claim came between two.
+            next_occurrence: Option<Value>,
+        },
+        CampaignEnded = "campaign_ended",
+        CampaignPaused = "campaign_paused",
+        SoldOut = "sold_out",
+        ClaimLimitReached = "claim_limit_reached" {
+            limit: String,
+        },
+        NotEligible = "not_eligible" {
+            reason: String,
+        },
+        InvalidPosterSignature = "invalid_poster_signature",
+        OrderNotFound = "order_not_found",
+        RestrictedDrug = "restricted_drug" {
+            detail: String,
+        },
+        /// In an order (`line` given) 422; a SKU looked up by path 404.
+        UnknownSku = "unknown_sku" {
+            detail: String,
+            line: Option<usize>,
+        },
+        SkuStopped = "sku_stopped" {
+            detail: String,
+        },
+        QuantityLimit = "quantity_limit" {
+            detail: String,
+            max: i64,
+        },
+        /// The member saw another price: `lines` are the order's lines at today's prices.
+        PriceChanged = "price_changed" {
+            lines: Vec<serde_json::Value>,
+        },
+        PrescriptionRequired = "prescription_required",
+        PrescriptionInvalid = "prescription_invalid" {
+            reason: String,
+            detail: String,
+        },
+        CouponUnavailable = "coupon_unavailable" {
+            detail: String,
+        },
+        CouponNotApplicable = "coupon_not_applicable" {
+            detail: String,
+        },
+        InvalidCode = "invalid_code",
+        CodeExpired = "code_expired",
+        WrongStore = "wrong_store",
+        AlreadyPickedUp = "already_picked_up" {
+            verified_at: String,
+            verified_by: String,
+        },
+        NotReady = "not_ready" {
+            order_status: String,
+        },
+        PharmacistRequired = "pharmacist_required",
+        PickupExpired = "pickup_expired",
+        /// A points exchange over the tier's monthly cap on the face value exchanged.
+        ExchangeCapReached = "exchange_cap_reached" {
+            cap_fen: i64,
+            used_fen: i64,
+        },
+        /// The member was erased (PIPL): nothing is kept or created for that id any more.
+        MemberErased = "member_erased",
+        /// A dependency (a Durable Object, storage) failed; safe to retry.
+        Unavailable = "unavailable",
+        /// A bug. Internals are logged, never shown.
+        Internal = "internal",
+    }
 }
 
 /// Everything needed to write the response.
@@ -247,33 +245,24 @@ impl ApiError {
         )
     }
 
-    /// The stable machine code (the serde tag).
+    /// The stable machine code, as an owned string.
     pub fn code(&self) -> String {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => map
-                .get("code")
-                .and_then(Value::as_str)
-                .unwrap_or("internal")
-                .to_owned(),
-            _ => "internal".to_owned(),
-        }
+        self.code_name().to_owned()
     }
 
     /// The RFC 9457 problem: the standard members, plus the variant's own fields
     /// (e.g. `reason`, `balance`) so clients can act on them.
     pub fn to_problem(&self) -> Problem {
         let status = self.status();
-        let code = self.code();
+        let code = self.code_name();
         let mut body = Map::new();
         body.insert("type".into(), json!(format!("{PROBLEM_BASE}{code}")));
         body.insert("title".into(), json!(self.title()));
         body.insert("status".into(), json!(status));
         body.insert("code".into(), json!(code));
         body.insert("detail".into(), json!(self.detail()));
-        if let Ok(Value::Object(fields)) = serde_json::to_value(self) {
-            for (key, value) in fields {
-                body.entry(key).or_insert(value);
-            }
+        for (key, value) in self.fields() {
+            body.entry(key).or_insert(value);
         }
         let mut headers = Vec::new();
         match self {

@@ -4,6 +4,7 @@
 pub mod bodies;
 pub mod error;
 mod error_from;
+mod error_serde;
 mod error_text;
 pub mod json;
 pub mod jwt;
