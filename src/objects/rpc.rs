@@ -7,6 +7,8 @@ use crate::objects::seam::durable::Durable;
 use crate::objects::seam::Transact;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 use worker::js_sys::{futures::JsFuture, Promise};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::web_sys;
@@ -38,23 +40,36 @@ pub async fn call_path<C: Serialize, R: DeserializeOwned>(
     command: &C,
 ) -> Result<R, ApiError> {
     let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
-    let url = if path == RPC_PATH {
-        "https://object/rpc"
-    } else {
-        &format!("https://object{path}")
-    };
-    let text = exchange(stub, url, &body).await.map_err(|err| {
-        worker::console_error!("object call failed: {err:?}");
-        ApiError::Unavailable
-    })?;
+    let text = send(stub, path, body).await?;
     match serde_json::from_str::<Envelope<R>>(&text) {
         Ok(Envelope::Ok(reply)) => Ok(reply),
         Ok(Envelope::Err(error)) => Err(error),
-        Err(err) => {
-            worker::console_error!("object answered an unreadable reply: {err}");
-            Err(ApiError::Internal)
-        }
+        Err(err) => Err(unreadable_reply(err)),
     }
+}
+
+type Sent<'a> = Pin<Box<dyn Future<Output = Result<String, ApiError>> + 'a>>;
+
+/// The exchange, boxed and not generic: one copy of its poll code in the wasm, instead of
+/// one inlined into every typed call's future (one per command and reply type).
+fn send(stub: Stub, path: &str, body: String) -> Sent<'_> {
+    Box::pin(async move {
+        let url = if path == RPC_PATH {
+            "https://object/rpc"
+        } else {
+            &format!("https://object{path}")
+        };
+        exchange(stub, url, &body).await.map_err(|err| {
+            worker::console_error!("object call failed: {err:?}");
+            ApiError::Unavailable
+        })
+    })
+}
+
+#[inline(never)]
+fn unreadable_reply(err: serde_json::Error) -> ApiError {
+    worker::console_error!("object answered an unreadable reply: {err}");
+    ApiError::Internal
 }
 
 /// POSTs `body` to the object and answers the text of its response, on the runtime's own
@@ -105,14 +120,17 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
     name: &str,
     command: &C,
 ) -> Result<R, ApiError> {
-    let stub = env
-        .durable_object(binding)
+    call(stub_of(env, binding, name)?, command).await
+}
+
+/// The stub of the object named `name` in the namespace bound as `binding`.
+fn stub_of(env: &Env, binding: &str, name: &str) -> Result<Stub, ApiError> {
+    env.durable_object(binding)
         .and_then(|namespace| namespace.get_by_name(name))
         .map_err(|err| {
             worker::console_error!("{binding} object unavailable: {err}");
             ApiError::Unavailable
-        })?;
-    call(stub, command).await
+        })
 }
 
 /// Serves an object whose every command is one transaction over the seam: ensures its tables,
