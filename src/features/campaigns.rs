@@ -13,6 +13,7 @@ use crate::http::request::{
 };
 use crate::http::response::{json, redirect};
 use crate::http::signature::verify_poster_signature;
+use crate::http::url_text;
 use crate::objects::campaign::client;
 use crate::objects::campaign::protocol::{CountRejected, ListCampaigns, PublicView};
 use crate::objects::member::client as member_client;
@@ -156,20 +157,19 @@ pub async fn poster_link(ctx: Ctx) -> Result<Response, ApiError> {
     let landing = match &ctx.config.claim_page_url {
         Some(url) => url.clone(),
         None => {
-            let here = ctx.req.url().map_err(|_| ApiError::Internal)?;
-            format!("{}/m/campaigns/{id}", here.origin().ascii_serialization())
+            let here = ctx.req.inner().url();
+            let origin = url_text::origin(&here).ok_or(ApiError::Internal)?;
+            format!("{origin}/m/campaigns/{id}")
         }
     };
-    let mut target = worker::Url::parse(&landing).map_err(|_| ApiError::Internal)?;
-    target
-        .query_pairs_mut()
-        .append_pair("campaign", id.as_str())
-        .append_pair("store", store.as_str())
-        .append_pair("sig", &signature);
-    for (key, value) in poster_tag(&id).utm_pairs() {
-        target.query_pairs_mut().append_pair(key, value);
-    }
-    redirect(target.as_str())
+    let tag = poster_tag(&id);
+    let mut pairs = vec![
+        ("campaign", id.as_str()),
+        ("store", store.as_str()),
+        ("sig", signature.as_str()),
+    ];
+    pairs.extend(tag.utm_pairs());
+    redirect(&url_text::with_query(&landing, &pairs))
 }
 
 /// For the marketing API: the signed poster link of a store.

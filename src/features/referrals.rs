@@ -17,6 +17,7 @@ use crate::http::jwt::Role;
 use crate::http::rate_limit::{self, Limit};
 use crate::http::request::{header, optional_json_body};
 use crate::http::response::{json, redirect, with_type};
+use crate::http::url_text;
 use crate::objects::member::client;
 use crate::objects::member::protocol::{Click, GetLink, GetReferralSummary};
 use crate::objects::referral_registry as registry;
@@ -180,20 +181,20 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
             worker::console_warn!("a referral click could not be counted");
         }
     });
-    let mut target =
-        worker::Url::parse(&ctx.config.referral_landing_url).map_err(|_| ApiError::Internal)?;
-    target
-        .query_pairs_mut()
-        .append_pair("ref", &code)
-        .append_pair("utm_source", "referral")
-        .append_pair("utm_medium", "share");
+    let mut pairs = vec![
+        ("ref", code.as_str()),
+        ("utm_source", "referral"),
+        ("utm_medium", "share"),
+    ];
     // The campaign the tapped link carried (share links say `invite`), if well formed.
-    if let Some(campaign) = tapped_campaign(&ctx) {
-        target
-            .query_pairs_mut()
-            .append_pair("utm_campaign", &campaign);
+    let campaign = tapped_campaign(&ctx);
+    if let Some(campaign) = &campaign {
+        pairs.push(("utm_campaign", campaign));
     }
-    let response = redirect(target.as_str())?;
+    let response = redirect(&url_text::with_query(
+        &ctx.config.referral_landing_url,
+        &pairs,
+    ))?;
     let secure = if ctx.config.public_base_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -209,8 +210,7 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 fn tapped_campaign(ctx: &Ctx) -> Option<String> {
-    let url = ctx.req.url().ok()?;
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let pairs = url_text::query_pairs(&ctx.req.inner().url());
     Attribution::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).utm_campaign
 }
 

@@ -10,6 +10,7 @@ pub mod json;
 pub mod jwt;
 pub mod router;
 pub mod signature;
+pub mod url_text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod auth;

@@ -76,11 +76,7 @@ pub fn header(req: &Request, name: &str) -> Option<String> {
 
 /// A query parameter, first occurrence.
 pub fn query(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
-    let url = req.url().map_err(|_| ApiError::invalid("bad URL"))?;
-    Ok(url
-        .query_pairs()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned()))
+    Ok(crate::http::url_text::query_param(&req.inner().url(), name))
 }
 
 /// Wall-clock now. Worker time advances only across I/O, which is precise enough here.
