@@ -24,7 +24,17 @@ fn query_values_are_the_url_crates() {
         let url = Url::parse(text).unwrap();
         let expected: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         assert_eq!(query_pairs(text), expected, "{text}");
-        for name in ["sig", "month", "b", "k", "", "utm_campaign", "中", "q", "absent"] {
+        for name in [
+            "sig",
+            "month",
+            "b",
+            "k",
+            "",
+            "utm_campaign",
+            "中",
+            "q",
+            "absent",
+        ] {
             let expected = url
                 .query_pairs()
                 .find(|(key, _)| key == name)
