@@ -277,6 +277,24 @@ fn unknown_fields_are_ignored_and_bad_ones_refused() {
     );
     let read: ApiError = serde_json::from_str(r#"{"code":"sold_out","detail":"x"}"#).unwrap();
     assert_eq!(read, ApiError::SoldOut);
+    // An optional field may be null, as the derive read it.
+    let read: ApiError =
+        serde_json::from_str(r#"{"code":"unknown_sku","detail":"x","line":null}"#).unwrap();
+    assert_eq!(
+        read,
+        ApiError::UnknownSku {
+            detail: "x".into(),
+            line: None
+        }
+    );
+    let read: ApiError =
+        serde_json::from_str(r#"{"code":"campaign_not_started","next_occurrence":null}"#).unwrap();
+    assert_eq!(
+        read,
+        ApiError::CampaignNotStarted {
+            next_occurrence: None
+        }
+    );
     for text in [
         r#"{"code":"no_such_code"}"#,
         r#"{"detail":"x"}"#,
