@@ -1,13 +1,15 @@
 //! What a check-in reads, natively against real SQLite: a repeat answered from the day's row
 //! (and the balance read with it) must still see a lot that expired since; a first check-in
 //! of the day computes its balance from the lots it read (net of a settled debt) and its
-//! streak from the latest run of days only.
+//! streak from the latest run of days only; `GET /v1/me` reads its balance, what expires and
+//! the streak the same way.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod seam;
 
 use chrono::{DateTime, Duration, Utc};
 use pharmedge::domain::points::{EntryKind, Source};
+use pharmedge::objects::member::me::{self, Held};
 use pharmedge::objects::member::protocol::CheckinReply;
 use pharmedge::objects::member::repo::Repo;
 use pharmedge::objects::member::{checkins, ledger};
@@ -122,4 +124,44 @@ fn the_streak_counts_the_latest_run_including_a_day_made_up_inside_it() {
     // A missed day starts over, however long the run before it.
     assert_eq!(checkin(&repo, day(9)).streak, 1);
     assert_eq!(checkin(&repo, day(10)).streak, 2);
+}
+
+#[test]
+fn the_summary_answers_balance_expiring_and_streak_from_one_read_of_each() {
+    let repo = member_db();
+    let ttl = Duration::days(rules().points.ttl_days);
+    let held = Held {
+        wallet: false,
+        orders: false,
+    };
+    grant(&repo, "a", 30, day(1) + Duration::hours(1));
+    for n in [1, 2, 4, 5] {
+        checkin(&repo, day(n));
+    }
+    grant(&repo, "b", 20, day(5));
+    let summary = |now| tx(&repo, || me::summary(&repo, &rules(), &member(), now, held)).unwrap();
+    let fifth = summary(day(5));
+    assert_eq!(fifth.points.balance, 30 + 20 + 4 * 5);
+    assert!(
+        fifth.points.expiring.is_empty(),
+        "nothing ends within 30 days"
+    );
+    assert_eq!(fifth.checkin.streak, 2);
+    assert!(fifth.checkin.checked_in_today);
+    // Past the first lot's end (and day 1's check-in lot's): both expired, gone from all of it.
+    let later = summary(day(1) + ttl + Duration::hours(2));
+    assert_eq!(later.points.balance, 20 + 3 * 5);
+    let expiring: Vec<(i64, DateTime<Utc>)> = later
+        .points
+        .expiring
+        .iter()
+        .map(|e| (e.amount, e.expires_at.0))
+        .collect();
+    assert_eq!(
+        expiring,
+        vec![(5, day(2) + ttl), (5, day(4) + ttl), (25, day(5) + ttl)]
+    );
+    assert_eq!(later.checkin.streak, 0);
+    assert!(!later.checkin.checked_in_today);
+    assert_eq!(balance(&repo), 35);
 }
