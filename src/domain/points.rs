@@ -66,9 +66,14 @@ pub struct Lot {
 /// Lots whose expiry has come: (lot id, points that expire).
 pub fn expired(lots: &[Lot], now: DateTime<Utc>) -> Vec<(i64, i64)> {
     lots.iter()
-        .filter(|lot| lot.remaining > 0 && lot.expires_at <= now)
+        .filter(|lot| lot.remaining > 0 && has_expired(lot.expires_at, now))
         .map(|lot| (lot.id, lot.remaining))
         .collect()
+}
+
+/// Whether a lot expiring at `expires_at` has expired by `now` (its last moment is not its own).
+pub fn has_expired(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    expires_at <= now
 }
 
 /// Takes `amount` points from the lots, soonest-expiring first (ties by id).

@@ -2,16 +2,16 @@
 //! asked), the make-up of a missed day (for points, a few a month), and the month view the
 //! calendar page shows. The rules are `domain::checkin`'s; points go through the ledger.
 
-use super::ledger::{emit, grant, prepare};
+use super::ledger::{balance_of, emit, grant_onto, prepare, prepare_lots, Award};
 use super::protocol::{
     BonusAheadReply, CheckinReply, CheckinRulesReply, MakeupReply, MemberContext, MonthReply,
     NextCheckin,
 };
 use super::repo::Repo;
 use crate::domain::checkin::{self, MakeupRefusal, MakeupRequest};
-use crate::domain::points::{EntryKind, Source};
+use crate::domain::points::{self, EntryKind, Source};
 use crate::domain::rules::Rules;
-use crate::domain::time::{date_key, parse_date, BusinessDate, YearMonth};
+use crate::domain::time::{date_key, from_unix_millis, parse_date, BusinessDate, YearMonth};
 use crate::http::error::ApiError;
 use crate::objects::seam::{FromRow, Row, Sql, SqlError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -38,7 +38,57 @@ impl FromRow for CheckinRow {
     }
 }
 
+/// A day's check-in as a repeat answers it, with the balance read in the same statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatDay {
+    pub streak: u32,
+    pub points: i64,
+    pub bonus: i64,
+    /// What the open lots hold.
+    pub open_points: i64,
+    /// The earliest expiry of an open lot: if it has come, the lots must expire first.
+    pub earliest_expiry_ms: Option<i64>,
+}
+
+impl FromRow for RepeatDay {
+    fn from_row(mut row: Row) -> Result<Self, SqlError> {
+        Ok(RepeatDay {
+            streak: row.get(0)?,
+            points: row.get(1)?,
+            bonus: row.get(2)?,
+            open_points: row.get(3)?,
+            earliest_expiry_ms: row.get(4)?,
+        })
+    }
+}
+
 impl<S: Sql> Repo<S> {
+    /// The day's check-in and the open lots' sum and earliest expiry: all a repeat reads.
+    pub fn repeat_day(&self, date: &str) -> Result<Option<RepeatDay>, SqlError> {
+        self.sql.row(
+            "SELECT streak, points, bonus,
+                (SELECT COALESCE(SUM(remaining), 0) FROM ledger WHERE remaining > 0),
+                (SELECT MIN(expires_ms) FROM ledger WHERE remaining > 0)
+             FROM checkins WHERE date = ?",
+            vec![date.into()],
+        )
+    }
+
+    /// The latest run of consecutive days up to `date` (newest first): all a streak needs,
+    /// however long the member's history.
+    pub fn latest_run(&self, date: &str) -> Result<Vec<NaiveDate>, SqlError> {
+        // Along a run, newest first, julianday(date) + row number stays constant.
+        let days: Vec<(String,)> = self.sql.rows(
+            "SELECT date FROM (
+                SELECT date, julianday(date) + ROW_NUMBER() OVER (ORDER BY date DESC) AS run
+                FROM checkins WHERE date <= ?)
+             WHERE run = (SELECT julianday(MAX(date)) + 1 FROM checkins WHERE date <= ?)
+             ORDER BY date DESC",
+            vec![date.into(), date.into()],
+        )?;
+        Ok(days.iter().filter_map(|(day,)| parse_date(day)).collect())
+    }
+
     pub fn days_desc(&self) -> Result<Vec<NaiveDate>, SqlError> {
         let days: Vec<(String,)> = self
             .sql
@@ -116,22 +166,33 @@ pub fn checkin(
     member: &MemberContext,
     now: DateTime<Utc>,
 ) -> Result<CheckinReply, ApiError> {
-    prepare(repo, member, now)?;
     let today = rules.zone.date_of(now);
-    let days = repo.days_desc()?;
-    let Some(award) = checkin::plan_checkin(today, &days, &rules.checkin) else {
-        let row = repo.checkin(&date_key(today))?.ok_or(ApiError::Internal)?;
+    let key = date_key(today);
+    // A repeat is answered from the day's row (its check-in created the profile), in one
+    // statement unless a lot has expired since.
+    if let Some(day) = repo.repeat_day(&key)? {
+        let expiry_due = day
+            .earliest_expiry_ms
+            .and_then(from_unix_millis)
+            .is_some_and(|expires_at| points::has_expired(expires_at, now));
+        let balance = if expiry_due {
+            balance_of(&prepare_lots(repo, member, now)?)
+        } else {
+            day.open_points
+        };
         return Ok(CheckinReply {
             date: BusinessDate(today),
-            streak: row.streak,
-            cycle_day: checkin::cycle_day(row.streak, rules.checkin.cycle_days),
-            points_awarded: row.points,
-            bonus_points: row.bonus,
-            balance: repo.balance()?,
+            streak: day.streak,
+            cycle_day: checkin::cycle_day(day.streak, rules.checkin.cycle_days),
+            points_awarded: day.points,
+            bonus_points: day.bonus,
+            balance,
             already_checked_in: true,
         });
-    };
-    let key = date_key(today);
+    }
+    let lots = prepare_lots(repo, member, now)?;
+    let days = repo.latest_run(&key)?;
+    let award = checkin::plan_checkin(today, &days, &rules.checkin).ok_or(ApiError::Internal)?;
     let member_id = member.member_id.as_str();
     repo.insert_checkin(
         &key,
@@ -141,14 +202,18 @@ pub fn checkin(
         false,
         now.timestamp_millis(),
     )?;
-    grant(
+    let granted = Award {
+        source: Source::Checkin,
+        source_id: &key,
+        amount: award.points_awarded + award.bonus_points,
+    };
+    let balance = grant_onto(
         repo,
         rules,
         member_id,
-        Source::Checkin,
-        &key,
-        award.points_awarded + award.bonus_points,
+        &granted,
         now,
+        Some(balance_of(&lots)),
     )?;
     record_checkin(
         repo,
@@ -166,7 +231,7 @@ pub fn checkin(
         cycle_day: award.cycle_day,
         points_awarded: award.points_awarded,
         bonus_points: award.bonus_points,
-        balance: repo.balance()?,
+        balance,
         already_checked_in: false,
     })
 }

@@ -61,12 +61,15 @@ impl<S: Sql> Repo<S> {
     }
 
     pub fn balance(&self) -> Result<i64, SqlError> {
-        Ok(self.open_lots()?.iter().map(|lot| lot.remaining).sum())
+        Ok(balance_of(&self.open_lots()?))
     }
 
-    /// Writes `expire` entries for every lot whose time has come.
-    pub fn expire_due(&self, now: DateTime<Utc>) -> Result<(), SqlError> {
-        for (lot_id, amount) in points::expired(&self.open_lots()?, now) {
+    /// Writes `expire` entries for every lot whose time has come; answers the lots left
+    /// open (so a caller needs no second read for the balance).
+    pub fn expire_due(&self, now: DateTime<Utc>) -> Result<Vec<Lot>, SqlError> {
+        let lots = self.open_lots()?;
+        let expired = points::expired(&lots, now);
+        for &(lot_id, amount) in &expired {
             self.sql.run(
                 "UPDATE ledger SET remaining = 0 WHERE id = ?",
                 vec![lot_id.into()],
@@ -79,7 +82,10 @@ impl<S: Sql> Repo<S> {
             };
             self.insert_entry(&entry, now, None, 0)?;
         }
-        Ok(())
+        Ok(lots
+            .into_iter()
+            .filter(|lot| !expired.iter().any(|(lot_id, _)| *lot_id == lot.id))
+            .collect())
     }
 
     /// Writes an entry once per (kind, source, source id); false when it already exists.
@@ -105,8 +111,8 @@ impl<S: Sql> Repo<S> {
         Ok(written > 0)
     }
 
-    /// Grants an award once: `None` if this source + source id was already granted.
-    /// Any outstanding debt is settled from it first.
+    /// Grants an award once: `None` if this source + source id was already granted, else
+    /// when it expires and what its lot keeps. Any outstanding debt is settled from it first.
     pub fn award(
         &self,
         source: Source,
@@ -114,7 +120,7 @@ impl<S: Sql> Repo<S> {
         amount: i64,
         now: DateTime<Utc>,
         ttl_days: i64,
-    ) -> Result<Option<DateTime<Utc>>, SqlError> {
+    ) -> Result<Option<(DateTime<Utc>, i64)>, SqlError> {
         let debt = self.profile()?.map_or(0, |profile| profile.points_debt);
         let (kept, settled) = points::settle_debt(amount, debt);
         let expires = now + Duration::days(ttl_days);
@@ -130,7 +136,7 @@ impl<S: Sql> Repo<S> {
         if settled > 0 {
             self.add_debt(-settled)?;
         }
-        Ok(Some(expires))
+        Ok(Some((expires, kept)))
     }
 
     /// Takes points oldest-first and records one entry of `kind`. The part the balance
@@ -186,6 +192,11 @@ struct Entry<'a> {
     source_id: &'a str,
 }
 
+/// The points the lots hold.
+pub fn balance_of(lots: &[Lot]) -> i64 {
+    lots.iter().map(|lot| lot.remaining).sum()
+}
+
 /// Brings the member up to now before any command: the profile exists (created on first
 /// contact) and lots whose time has come have expired.
 pub fn prepare(
@@ -193,6 +204,15 @@ pub fn prepare(
     member: &MemberContext,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
+    prepare_lots(repo, member, now).map(drop)
+}
+
+/// `prepare`, answering the lots left open.
+pub fn prepare_lots(
+    repo: &Repo<impl Sql>,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+) -> Result<Vec<Lot>, ApiError> {
     let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
     repo.ensure_profile(
         member.member_id.as_str(),
@@ -224,14 +244,54 @@ pub fn grant(
     amount: i64,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    if amount <= 0 {
-        return Ok(());
-    }
-    let Some(expires_at) = repo.award(source, source_id, amount, now, rules.points.ttl_days)?
-    else {
-        return Ok(());
+    let award = Award {
+        source,
+        source_id,
+        amount,
     };
-    let balance = repo.balance()?;
+    grant_onto(repo, rules, member_id, &award, now, None).map(drop)
+}
+
+/// What a grant gives.
+pub struct Award<'a> {
+    pub source: Source,
+    pub source_id: &'a str,
+    pub amount: i64,
+}
+
+/// `grant` onto a balance the caller read in this transaction (`None`: read it here);
+/// answers the balance after it.
+pub fn grant_onto(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    member_id: &str,
+    award: &Award,
+    now: DateTime<Utc>,
+    balance_before: Option<i64>,
+) -> Result<i64, ApiError> {
+    let Award {
+        source,
+        source_id,
+        amount,
+    } = *award;
+    let current = || -> Result<i64, ApiError> {
+        match balance_before {
+            Some(balance) => Ok(balance),
+            None => Ok(repo.balance()?),
+        }
+    };
+    if amount <= 0 {
+        return current();
+    }
+    let Some((expires_at, kept)) =
+        repo.award(source, source_id, amount, now, rules.points.ttl_days)?
+    else {
+        return current();
+    };
+    let balance = match balance_before {
+        Some(before) => before + kept,
+        None => repo.balance()?,
+    };
     emit(
         repo,
         format!("pts-{member_id}-{}-{source_id}", source.as_str()),
@@ -245,7 +305,8 @@ pub fn grant(
             "expires_at": Instant(expires_at),
             "balance": balance,
         }),
-    )
+    )?;
+    Ok(balance)
 }
 
 /// A page of the ledger, newest first; the cursor is the last id shown.

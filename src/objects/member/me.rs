@@ -3,7 +3,7 @@
 //! brings up to now.
 
 use super::coupons;
-use super::ledger::prepare;
+use super::ledger::{balance_of, prepare, prepare_lots};
 use super::protocol::{
     AbReply, CheckinSummary, CouponSummary, CouponsReply, Expiring, MemberContext, PointsSummary,
     SummaryReply,
@@ -14,7 +14,7 @@ use crate::domain::checkin;
 use crate::domain::coupon::CouponStatus;
 use crate::domain::rules::Rules;
 use crate::domain::tier;
-use crate::domain::time::Instant;
+use crate::domain::time::{date_key, Instant};
 use crate::http::error::ApiError;
 use crate::objects::seam::Sql;
 use chrono::{DateTime, Duration, Utc};
@@ -36,10 +36,12 @@ pub fn summary(
     now: DateTime<Utc>,
     held: Held,
 ) -> Result<SummaryReply, ApiError> {
-    prepare(repo, member, now)?;
+    // The lots left open after the expiry answer the balance and what expires next; the
+    // latest run of days the streak: no second read of either.
+    let lots = prepare_lots(repo, member, now)?;
     let profile = repo.profile()?.ok_or(ApiError::Internal)?;
     let today = rules.zone.date_of(now);
-    let days = repo.days_desc()?;
+    let days = repo.latest_run(&date_key(today))?;
     let spends = if held.orders {
         repo.spends(None)?
     } else {
@@ -49,11 +51,7 @@ pub fn summary(
     // Group what expires in the next 30 days by expiry instant.
     let horizon = now + Duration::days(30);
     let mut expiring: Vec<Expiring> = Vec::new();
-    for lot in repo
-        .open_lots()?
-        .into_iter()
-        .filter(|lot| lot.expires_at <= horizon)
-    {
+    for lot in lots.iter().filter(|lot| lot.expires_at <= horizon) {
         match expiring.last_mut() {
             Some(last) if last.expires_at.0 == lot.expires_at => last.amount += lot.remaining,
             _ => expiring.push(Expiring {
@@ -66,7 +64,7 @@ pub fn summary(
         member_id: member.member_id.clone(),
         tier: tier::status(spend, &rules.tiers).into(),
         points: PointsSummary {
-            balance: repo.balance()?,
+            balance: balance_of(&lots),
             debt: profile.points_debt,
             expiring,
         },

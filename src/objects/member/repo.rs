@@ -132,25 +132,21 @@ impl<S: Sql> Repo<S> {
     }
 
     /// The profile, created on first contact. A registration time from the token is kept
-    /// until the core reports the authoritative one.
+    /// until the core reports the authoritative one. One statement, and no write when the
+    /// profile is already there as it should be (a repeat commits nothing).
     pub fn ensure_profile(
         &self,
         member_id: &str,
         registered_at_ms: Option<i64>,
         now_ms: i64,
-    ) -> Result<Profile, SqlError> {
+    ) -> Result<(), SqlError> {
         self.sql.run(
-            "INSERT OR IGNORE INTO profile (k, member_id, registered_at_ms, first_seen_ms) VALUES (1, ?, ?, ?)",
+            "INSERT INTO profile (k, member_id, registered_at_ms, first_seen_ms) VALUES (1, ?, ?, ?)
+             ON CONFLICT (k) DO UPDATE SET registered_at_ms = excluded.registered_at_ms
+             WHERE profile.registered_at_ms IS NULL AND excluded.registered_at_ms IS NOT NULL",
             vec![member_id.into(), registered_at_ms.into(), now_ms.into()],
         )?;
-        if let Some(registered_at_ms) = registered_at_ms {
-            self.sql.run(
-                "UPDATE profile SET registered_at_ms = ? WHERE k = 1 AND registered_at_ms IS NULL",
-                vec![registered_at_ms.into()],
-            )?;
-        }
-        self.profile()?
-            .ok_or_else(|| SqlError::shape("profile", "no profile after insert".into()))
+        Ok(())
     }
 
     pub fn set_registration(
