@@ -281,3 +281,67 @@ fn a_unit_the_member_could_not_take_goes_back_exactly_once() {
         .is_ok());
     assert_eq!(issued(&world), 1);
 }
+
+/// What a second and a third claim answered while the first was in flight, and the claims
+/// rows then.
+type DuringTake = Vec<(Vec<(String, String)>, Claimed, Claimed)>;
+
+/// Nothing is written before the take: a second claim of the same member while the first is
+/// in flight counts the first against the limit (one per member) and sees its key as in
+/// progress, from the object's memory alone; once the first lands, its row does the same.
+#[test]
+fn a_claim_in_flight_counts_against_the_limit_before_its_row_is_written() {
+    use pharmedge::objects::member::claim::claim_in_flight;
+    use pharmedge::objects::member::claim_flight::InFlight;
+    let world = World::create(5, 2);
+    let repo = member_db();
+    let in_flight = InFlight::default();
+    let during_take: RefCell<DuringTake> = RefCell::default();
+    let links = Links::new(&world);
+    let (repo_ref, in_flight_ref, seen) = (&repo, &in_flight, &during_take);
+    let world_ref = &world;
+    *links.after_take.borrow_mut() = Some(Box::new(move |links: &Links| {
+        let rows = claims(repo_ref);
+        let other_key = request(world_ref, "mem-1", "k2");
+        let same_key = request(world_ref, "mem-1", "k1");
+        let run_now = |request: &ClaimRequest| {
+            block_on(claim_in_flight(
+                repo_ref,
+                &rules(),
+                request,
+                links,
+                in_flight_ref,
+            ))
+        };
+        let (limited, in_progress) = (run_now(&other_key), run_now(&same_key));
+        seen.borrow_mut().push((rows, limited, in_progress));
+    }));
+    let first = block_on(claim_in_flight(
+        &repo,
+        &rules(),
+        &request(&world, "mem-1", "k1"),
+        &links,
+        &in_flight,
+    ));
+    assert!(first.answer.is_ok(), "{:?}", first.answer);
+    let seen = during_take.borrow();
+    let (rows, limited, in_progress) = &seen[0];
+    assert!(rows.is_empty(), "nothing written before the take: {rows:?}");
+    assert!(
+        matches!(limited.answer, Err(ApiError::ClaimLimitReached { .. })),
+        "{:?}",
+        limited.answer
+    );
+    assert_eq!(in_progress.answer, Err(ApiError::RequestInProgress));
+    assert_eq!(issued(&world), 1, "one unit taken, by the first claim only");
+    assert!(in_flight.pending().is_empty(), "landed");
+    // The first claim's row, issued; the refused key's row, its answer kept.
+    let mut states: Vec<String> = claims(&repo).into_iter().map(|(_, state)| state).collect();
+    states.sort();
+    assert_eq!(states, ["issued", "refused"]);
+    let again = run(&repo, &links, &request(&world, "mem-1", "k2"));
+    assert!(matches!(
+        again.answer,
+        Err(ApiError::ClaimLimitReached { .. })
+    ));
+}

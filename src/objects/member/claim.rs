@@ -4,6 +4,7 @@
 //! whole claim runs natively against real SQLite and scripted or real shards
 //! (tests/objects_campaign_claim.rs); the object's glue (`runtime`) talks to the stock objects.
 
+use super::claim_flight::InFlight;
 use super::protocol::ClaimRequest;
 use super::repo::Repo;
 use super::{claim_refusals, exchange, ledger, wallet};
@@ -49,14 +50,27 @@ impl Claimed {
     }
 }
 
-/// A coupon claim: reserve (counted against the limits while the unit is taken), follow the
-/// saga, then issue or settle the refusal. No transaction spans an await, so concurrent claims
-/// interleave safely: each sees the others' reservations.
+/// `claim_in_flight` in an object with no other claim in flight.
 pub async fn claim<S: Transact>(
     repo: &Repo<S>,
     rules: &Rules,
     request: &ClaimRequest,
     shards: &impl Shards,
+) -> Claimed {
+    claim_in_flight(repo, rules, request, shards, &InFlight::default()).await
+}
+
+/// A coupon claim: reserve (counted against the limits while the unit is taken), follow the
+/// saga, then issue or settle the refusal. No transaction spans an await, so concurrent claims
+/// interleave safely: each sees the others' reservations, written (a points exchange holds its
+/// points with its row) or in `in_flight` (every other claim: its row is written with the
+/// coupon or the refusal, so nothing is committed before the take).
+pub async fn claim_in_flight<S: Transact>(
+    repo: &Repo<S>,
+    rules: &Rules,
+    request: &ClaimRequest,
+    shards: &impl Shards,
+    in_flight: &InFlight,
 ) -> Claimed {
     let ClaimRequest {
         member,
@@ -77,8 +91,29 @@ pub async fn claim<S: Transact>(
             db.atomically(|| wallet::replay_or(repo, key, body_hash, closed)),
         );
     }
-    let reserved = db.atomically(|| -> Result<wallet::Reserved, ApiError> {
+    let held = exchange::holds(&terms.config);
+    let reserved = db.atomically(|| -> Result<(wallet::Reserved, Option<_>), ApiError> {
         ledger::prepare(repo, member, now.0)?;
+        if held.is_empty() {
+            let decided = wallet::reserve_pending(
+                repo,
+                rules,
+                member,
+                &terms.config,
+                &request.scope(),
+                idempotency_key.as_deref(),
+                body_hash,
+                now.0,
+                &in_flight.pending(),
+            )?;
+            return Ok(match decided {
+                Ok(pending) => {
+                    let claim_id = pending.claim_id.clone();
+                    (wallet::Reserved::Go { claim_id }, Some(pending))
+                }
+                Err(known) => (known, None),
+            });
+        }
         let reserved = wallet::reserve_in(
             repo,
             rules,
@@ -90,13 +125,13 @@ pub async fn claim<S: Transact>(
             now.0,
         )?;
         hold_points(repo, rules, request, &reserved)?;
-        Ok(reserved)
+        Ok((reserved, None))
     });
-    let claim_id = match reserved {
-        Ok(wallet::Reserved::Go { claim_id }) => claim_id,
-        Ok(wallet::Reserved::Replay(response)) => return Claimed::uncounted(Ok(response)),
+    let (claim_id, pending) = match reserved {
+        Ok((wallet::Reserved::Go { claim_id }, pending)) => (claim_id, pending),
+        Ok((wallet::Reserved::Replay(response), _)) => return Claimed::uncounted(Ok(response)),
         // A repeat of a refused key: its first answer, counted when it was decided.
-        Ok(wallet::Reserved::Refused(first_answer)) => {
+        Ok((wallet::Reserved::Refused(first_answer), _)) => {
             return Claimed::uncounted(Err(first_answer))
         }
         Err(error) => {
@@ -118,8 +153,14 @@ pub async fn claim<S: Transact>(
             return Claimed::counted(Err(error));
         }
     };
+    // Counted by later claims in this object until its row is written (below).
+    let _flight = pending.clone().map(|pending| in_flight.hold(pending));
+    // The reservation's row, written with whatever ends the claim.
+    let record = || match &pending {
+        Some(pending) => wallet::record_pending(repo, pending),
+        None => Ok(()),
+    };
     let order = campaign::shard_order(&member.member_id, terms.shard_count);
-    let held = exchange::holds(&terms.config);
     let (mut saga, mut step) = ClaimSaga::start_holding(order, &shards.known_dry(), held);
     // What a shard that did not answer said instead (503 or 500), for the answer.
     let mut failure = ApiError::Unavailable;
@@ -153,6 +194,7 @@ pub async fn claim<S: Transact>(
             Step::Release(Hold::Points { .. }) => release_points(repo, &claim_id),
             Step::Issue => {
                 let issued = db.atomically(|| {
+                    record()?;
                     exchange::spend(repo, rules, &terms.config, &claim_id, now.0)?;
                     wallet::issue(
                         repo,
@@ -191,7 +233,11 @@ pub async fn claim<S: Transact>(
         Outcome::Unavailable => (failure, true),
         Outcome::NotIssued(error) => (error, false),
     };
-    if let Err(failed) = db.atomically(|| claim_refusals::settle_refused(repo, &claim_id, &error)) {
+    let settled = db.atomically(|| {
+        record()?;
+        claim_refusals::settle_refused(repo, &claim_id, &error)
+    });
+    if let Err(failed) = settled {
         return Claimed::uncounted(Err(failed));
     }
     Claimed {
@@ -228,7 +274,6 @@ fn release_points<S: Transact>(repo: &Repo<S>, claim_id: &str) -> Reply<ApiError
 mod runtime {
     use super::super::object::MemberObject;
     use super::super::protocol::ClaimRequest;
-    use super::super::repo::Repo;
     use super::{claim_refusals, Shards};
     use crate::domain::ids::CampaignId;
     use crate::domain::time::Instant;
@@ -237,7 +282,6 @@ mod runtime {
     use crate::objects::campaign::protocol::{
         CountRejected, ReleaseUnit, Released, TakeReply, TakeUnit,
     };
-    use crate::objects::seam::durable::Durable;
     use worker::Env;
 
     /// The campaign's stock objects.
@@ -284,14 +328,20 @@ mod runtime {
             request: ClaimRequest,
         ) -> Result<serde_json::Value, ApiError> {
             let config = self.config()?;
-            let repo = Repo::new(Durable::new(self.state.storage()));
             let id = &request.terms.config.id;
             let shards = StockShards {
                 env: &self.env,
                 scope: request.scope(),
                 shard_count: request.terms.shard_count,
             };
-            let claimed = super::claim(&repo, &config.rules, &request, &shards).await;
+            let claimed = super::claim_in_flight(
+                &self.repo,
+                &config.rules,
+                &request,
+                &shards,
+                &self.claims_in_flight,
+            )
+            .await;
             if let (true, Err(error)) = (claimed.counted, &claimed.answer) {
                 self.count_rejection(id, error);
             }

@@ -14,6 +14,7 @@
 
 pub mod checkins;
 pub mod claim;
+pub mod claim_flight;
 pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;

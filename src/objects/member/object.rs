@@ -28,7 +28,9 @@ pub struct MemberObject {
     tables: Tables,
     /// The object's storage and SQL handles, read once per instance (each read crosses
     /// into the runtime).
-    repo: Repo<Durable>,
+    pub(super) repo: Repo<Durable>,
+    /// Coupon claims between their reservation and their row (see `claim_flight`).
+    pub(super) claims_in_flight: super::claim_flight::InFlight,
     /// This instance read an empty outbox and has queued nothing since: a command that
     /// queues nothing needs no read of it (see `fetch`).
     outbox_idle: Cell<bool>,
@@ -295,6 +297,7 @@ impl DurableObject for MemberObject {
             tables: Tables::default(),
             outbox_idle: Cell::new(false),
             absent: RefCell::new(Vec::new()),
+            claims_in_flight: Default::default(),
         }
     }
 
