@@ -1,7 +1,7 @@
 //! The order's Durable Object: runtime glue around its transactions (see `mod.rs`).
 
 use super::protocol::{ApplyEvent, GetOrder, GetPickupCode, OrderCommand, PlaceOrder, VerifyCode};
-use super::{events, pickup, placement, refusal, retention, PickupSettings, MODULES};
+use super::{events, needs, pickup, placement, refusal, retention, PickupSettings, PLACING};
 use crate::config::{Config, ORDER_OBJECT};
 use crate::domain::catalog::{price_lines, PricedLine};
 use crate::domain::order;
@@ -44,6 +44,7 @@ impl OrderObject {
 
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: OrderCommand = rpc::command(req).await?;
+        self.tables.ensure(&self.state.storage(), needs(&command))?;
         let config = self.config()?;
         let settings = settings(&config);
         let db = self.db();
@@ -96,15 +97,19 @@ impl OrderObject {
             self.tables
                 .ensure(&self.state.storage(), &[&super::attribution::MODULE])?;
         }
-        if let placement::Begin::Replay(response) = placement::begin(db, &place)? {
-            return Ok(response);
-        }
+        let fresh = match placement::begin(db, &place)? {
+            placement::Begin::Replay(response) => return Ok(response),
+            placement::Begin::Go { fresh } => fresh,
+        };
         let now_ms = place.now.0.timestamp_millis();
-        outbox::schedule_alarm(
-            &db.storage,
-            wall_now().timestamp_millis() + PLACING_TIMEOUT_MS,
-        )
-        .await?;
+        // The placement's timeout; also the retry path of the order once it is queued.
+        let timeout_ms = wall_now().timestamp_millis() + PLACING_TIMEOUT_MS;
+        if fresh {
+            // Nothing but an earlier placement's own timeout can be armed: one write, no read.
+            set_alarm(&db.storage, timeout_ms).await?;
+        } else {
+            outbox::schedule_alarm(&db.storage, timeout_ms).await?;
+        }
         // Nothing is reserved yet: a refusal or a failure here leaves nothing behind.
         // The totals without a coupon only check the order here; the member's object prices it.
         let (priced, lines, _plain) = match self.price(&place).await {
@@ -153,8 +158,27 @@ impl OrderObject {
             tier,
         };
         let accepted = placement::accept(db, &place, decided)?;
-        outbox::ensure_alarm(&db.storage).await?;
+        // The alarm armed above (due by the timeout, only ever moved earlier since) is the
+        // retry path: the 202 stands even if this object dies now. The order goes to the
+        // core right after the answer, in this wake, not in a second one by the alarm.
+        self.forward_after_answer()?;
         Ok(accepted)
+    }
+
+    fn forward_after_answer(&self) -> Result<(), ApiError> {
+        let config = self.config()?;
+        let env = self.env.clone();
+        let origin = outbox::Origin::of(ORDER_OBJECT, &self.state);
+        // The future outlives this call: its own handles.
+        let db = self.db();
+        self.state.wait_until(async move {
+            if let Err(error) = forward(&db, &env, &config, &origin).await {
+                worker::console_error!(
+                    "order delivery after the answer: {error:?} (the alarm retries)"
+                );
+            }
+        });
+        Ok(())
     }
 
     /// The order's lines priced and classed from the catalogue as of now, checked the way a
@@ -180,10 +204,10 @@ impl DurableObject for OrderObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        if let Err(error) = self.tables.ensure(&self.state.storage(), MODULES) {
-            return rpc::reply::<()>(Err(error));
-        }
         if req.path() == outbox::REPLAY_PATH {
+            if let Err(error) = self.tables.ensure(&self.state.storage(), PLACING) {
+                return rpc::reply::<()>(Err(error));
+            }
             return outbox::serve_replay(&self.state.storage(), req).await;
         }
         rpc::reply(self.handle(req).await)
@@ -193,7 +217,7 @@ impl DurableObject for OrderObject {
         let db = self.db();
         let origin = outbox::Origin::of(ORDER_OBJECT, &self.state);
         let result: Result<(), ApiError> = async {
-            self.tables.ensure(&db, MODULES)?;
+            self.tables.ensure(&db, PLACING)?;
             let config = self.config()?;
             let still_placing = placement::sweep(&db, wall_now().timestamp_millis())?;
             let delivered = outbox::drain(&db.storage, &self.env, &config, &origin).await?;
@@ -220,6 +244,42 @@ impl DurableObject for OrderObject {
         }
         Response::empty()
     }
+}
+
+/// One delivery round of what is due, the order marked forwarded, then the alarm left for
+/// exactly what is still due (a retry, a retention deadline an event set meanwhile) or
+/// removed, so the object is not woken again only to find nothing to do. Nothing awaits
+/// between the reads and the alarm's write, so no other command queues or arms in between;
+/// a placement is never under way again once accepted.
+async fn forward(
+    db: &Durable,
+    env: &Env,
+    config: &Config,
+    origin: &outbox::Origin,
+) -> Result<(), ApiError> {
+    let (delivered, next_ms) = outbox::deliver_due(db, env, config, origin).await?;
+    let now_ms = wall_now().timestamp_millis();
+    if !delivered.is_empty() {
+        events::forwarded(db, &delivered, now_ms)?;
+    }
+    // Under the test clock the alarm leaves retention to the requests (see `alarm`).
+    let retention_due = match config.allow_test_clock {
+        true => None,
+        false => retention::sweep(db, now_ms, config.rules.pickup.retention_days)?,
+    };
+    match next_ms.into_iter().chain(retention_due).min() {
+        Some(due_ms) => outbox::schedule_alarm(&db.storage, due_ms).await,
+        None => db.storage.delete_alarm().await.map_err(alarm_failed),
+    }
+}
+
+async fn set_alarm(storage: &worker::Storage, at_ms: i64) -> Result<(), ApiError> {
+    let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+    storage.set_alarm(at).await.map_err(alarm_failed)
+}
+
+fn alarm_failed(err: worker::Error) -> ApiError {
+    crate::objects::seam::SqlError::new("alarm", err.to_string()).into()
 }
 
 fn settings(config: &Config) -> PickupSettings<'_> {
