@@ -45,6 +45,7 @@ impl OrderObject {
         let config = self.config()?;
         let settings = settings(&config);
         match command {
+            // Answered above, before any table exists.
             OrderCommand::Place(_) => Err(ApiError::Internal),
             // Reads: nothing queued, no alarm to look at.
             OrderCommand::Get(GetOrder { member_id, now }) => {
