@@ -8,7 +8,7 @@ use crate::config::{Config, ORDER_OBJECT};
 use crate::domain::catalog::{price_lines, PricedLine};
 use crate::domain::order;
 use crate::domain::order_lines::{has_rx, OrderLine};
-use crate::domain::placement::PLACING_TIMEOUT_MS;
+use crate::domain::placement::{records_before_reserving, PLACING_TIMEOUT_MS};
 use crate::domain::tier::Tier;
 use crate::domain::tier_benefits::MemberPrices;
 use crate::domain::tier_pricing::accepted_lines_for_tier;
@@ -54,7 +54,7 @@ impl OrderObject {
             Ok(priced) => priced,
             Err(error) => return self.refuse_unrecorded(db, &place, error),
         };
-        if place.coupon_id.is_some() || has_rx(&priced.1) {
+        if records_before_reserving(place.coupon_id.as_deref(), &priced.1) {
             if let Some(first) = self.record(db, &place).await? {
                 return Ok(first);
             }
