@@ -31,7 +31,10 @@ fn an_attributed_order_keeps_its_attribution_and_forwards_it_to_the_core() {
         attribution: Some(tagged()),
         ..place(T0)
     };
-    assert!(matches!(placement::begin(&db, &place), Ok(Begin::Go)));
+    assert!(matches!(
+        placement::begin(&db, &place),
+        Ok(Begin::Go { fresh: true })
+    ));
     placement::accept(&db, &place, decided()).unwrap();
     assert_eq!(attribution::kept(&db).unwrap(), Some(tagged()));
     let (_, _, _, body) = outbox(&db)

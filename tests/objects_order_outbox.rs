@@ -34,7 +34,10 @@ fn row(key: &str, target: &str, kind: &str, body: Value) -> (String, String, Str
 #[test]
 fn an_accepted_ready_and_verified_order_queues_these_rows() {
     let db = order_db();
-    assert!(matches!(placement::begin(&db, &place(T0)), Ok(Begin::Go)));
+    assert!(matches!(
+        placement::begin(&db, &place(T0)),
+        Ok(Begin::Go { fresh: true })
+    ));
     placement::accept(&db, &place(T0), decided()).unwrap();
     let rules = rules();
     let settings = settings(&rules);
@@ -125,7 +128,10 @@ fn an_accepted_ready_and_verified_order_queues_these_rows() {
 #[test]
 fn an_abandoned_placement_queues_its_coupon_release() {
     let db = order_db();
-    assert!(matches!(placement::begin(&db, &place(T0)), Ok(Begin::Go)));
+    assert!(matches!(
+        placement::begin(&db, &place(T0)),
+        Ok(Begin::Go { fresh: true })
+    ));
     placement::abandon(&db, T0).unwrap();
     assert_eq!(
         queued(&db),

@@ -18,7 +18,10 @@ const MINUTE: i64 = 60_000;
 
 fn accepted() -> Sqlite {
     let db = order_db();
-    assert!(matches!(placement::begin(&db, &place(T0)), Ok(Begin::Go)));
+    assert!(matches!(
+        placement::begin(&db, &place(T0)),
+        Ok(Begin::Go { fresh: true })
+    ));
     placement::accept(&db, &place(T0), decided()).unwrap();
     db.raw("DELETE FROM outbox");
     db
@@ -193,7 +196,10 @@ fn core_events_move_the_order_forward_and_illegal_ones_change_nothing() {
 #[test]
 fn an_event_for_a_placement_under_way_changes_nothing() {
     let db = order_db();
-    assert!(matches!(placement::begin(&db, &place(T0)), Ok(Begin::Go)));
+    assert!(matches!(
+        placement::begin(&db, &place(T0)),
+        Ok(Begin::Go { fresh: true })
+    ));
     send(&db, "ev-1", &OrderEvent::Rejected(change(ORDER)), T0);
     assert_eq!(state(&db).as_deref(), Some("placing"));
     assert!(outbox(&db).is_empty());

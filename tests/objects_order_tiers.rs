@@ -59,7 +59,10 @@ const FORWARDED: &str = r#"{"catalog_versions":{"otc-1":1,"rx-1":2},"coupon_id":
 #[test]
 fn a_member_priced_order_is_answered_and_forwarded_with_the_same_lines() {
     let db = order_db();
-    assert!(matches!(placement::begin(&db, &place(T0)), Ok(Begin::Go)));
+    assert!(matches!(
+        placement::begin(&db, &place(T0)),
+        Ok(Begin::Go { fresh: true })
+    ));
     let answer = placement::accept(&db, &place(T0), silver_decided()).unwrap();
     let lines: Value = serde_json::from_str(LINES).unwrap();
     assert_eq!(answer["lines"], lines);

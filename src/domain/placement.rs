@@ -6,6 +6,7 @@
 //! that dies in between is abandoned by the alarm and what it reserved given back.
 
 use super::order::OrderStatus;
+use super::order_lines::{has_rx, OrderLine};
 
 /// A placement that has not finished in this time is given up and its coupon released.
 pub const PLACING_TIMEOUT_MS: i64 = 30_000;
@@ -82,6 +83,14 @@ pub fn under_way(state: OrderState) -> bool {
     state == OrderState::Placing
 }
 
+/// Whether a placement is recorded (its timeout armed) before the member's object is asked:
+/// when that object will lock something for it (the coupon; the prescription of an Rx line),
+/// so that the alarm gives the lock back if the order's object dies before accepting. An
+/// order that locks nothing is written once, after the catalogue and the member answered.
+pub fn records_before_reserving(coupon_id: Option<&str>, lines: &[OrderLine]) -> bool {
+    coupon_id.is_some() || has_rx(lines)
+}
+
 /// What the alarm does about the row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sweep {
@@ -139,6 +148,24 @@ mod tests {
             again(OrderState::Placed(OrderStatus::Cancelled), 0, false),
             Again::Replay
         );
+    }
+
+    #[test]
+    fn only_an_order_that_locks_nothing_skips_the_record_before_the_member() {
+        use crate::domain::order_lines::DrugClass;
+        let line = |drug_class| OrderLine {
+            sku: "sku-1".into(),
+            name: "x".into(),
+            qty: 1,
+            unit_price_fen: 100,
+            drug_class,
+        };
+        let otc = [line(DrugClass::OtcB), line(DrugClass::Health)];
+        let with_rx = [line(DrugClass::OtcA), line(DrugClass::Rx)];
+        assert!(!records_before_reserving(None, &otc));
+        assert!(records_before_reserving(Some("cpn-1"), &otc));
+        assert!(records_before_reserving(None, &with_rx));
+        assert!(records_before_reserving(Some("cpn-1"), &with_rx));
     }
 
     #[test]

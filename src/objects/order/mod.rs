@@ -27,8 +27,27 @@ use crate::domain::rules::PickupRules;
 use crate::objects::outbox;
 use crate::objects::schema::Module;
 
-/// An order's tables, created by its first command.
-pub const MODULES: &[&Module] = &[&repo::MODULE, &outbox::MODULE];
+/// Every table an order may hold (see `needs`).
+pub const MODULES: &[&Module] = &[
+    &repo::MODULE,
+    &repo::EVENTS,
+    &repo::PICKUPS,
+    &outbox::MODULE,
+];
+
+/// What a placement, a read, the alarm and a replay touch: the row and the outbox.
+pub const PLACING: &[&Module] = &[&repo::MODULE, &outbox::MODULE];
+
+/// The tables `command` may touch, created before it runs: a new order object holds two
+/// tables, not four (each costs its DDL and the pages it writes at creation).
+pub fn needs(command: &protocol::OrderCommand) -> &'static [&'static Module] {
+    use protocol::OrderCommand;
+    match command {
+        OrderCommand::Place(_) | OrderCommand::Get(_) | OrderCommand::PickupCode(_) => PLACING,
+        OrderCommand::Event(_) => &[&repo::MODULE, &repo::EVENTS, &outbox::MODULE],
+        OrderCommand::Verify(_) => &[&repo::MODULE, &repo::PICKUPS, &outbox::MODULE],
+    }
+}
 
 /// What the order's transactions need of the configuration.
 #[derive(Debug, Clone, Copy)]

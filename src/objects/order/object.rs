@@ -1,24 +1,18 @@
 //! The order's Durable Object: runtime glue around its transactions (see `mod.rs`).
 
-use super::protocol::{ApplyEvent, GetOrder, GetPickupCode, OrderCommand, PlaceOrder, VerifyCode};
-use super::{events, pickup, placement, refusal, retention, PickupSettings, MODULES};
+use super::protocol::{ApplyEvent, GetOrder, GetPickupCode, OrderCommand, VerifyCode};
+use super::{events, needs, pickup, placement, retention, PickupSettings, PLACING};
 use crate::config::{Config, ORDER_OBJECT};
-use crate::domain::catalog::{price_lines, PricedLine};
-use crate::domain::order;
-use crate::domain::order_lines::{has_rx, OrderLine};
-use crate::domain::placement::PLACING_TIMEOUT_MS;
-use crate::domain::tier::Tier;
-use crate::domain::tier_benefits::MemberPrices;
-use crate::domain::tier_pricing::accepted_lines_for_tier;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
-use crate::objects::member::protocol::Reserve;
 use crate::objects::protocol::answer;
 use crate::objects::schema::Tables;
 use crate::objects::seam::durable::Durable;
-use crate::objects::{catalog, member, outbox, rpc};
+use crate::objects::{outbox, rpc};
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
+
+mod place;
 
 #[durable_object]
 pub struct OrderObject {
@@ -26,9 +20,6 @@ pub struct OrderObject {
     env: Env,
     tables: Tables,
 }
-
-/// Lines as priced from the catalogue, the same as plain order lines, and their totals.
-type Priced = (Vec<PricedLine>, Vec<OrderLine>, order::Totals);
 
 impl OrderObject {
     fn config(&self) -> Result<Rc<Config>, ApiError> {
@@ -44,11 +35,18 @@ impl OrderObject {
 
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
         let command: OrderCommand = rpc::command(req).await?;
+        let db = self.db();
+        let command = match command {
+            // Creates its tables when it first writes (see `place`).
+            OrderCommand::Place(place) => return self.place(&db, place).await,
+            other => other,
+        };
+        self.tables.ensure(&db, needs(&command))?;
         let config = self.config()?;
         let settings = settings(&config);
-        let db = self.db();
         match command {
-            OrderCommand::Place(place) => self.place(&db, place).await,
+            // Answered above, before any table exists.
+            OrderCommand::Place(_) => Err(ApiError::Internal),
             // Reads: nothing queued, no alarm to look at.
             OrderCommand::Get(GetOrder { member_id, now }) => {
                 if let Some(now) = now {
@@ -84,90 +82,6 @@ impl OrderObject {
             }
         }
     }
-
-    /// Placement crosses three owners: the order here, the catalogue authority (what is
-    /// sold, as what, at what price, and whether it is stopped, as of now), and the member's
-    /// object (the coupon and the prescription). Record the placement, price it from the
-    /// catalogue, reserve what the member's object holds, then accept. No transaction spans
-    /// an await; a placement that dies in between is abandoned by the alarm and what it
-    /// reserved given back.
-    async fn place(&self, db: &Durable, place: PlaceOrder) -> Result<serde_json::Value, ApiError> {
-        if place.attribution.is_some() {
-            self.tables
-                .ensure(&self.state.storage(), &[&super::attribution::MODULE])?;
-        }
-        if let placement::Begin::Replay(response) = placement::begin(db, &place)? {
-            return Ok(response);
-        }
-        let now_ms = place.now.0.timestamp_millis();
-        outbox::schedule_alarm(
-            &db.storage,
-            wall_now().timestamp_millis() + PLACING_TIMEOUT_MS,
-        )
-        .await?;
-        // Nothing is reserved yet: a refusal or a failure here leaves nothing behind.
-        // The totals without a coupon only check the order here; the member's object prices it.
-        let (priced, lines, _plain) = match self.price(&place).await {
-            Ok(priced) => priced,
-            Err(error) => {
-                refusal::end(db, &error, place.keyed)?;
-                return Err(error);
-            }
-        };
-        let rx = has_rx(&lines);
-        let prescription_id = place.prescription_id.clone().filter(|_| rx);
-        // Always asked, even without a coupon or Rx line: the member's object holds the tier
-        // spend, and so the member prices (never the client's or the token's word).
-        let (totals, classes, tier) = {
-            let command = Reserve {
-                order_id: place.order_id.clone(),
-                lines,
-                coupon_id: place.coupon_id.clone(),
-                prescription_id: prescription_id.clone(),
-                now: place.now,
-            };
-            match member::client::ask(&self.env, &place.member_id, command).await {
-                Ok(reserved) => (reserved.totals, reserved.eligible_classes, reserved.tier),
-                Err(error @ (ApiError::Unavailable | ApiError::Internal)) => {
-                    // The reservation may or may not have happened: give it back to be sure.
-                    placement::abandon(db, now_ms)?;
-                    outbox::ensure_alarm(&db.storage).await?;
-                    return Err(error);
-                }
-                Err(refused) => {
-                    refusal::end(db, &refused, place.keyed)?;
-                    return Err(refused);
-                }
-            }
-        };
-        let decided = placement::Decided {
-            lines: accepted_lines_for_tier(
-                &priced,
-                tier.unwrap_or(Tier::Member),
-                &MemberPrices::default(),
-                totals.discount_fen,
-                classes.as_deref(),
-            ),
-            prescription_id,
-            totals,
-            tier,
-        };
-        let accepted = placement::accept(db, &place, decided)?;
-        outbox::ensure_alarm(&db.storage).await?;
-        Ok(accepted)
-    }
-
-    /// The order's lines priced and classed from the catalogue as of now, checked the way a
-    /// pharmacist would (unknown, never online, stopped, how many, which price, Rx without a
-    /// prescription id), and their totals without a coupon.
-    async fn price(&self, place: &PlaceOrder) -> Result<Priced, ApiError> {
-        let skus: Vec<&str> = place.lines.iter().map(|line| line.sku.as_str()).collect();
-        let current = catalog::client::current(&self.env, &skus).await?;
-        let priced = price_lines(&place.lines, |sku| current.get(sku))?;
-        let lines: Vec<OrderLine> = priced.iter().map(|p| p.line.clone()).collect();
-        let plain = order::price(&lines, place.prescription_id.as_deref(), None)?;
-        Ok((priced, lines, plain))
-    }
 }
 
 impl DurableObject for OrderObject {
@@ -180,10 +94,10 @@ impl DurableObject for OrderObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        if let Err(error) = self.tables.ensure(&self.state.storage(), MODULES) {
-            return rpc::reply::<()>(Err(error));
-        }
         if req.path() == outbox::REPLAY_PATH {
+            if let Err(error) = self.tables.ensure(&self.state.storage(), PLACING) {
+                return rpc::reply::<()>(Err(error));
+            }
             return outbox::serve_replay(&self.state.storage(), req).await;
         }
         rpc::reply(self.handle(req).await)
@@ -193,7 +107,7 @@ impl DurableObject for OrderObject {
         let db = self.db();
         let origin = outbox::Origin::of(ORDER_OBJECT, &self.state);
         let result: Result<(), ApiError> = async {
-            self.tables.ensure(&db, MODULES)?;
+            self.tables.ensure(&db, PLACING)?;
             let config = self.config()?;
             let still_placing = placement::sweep(&db, wall_now().timestamp_millis())?;
             let delivered = outbox::drain(&db.storage, &self.env, &config, &origin).await?;

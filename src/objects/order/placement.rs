@@ -18,8 +18,10 @@ use serde_json::Value;
 pub enum Begin {
     /// The same Idempotency-Key and body again: the first answer.
     Replay(Value),
-    /// Go on: price it, reserve what the member's object holds, and accept.
-    Go,
+    /// Go on: price it, reserve what the member's object holds, and accept. `fresh`: no
+    /// order row was there (the object's first placement, or one after an unkeyed refusal),
+    /// so nothing but an earlier placement's own timeout can have armed the alarm.
+    Go { fresh: bool },
 }
 
 /// Phase 1: replay, refuse a reused key, or record the placement as under way.
@@ -27,7 +29,9 @@ pub fn begin(db: &impl Transact, place: &PlaceOrder) -> Result<Begin, ApiError> 
     db.atomically(|| {
         let repo = Repo::new(db);
         let now_ms = place.now.0.timestamp_millis();
-        if let Some(row) = repo.load()? {
+        let held = repo.load()?;
+        let fresh = held.is_none();
+        if let Some(row) = held {
             let same_request = row.member_id.as_deref() == Some(place.member_id.as_str())
                 && row.body_hash.as_deref() == Some(place.body_hash.as_str());
             if !same_request {
@@ -67,7 +71,7 @@ pub fn begin(db: &impl Transact, place: &PlaceOrder) -> Result<Begin, ApiError> 
                 now_ms.into(),
             ],
         )?;
-        Ok(Begin::Go)
+        Ok(Begin::Go { fresh })
     })
 }
 

@@ -6,13 +6,19 @@ use crate::domain::placement::OrderState;
 use crate::objects::schema::Module;
 use crate::objects::seam::{FromRow, FromValue, Row, Sql, SqlError, Value};
 
-/// The order, its applied core events and its pickup verifications.
+// The tables of an order, each module created when first needed (`super::needs`): a
+// placement creates the row and the outbox only; core events add `seen_events`, a counter
+// `verifications`. They were first published as one module, "order" (all three tables in
+// its migration 1); objects that hold it hold every table, and adopt these modules on their
+// next command at no cost (each migration 1 here is `IF NOT EXISTS`).
+
+/// The order's row.
 pub const MODULE: Module = Module {
-    name: "order",
+    name: "order_row",
     migrations: &[&[
-    // One row: this object is one order. Columns are null until known (an order the core
-    // reports without it having been placed here has no totals).
-    "CREATE TABLE IF NOT EXISTS order_row (
+        // One row: this object is one order. Columns are null until known (an order the core
+        // reports without it having been placed here has no totals).
+        "CREATE TABLE IF NOT EXISTS order_row (
         k INTEGER PRIMARY KEY CHECK (k = 1),
         order_id TEXT NOT NULL,
         member_id TEXT,
@@ -35,17 +41,28 @@ pub const MODULE: Module = Module {
         verified_ms INTEGER,
         verified_by TEXT
     )",
-    "CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)",
-    // Every code presented at a counter, for the audit trail and the per-order throttle.
-    "CREATE TABLE IF NOT EXISTS verifications (
+    ]],
+};
+
+/// The core events applied to this order, each once.
+pub const EVENTS: Module = Module {
+    name: "order_events",
+    migrations: &[&[
+        "CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)",
+    ]],
+};
+
+/// Every code presented at a counter, for the audit trail and the per-order throttle.
+pub const PICKUPS: Module = Module {
+    name: "order_pickups",
+    migrations: &[&["CREATE TABLE IF NOT EXISTS verifications (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         at_ms INTEGER NOT NULL,
         staff_id TEXT NOT NULL,
         store_id TEXT NOT NULL,
         method TEXT NOT NULL,
         outcome TEXT NOT NULL
-    )",
-    ]],
+    )"]],
 };
 
 /// The order's row, its columns in the order [`OrderRow::from_row`] reads them.

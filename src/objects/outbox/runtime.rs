@@ -166,7 +166,7 @@ pub async fn drain(
 
 /// One round: take what is due under a lease, attempt each, settle each as the policy says,
 /// report new dead letters. Answers the keys delivered and when the next row is due.
-async fn deliver_due(
+pub async fn deliver_due(
     db: &impl Transact,
     env: &Env,
     config: &Config,
