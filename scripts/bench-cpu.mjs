@@ -96,6 +96,8 @@ const edge = await started(() => startEdge({ persistDir: tempDir("edge"), vars: 
 const noop = await started(() => startNoop({ persistDir: tempDir("noop") }));
 const js = await startBaseline({});
 const jsOutbox = await startBaseline({ BASELINE_OUTBOX: "1", BASELINE_DELIVER: "request" });
+// The same job as pharmedge's check-in: both events it forwards (checkin.recorded, points.awarded).
+const jsSameJob = await startBaseline({ BASELINE_OUTBOX: "1", BASELINE_DELIVER: "request", BASELINE_EVENTS: "2" });
 // BENCH_AB=<a build directory inside the checkout>: that build runs beside build/ and every
 // pharmedge scenario runs on both, back to back (a change measured within one run).
 const abBuild = process.env.BENCH_AB;
@@ -156,7 +158,7 @@ async function pooled(count, width, work) {
   return results;
 }
 // The warm members have checked in (their objects and tables exist) on every worker.
-for (const runtime of [js, jsOutbox]) await pooled(WARM, 16, (i) => mustFetch(`${runtime.url}/v1/checkins`, { method: "POST", ...auth(warmTokens[i]) }, 201));
+for (const runtime of [js, jsOutbox, jsSameJob]) await pooled(WARM, 16, (i) => mustFetch(`${runtime.url}/v1/checkins`, { method: "POST", ...auth(warmTokens[i]) }, 201));
 const orderBody = (store, fulfilment) => ({ store_id: store, fulfilment, lines: [{ sku: "otc-1", qty: 2 }] });
 const STORES = 10;
 const marketing = jwt({ sub: "bench-marketing", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
@@ -216,6 +218,7 @@ const edgeRows = edgeScenarios(edge, edgeWorld).flatMap((row, i) => (edgeB ? [ro
 // --- the scenarios: [title, runtime, request maker, expected statuses, prepare(amount) -> maker].
 const untagged = (row) => row[0].replace(AB_TAG, "");
 const edgeRow = (title) => edgeRows.filter((row) => untagged(row) === title);
+const SAME_JOB = "JS worker + outbox, both events pharmedge forwards (the same job): check-in, a new member each";
 const placed = ["GET /healthz", "POST /v1/checkins: repeat, 100 warm members"];
 const scenarios = [
   ["no-op worker: constant answer", noop, () => ({ method: "GET", path: "/" }), [200]],
@@ -227,6 +230,7 @@ const scenarios = [
   ...edgeRow("POST /v1/checkins: repeat, 100 warm members"),
   ["JS worker: check-in, a new member each", js, () => post("/v1/checkins", freshToken()), [201]],
   ["JS worker + outbox delivered to the core: check-in, a new member each", jsOutbox, () => post("/v1/checkins", freshToken()), [201]],
+  [SAME_JOB, jsSameJob, () => post("/v1/checkins", freshToken()), [201]],
   ...edgeRows.filter((row) => !placed.includes(untagged(row))),
 ].filter(([title, runtime]) => !only || runtime === noop || title.includes(only));
 
@@ -293,7 +297,7 @@ for (const dir of ["build", ...(abBuild ? [abBuild] : [])]) {
   console.log(`wasm (${dir}): ${readFileSync(wasmPath).length} bytes raw, ${gzipped} bytes gzip -9`);
 }
 
-for (const runtime of [edge, noop, js, jsOutbox, ...(edgeB ? [edgeB] : [])]) await runtime.mf.dispose();
+for (const runtime of [edge, noop, js, jsOutbox, jsSameJob, ...(edgeB ? [edgeB] : [])]) await runtime.mf.dispose();
 await stub.close();
 // Thousands of objects' databases: hundreds of MB per run.
 for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });

@@ -7,6 +7,8 @@
 //   BASELINE_EXTRA_TABLES=n    n more tables (each with a TEXT primary key = one more index)
 //   BASELINE_EXTRA_STATEMENTS=n  n more distinct statements run per check-in (each stays
 //                         prepared in workerd's per-object statement cache while it is open)
+//   BASELINE_EVENTS=2     with BASELINE_OUTBOX: also queue `points.awarded` for the check-in, as
+//                         pharmedge does (API.md's edge→core events, one per POST): the same job
 //   BASELINE_DELIVER=request  deliver right after the answer (waitUntil) instead of from the
 //                         alarm, the alarm kept only as the retry path
 //   BASELINE_TIMEOUT_MS=ms  abort each delivery after ms by a timer that is never cleared (as
@@ -62,6 +64,10 @@ export class Member extends DurableObject {
       if (this.outbox) {
         const key = `checkin:${member}:${date}`;
         sql.exec("INSERT OR IGNORE INTO outbox (key, body) VALUES (?, ?)", key, JSON.stringify({ id: key, type: "checkin.recorded", member_id: member, date, points: 5 }));
+        if (this.env.BASELINE_EVENTS === "2") {
+          const awarded = `points:${member}:${date}`;
+          sql.exec("INSERT OR IGNORE INTO outbox (key, body) VALUES (?, ?)", awarded, JSON.stringify({ id: awarded, type: "points.awarded", member_id: member, points: 5, reason: "checkin" }));
+        }
       }
       return { status: 201, already: false };
     });
