@@ -1,6 +1,7 @@
 //! The rules of the business, pure: no `worker` import, no I/O, no clock.
 //! Everything here takes plain values and returns plain values, and is tested natively.
 
+pub mod alarm;
 pub mod attribution;
 pub mod campaign;
 pub mod campaign_gift;

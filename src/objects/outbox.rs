@@ -20,7 +20,9 @@ pub use queue::{enqueue, enqueue_command, enqueue_event, queued_count, Destinati
 #[cfg(target_arch = "wasm32")]
 pub use replay::{serve_replay, ReplayCommand, ReplayReply};
 #[cfg(target_arch = "wasm32")]
-pub use runtime::{deliver_after_answer, deliver_due, drain, ensure_alarm, schedule_alarm, Origin};
+pub use runtime::{
+    deliver_after_answer, deliver_due, drain, ensure_alarm, schedule_alarm, write_alarm, Origin,
+};
 
 /// Where an object's replay requests arrive (see `serve_replay`).
 pub const REPLAY_PATH: &str = "/outbox/replay";

@@ -4,7 +4,8 @@
 use super::needs::{needs, ALL};
 use super::repo::Repo;
 use super::{
-    checkins, coupons, erasure, events, ledger, me, orders, prescriptions, protocol, referral, repo,
+    checkins, coupons, erasure, events, ledger, me, orders, prescriptions, protocol, referral,
+    referral_invitee, repo,
 };
 use crate::config::{Config, MEMBER_OBJECT};
 use crate::domain::rules::Rules;
@@ -207,7 +208,10 @@ impl MemberObject {
         match command {
             MemberCommand::Claim(request) => {
                 let reply = self.claim(request).await;
-                outbox::ensure_alarm(&self.state.storage()).await?;
+                // Its coupon.claimed (or a unit given back) goes right after the answer.
+                if self.tables.has(&self.repo.sql, &outbox::MODULE)? {
+                    self.deliver_after_answer(self.config()?).await?;
+                }
                 return reply;
             }
             MemberCommand::Link(GetLink { member, now }) => {
@@ -273,18 +277,28 @@ impl MemberObject {
         if !self.tables.has(&self.repo.sql, &outbox::MODULE)? {
             return Ok(reply);
         }
-        let outbox_owns_alarm = !self.tables.has(&self.repo.sql, &referral::MODULE)?;
+        self.deliver_after_answer(config).await?;
+        Ok(reply)
+    }
+
+    /// Delivers the rows commands queued right after the answer; the alarm, armed before it,
+    /// is the retry path, shared with the referral steps (kept armed while one is pending).
+    async fn deliver_after_answer(&self, config: Rc<Config>) -> Result<(), ApiError> {
+        let held = self.tables.has(&self.repo.sql, &referral::MODULE)?;
+        // A failed read keeps the alarm: at worst one wake for nothing.
+        let steps_pending =
+            move |db: &Durable| referral_invitee::steps_pending(db, held).unwrap_or(true);
         let idle = outbox::deliver_after_answer(
             &self.state,
             &self.repo.sql,
             &self.env,
             config,
             MEMBER_OBJECT,
-            outbox_owns_alarm,
+            steps_pending,
         )
         .await?;
         self.outbox_idle.set(idle);
-        Ok(reply)
+        Ok(())
     }
 }
 
@@ -310,8 +324,8 @@ impl DurableObject for MemberObject {
             }
             return outbox::serve_replay(&self.repo.sql.storage, req).await;
         }
-        // Rows queued by paths that do not end in `deliver_after_answer` (a claim, the
-        // referral steps): counted across the whole call, so the next command reads again.
+        // Rows queued by paths that do not end in `deliver_after_answer` (the referral
+        // steps, a claim's after its delivery began): counted across the whole call, so the next command reads again.
         let queued_before = outbox::queued_count();
         let reply = self.handle(req).await;
         if outbox::queued_count() != queued_before {

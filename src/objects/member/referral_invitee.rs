@@ -15,7 +15,7 @@ use crate::domain::referral_binding::{
 use crate::domain::rules::Rules;
 use crate::domain::time::from_unix_millis;
 use crate::http::error::ApiError;
-use crate::objects::seam::Sql;
+use crate::objects::seam::{Sql, SqlError};
 use chrono::{DateTime, Utc};
 
 /// Stores the binding a step changed and writes what it queued.
@@ -243,4 +243,27 @@ pub fn after_refund(
     };
     let step = decide(Some(&row.binding), event, &rules.referral);
     persist(repo, rules, &row, step, invitee, now)
+}
+
+/// Whether registration steps wait for `referral_flow` (devices to report, a binding to
+/// decide), so the object's alarm must stay armed for them. `held`: the referral module's
+/// tables are known to exist; otherwise they are looked up first (a registration may create
+/// them while a delivery is under way).
+pub fn steps_pending(sql: &impl Sql, held: bool) -> Result<bool, SqlError> {
+    if !held {
+        let found: Option<(i64,)> = sql.row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_claims'",
+            vec![],
+        )?;
+        if found.is_none() {
+            return Ok(false);
+        }
+    }
+    let (pending,): (i64,) = sql
+        .row(
+            "SELECT EXISTS (SELECT 1 FROM device_claims) OR EXISTS (SELECT 1 FROM binding WHERE state = ?)",
+            vec![BindingState::Pending.into()],
+        )?
+        .unwrap_or((0,));
+    Ok(pending != 0)
 }

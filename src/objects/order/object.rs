@@ -3,6 +3,7 @@
 use super::protocol::{ApplyEvent, GetOrder, GetPickupCode, OrderCommand, VerifyCode};
 use super::{events, needs, pickup, placement, retention, PickupSettings, PLACING};
 use crate::config::{Config, ORDER_OBJECT};
+use crate::domain::delivery;
 use crate::http::error::ApiError;
 use crate::http::request::wall_now;
 use crate::objects::protocol::answer;
@@ -31,6 +32,23 @@ impl OrderObject {
 
     fn db(&self) -> Durable {
         Durable::new(self.state.storage())
+    }
+
+    /// What a command queued (a verification's pickup.verified and store.pickup_gone) goes
+    /// right after the answer, in this wake; the alarm, moved no later than the lease's end
+    /// before the answer, is the retry path (see `place::forward` for what it is left at).
+    async fn deliver_after_answer(&self, db: &Durable, config: &Config) -> Result<(), ApiError> {
+        let Some(next_ms) = outbox::drain::earliest(db)? else {
+            return Ok(());
+        };
+        let now_ms = wall_now().timestamp_millis();
+        if next_ms > now_ms {
+            return outbox::schedule_alarm(&db.storage, next_ms).await;
+        }
+        let lease_end_ms = now_ms + delivery::lease_ms(config.core_timeout_ms);
+        // Only ever earlier: a retention deadline or a placement's timeout may be armed.
+        outbox::schedule_alarm(&db.storage, lease_end_ms).await?;
+        self.forward_after_answer()
     }
 
     async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
@@ -77,7 +95,7 @@ impl OrderObject {
             OrderCommand::Verify(VerifyCode { counter, code, now }) => {
                 // Committed whatever the answer: refusals are recorded and counted.
                 let verified = pickup::verify(&db, &settings, &counter, &code, now.0)?;
-                outbox::ensure_alarm(&db.storage).await?;
+                self.deliver_after_answer(&db, &config).await?;
                 answer::<VerifyCode>(verified)
             }
         }

@@ -6,6 +6,7 @@ use super::drain::{self as rows};
 use super::Destination;
 use crate::config::Config;
 use crate::core_link;
+use crate::domain::alarm::{self, AlarmWrite};
 use crate::domain::delivery::{self, Outcome};
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
@@ -49,16 +50,18 @@ pub async fn ensure_alarm(storage: &Storage) -> Result<(), ApiError> {
 /// and delivers what is due right after the answer, in the same wake of the object. The
 /// alarm then fires only if that delivery did not settle everything: an object woken again
 /// by its alarm only to deliver stays open twice as long, and open objects are what a
-/// runtime runs out of (README, "Capacity"). `outbox_owns_alarm`: nothing but the outbox
-/// uses this object's alarm, so it may be set and removed without reading it first.
-/// Answers whether the outbox was idle (nothing pending, no dead letter to report).
+/// runtime runs out of (README, "Capacity"). `other_work_pending` reads, from stored state,
+/// whether other work of the object (a member's referral steps) waits on the same alarm; it
+/// is asked right before each alarm write, with no await in between, so no other event of
+/// the object interleaves (`domain::alarm` says what to write). Answers whether the outbox
+/// was idle (nothing pending, no dead letter to report).
 pub async fn deliver_after_answer(
     state: &State,
     db: &Durable,
     env: &Env,
     config: Rc<Config>,
     binding: &'static str,
-    outbox_owns_alarm: bool,
+    other_work_pending: impl Fn(&Durable) -> bool + 'static,
 ) -> Result<bool, ApiError> {
     let Some(next_ms) = rows::earliest(db)? else {
         return Ok(true);
@@ -68,28 +71,19 @@ pub async fn deliver_after_answer(
         schedule_alarm(&db.storage, next_ms).await?;
         return Ok(false);
     }
-    let storage = &db.storage;
     let lease_end_ms = now_ms + delivery::lease_ms(config.core_timeout_ms);
-    if outbox_owns_alarm {
-        // Only the outbox sets it: an earlier alarm can only be for a row this delivery
-        // takes up, or one the lease's end covers. One write, no read.
-        set_alarm(storage, lease_end_ms).await?;
-    } else {
-        schedule_alarm(storage, lease_end_ms).await?;
-    }
+    let before = alarm::before_delivery(lease_end_ms, other_work_pending(db));
+    write_alarm(&db.storage, before).await?;
     let env = env.clone();
     let origin = Origin::of(binding, state);
     // The future outlives this call: its own handles.
     let db = Durable::new(state.storage());
     state.wait_until(async move {
         let settled = match deliver_due(&db, &env, &config, &origin).await {
-            // One write settles the alarm: exactly the next due time, or none.
-            Ok((_, next_ms)) if outbox_owns_alarm => match next_ms {
-                Some(next_ms) => set_alarm(&db.storage, next_ms).await,
-                None => db.storage.delete_alarm().await.map_err(alarm_failed),
-            },
-            Ok((_, Some(next_ms))) => schedule_alarm(&db.storage, next_ms).await,
-            Ok((_, None)) => Ok(()),
+            Ok((_, next_ms)) => {
+                let after = alarm::after_delivery(next_ms, other_work_pending(&db));
+                write_alarm(&db.storage, after).await
+            }
             Err(error) => Err(error),
         };
         if let Err(error) = settled {
@@ -97,6 +91,16 @@ pub async fn deliver_after_answer(
         }
     });
     Ok(false)
+}
+
+/// One write to the alarm, as `domain::alarm` decided it.
+pub async fn write_alarm(storage: &Storage, write: AlarmWrite) -> Result<(), ApiError> {
+    match write {
+        AlarmWrite::Set(at_ms) => set_alarm(storage, at_ms).await,
+        AlarmWrite::Earlier(at_ms) => schedule_alarm(storage, at_ms).await,
+        AlarmWrite::Delete => storage.delete_alarm().await.map_err(alarm_failed),
+        AlarmWrite::Keep => Ok(()),
+    }
 }
 
 /// Logged, and 503 only when another attempt may succeed (as every storage failure).

@@ -5,6 +5,7 @@
 
 use super::OrderObject;
 use crate::config::{Config, ORDER_OBJECT};
+use crate::domain::alarm;
 use crate::domain::catalog::{price_lines, PricedLine};
 use crate::domain::order;
 use crate::domain::order_lines::{has_rx, OrderLine};
@@ -166,7 +167,7 @@ impl OrderObject {
 
     /// The order goes to the core right after the answer, in this wake, not in a second
     /// one by the alarm.
-    fn forward_after_answer(&self) -> Result<(), ApiError> {
+    pub(super) fn forward_after_answer(&self) -> Result<(), ApiError> {
         let config = self.config()?;
         let env = self.env.clone();
         let origin = outbox::Origin::of(ORDER_OBJECT, &self.state);
@@ -222,18 +223,18 @@ fn decided(priced: &Priced, prescription_id: Option<String>, reserved: Reserved)
     }
 }
 
-/// One delivery round of what is due, the order marked forwarded, then the alarm left for
-/// exactly what is still due (a retry, a retention deadline an event set meanwhile) or
-/// removed, so the object is not woken again only to find nothing to do. Nothing awaits
-/// between the reads and the alarm's write, so no other command queues or arms in between;
-/// a placement is never under way again once accepted.
+/// One delivery round of what is due, the order marked forwarded, then the alarm set to
+/// exactly what is still due (a retry, a retention deadline, a placement's timeout, whatever
+/// armed it meanwhile) or removed, so the object is not woken again only to find nothing to
+/// do. Nothing awaits between the reads and the alarm's write, so no other command queues or
+/// arms in between.
 async fn forward(
     db: &Durable,
     env: &Env,
     config: &Config,
     origin: &outbox::Origin,
 ) -> Result<(), ApiError> {
-    let (delivered, next_ms) = outbox::deliver_due(db, env, config, origin).await?;
+    let (delivered, _) = outbox::deliver_due(db, env, config, origin).await?;
     let now_ms = wall_now().timestamp_millis();
     if !delivered.is_empty() {
         events::forwarded(db, &delivered, now_ms)?;
@@ -243,10 +244,15 @@ async fn forward(
         true => None,
         false => retention::sweep(db, now_ms, config.rules.pickup.retention_days)?,
     };
-    match next_ms.into_iter().chain(retention_due).min() {
-        Some(due_ms) => outbox::schedule_alarm(&db.storage, due_ms).await,
-        None => db.storage.delete_alarm().await.map_err(alarm_failed),
-    }
+    // Never under way once accepted; asked anyway, as the alarm would (an abandoned
+    // placement queues its give-back, so the outbox is read after it).
+    let still_placing = placement::sweep(db, now_ms)?;
+    let next_ms = outbox::drain::earliest(db)?;
+    let due_ms = [next_ms, retention_due, still_placing]
+        .into_iter()
+        .flatten()
+        .min();
+    outbox::write_alarm(&db.storage, alarm::after_delivery(due_ms, false)).await
 }
 
 async fn set_alarm(storage: &Storage, at_ms: i64) -> Result<(), ApiError> {
