@@ -285,6 +285,7 @@ console.log(`  /healthz / constant no-op: ${ratio("GET /healthz", floors.edge)}`
 console.log(`  repeat check-in / JS worker: ${ratio("POST /v1/checkins: repeat, 100 warm members", "JS worker: repeat check-in, 100 warm members")}`);
 console.log(`  new-member check-in / JS worker: ${ratio("POST /v1/checkins: a new member each", "JS worker: check-in, a new member each")}`);
 console.log(`  new-member check-in / JS worker with outbox: ${ratio("POST /v1/checkins: a new member each", "JS worker + outbox delivered to the core: check-in, a new member each")}`);
+console.log(`  new-member check-in / JS worker doing the same job: ${ratio("POST /v1/checkins: a new member each", SAME_JOB)}`);
 if (edgeB) {
   console.log(`\nA/B: ${abBuild} [B] over build/ [A], CPU per request, per round:`);
   for (const [title] of scenarios.filter(([t]) => t.endsWith(AB_TAG))) {

@@ -289,6 +289,14 @@ fn an_order_from_before_the_split_adopts_the_modules_and_keeps_its_rows() {
         .unwrap();
     let first = placed(&db);
     db.raw("INSERT INTO seen_events (id, received_ms) VALUES ('evt-0', 1)");
+    // Placement looks this module up to adopt before it asks whether an order is held.
+    let after_deploy = Tables::default();
+    assert!(after_deploy
+        .has(&db, &pharmedge::objects::order::repo::LEGACY)
+        .unwrap());
+    assert!(!after_deploy
+        .has(&db, &pharmedge::objects::order::repo::MODULE)
+        .unwrap());
     // A new instance (a deploy) with every module of today's code.
     Tables::default().ensure(&db, MODULES).expect("adopted");
     let kept: Vec<(i64,)> = db

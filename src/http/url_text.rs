@@ -40,6 +40,8 @@ pub fn origin(url: &str) -> Option<&str> {
 /// `base` with `pairs` appended to its query (form-encoded, `&` after a non-empty query),
 /// before any fragment; a bare `scheme://host` gets the `/` path a URL parser gives it.
 pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let normal = encoded(base);
+    let base = normal.as_str();
     let (before_fragment, fragment) = match base.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (base, None),
@@ -63,6 +65,31 @@ pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
     if let Some(fragment) = fragment {
         text.push('#');
         text.push_str(fragment);
+    }
+    text
+}
+
+/// A configured URL as a URL parser serializes it, for what matters in a header: no
+/// surrounding spaces or controls, no tab or newline, and after the host every byte a
+/// header value cannot hold (non-ASCII, controls, space) or no URL keeps raw (`"`, `<`,
+/// `>`) percent-encoded. (A non-ASCII host would need IDNA: left as written.)
+fn encoded(base: &str) -> String {
+    let trimmed = base.trim_matches(|c: char| c <= ' ');
+    let kept: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    let host_end = origin(&kept).map_or(0, str::len);
+    let mut text = kept[..host_end].to_owned();
+    for c in kept[host_end..].chars() {
+        if c.is_ascii_graphic() && !matches!(c, '"' | '<' | '>') {
+            text.push(c);
+        } else {
+            let mut utf8 = [0; 4];
+            for byte in c.encode_utf8(&mut utf8).bytes() {
+                text.push_str(&format!("%{byte:02X}"));
+            }
+        }
     }
     text
 }

@@ -94,27 +94,9 @@ pub async fn claim_in_flight<S: Transact>(
     let held = exchange::holds(&terms.config);
     let reserved = db.atomically(|| -> Result<(wallet::Reserved, Option<_>), ApiError> {
         ledger::prepare(repo, member, now.0)?;
-        if held.is_empty() {
-            let decided = wallet::reserve_pending(
-                repo,
-                rules,
-                member,
-                &terms.config,
-                &request.scope(),
-                idempotency_key.as_deref(),
-                body_hash,
-                now.0,
-                &in_flight.pending(),
-            )?;
-            return Ok(match decided {
-                Ok(pending) => {
-                    let claim_id = pending.claim_id.clone();
-                    (wallet::Reserved::Go { claim_id }, Some(pending))
-                }
-                Err(known) => (known, None),
-            });
-        }
-        let reserved = wallet::reserve_in(
+        // Every claim, a points exchange too, sees the keys of the claims in flight: a key
+        // written under another claim's in-flight key would make that claim's row fail.
+        let decided = wallet::reserve_pending(
             repo,
             rules,
             member,
@@ -123,7 +105,19 @@ pub async fn claim_in_flight<S: Transact>(
             idempotency_key.as_deref(),
             body_hash,
             now.0,
+            &in_flight.pending(),
         )?;
+        let pending = match decided {
+            Ok(pending) => pending,
+            Err(known) => return Ok((known, None)),
+        };
+        let claim_id = pending.claim_id.clone();
+        if held.is_empty() {
+            return Ok((wallet::Reserved::Go { claim_id }, Some(pending)));
+        }
+        // A points exchange writes its reservation now: its hold is counted through it.
+        wallet::record_pending(repo, &pending)?;
+        let reserved = wallet::Reserved::Go { claim_id };
         hold_points(repo, rules, request, &reserved)?;
         Ok((reserved, None))
     });

@@ -174,12 +174,14 @@ pub fn reserve_pending(
     if let Some(known) = known_key(repo, idempotency_key, body_hash)? {
         return Ok(Err(known));
     }
-    if idempotency_key.is_some()
-        && in_flight
-            .iter()
-            .any(|flying| flying.idempotency_key.as_deref() == idempotency_key)
-    {
-        return Err(ApiError::RequestInProgress);
+    // A key in flight answers as its row would (`known_key`): another body is a reuse.
+    if let Some(flying) = in_flight.iter().find(|flying| {
+        idempotency_key.is_some() && flying.idempotency_key.as_deref() == idempotency_key
+    }) {
+        return Err(match flying.body_hash == body_hash {
+            true => ApiError::RequestInProgress,
+            false => ApiError::IdempotencyKeyReused,
+        });
     }
     // A reservation left by an object that died mid-claim stops counting after two minutes;
     // its claim id may then be reused, and taking it again is idempotent at the shard.

@@ -12,6 +12,12 @@ use crate::objects::seam::{FromRow, FromValue, Row, Sql, SqlError, Value};
 // its migration 1); objects that hold it hold every table, and adopt these modules on their
 // next command at no cost (each migration 1 here is `IF NOT EXISTS`).
 
+/// The module the tables were first published under; only ever looked up, never planned.
+pub const LEGACY: Module = Module {
+    name: "order",
+    migrations: &[],
+};
+
 /// The order's row.
 pub const MODULE: Module = Module {
     name: "order_row",

@@ -37,6 +37,11 @@ impl OrderObject {
     /// placement is recorded (and its timeout armed) before the member's object locks
     /// anything, as a retry of a known order always is.
     pub(super) async fn place(&self, db: &Durable, place: PlaceOrder) -> Result<Value, ApiError> {
+        // An object from before the split holds every table under "order": it adopts the
+        // modules first, so an order it accepted then replays instead of being priced anew.
+        if self.tables.has(db, &repo::LEGACY)? {
+            self.tables.ensure(db, crate::objects::order::MODULES)?;
+        }
         let holds_order = self.tables.has(db, &repo::MODULE)? && Repo::new(db).load()?.is_some();
         if holds_order {
             if let Some(first) = self.record(db, &place).await? {
