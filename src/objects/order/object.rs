@@ -1,7 +1,7 @@
 //! The order's Durable Object: runtime glue around its transactions (see `mod.rs`).
 
 use super::protocol::{ApplyEvent, GetOrder, GetPickupCode, OrderCommand, VerifyCode};
-use super::{events, needs, pickup, placement, retention, PickupSettings, PLACING};
+use super::{events, needs, pickup, retention, PickupSettings, PLACING};
 use crate::config::{Config, ORDER_OBJECT};
 use crate::domain::delivery;
 use crate::http::error::ApiError;
@@ -127,28 +127,13 @@ impl DurableObject for OrderObject {
         let result: Result<(), ApiError> = async {
             self.tables.ensure(&db, PLACING)?;
             let config = self.config()?;
-            let still_placing = placement::sweep(&db, wall_now().timestamp_millis())?;
-            let delivered = outbox::drain(&db.storage, &self.env, &config, &origin).await?;
-            if !delivered.is_empty() {
-                events::forwarded(&db, &delivered, wall_now().timestamp_millis())?;
-            }
-            if let Some(due_ms) = still_placing {
-                outbox::schedule_alarm(&db.storage, due_ms).await?;
-            }
-            // Under the test clock, retention follows the requests' business clock only: the
-            // alarm's wall clock would contradict it.
-            if !config.allow_test_clock {
-                let retention_days = config.rules.pickup.retention_days;
-                let now_ms = wall_now().timestamp_millis();
-                if let Some(due_ms) = retention::sweep(&db, now_ms, retention_days)? {
-                    outbox::schedule_alarm(&db.storage, due_ms).await?;
-                }
-            }
-            Ok(())
+            place::deliver_and_settle(&db, &self.env, &config, &origin).await
         }
         .await;
         if let Err(err) = result {
+            // Failed before its alarm was written again: the runtime retries this one.
             worker::console_error!("order alarm failed: {err:?}");
+            return Err(worker::Error::RustError(err.code()));
         }
         Response::empty()
     }

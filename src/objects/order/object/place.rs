@@ -5,7 +5,7 @@
 
 use super::OrderObject;
 use crate::config::{Config, ORDER_OBJECT};
-use crate::domain::alarm;
+use crate::domain::alarm::{self, AlarmWrite};
 use crate::domain::catalog::{price_lines, PricedLine};
 use crate::domain::order;
 use crate::domain::order_lines::{has_rx, OrderLine};
@@ -21,10 +21,9 @@ use crate::objects::order::protocol::PlaceOrder;
 use crate::objects::order::repo::{self, Repo};
 use crate::objects::order::{attribution, events, refusal, retention, PLACING};
 use crate::objects::seam::durable::Durable;
-use crate::objects::seam::SqlError;
 use crate::objects::{catalog, member, outbox};
 use serde_json::Value;
-use worker::{Env, Storage};
+use worker::Env;
 
 /// Lines as priced from the catalogue, and the same as plain order lines.
 type Priced = (Vec<PricedLine>, Vec<OrderLine>);
@@ -113,7 +112,7 @@ impl OrderObject {
         let timeout_ms = wall_now().timestamp_millis() + PLACING_TIMEOUT_MS;
         if fresh {
             // Nothing but an earlier placement's own timeout can be armed: one write, no read.
-            set_alarm(&db.storage, timeout_ms).await
+            outbox::write_alarm(&db.storage, AlarmWrite::Set(timeout_ms)).await
         } else {
             outbox::schedule_alarm(&db.storage, timeout_ms).await
         }
@@ -179,7 +178,7 @@ impl OrderObject {
         // The future outlives this call: its own handles.
         let db = self.db();
         self.state.wait_until(async move {
-            if let Err(error) = forward(&db, &env, &config, &origin).await {
+            if let Err(error) = deliver_and_settle(&db, &env, &config, &origin).await {
                 worker::console_error!(
                     "order delivery after the answer: {error:?} (the alarm retries)"
                 );
@@ -228,43 +227,34 @@ fn decided(priced: &Priced, prescription_id: Option<String>, reserved: Reserved)
     }
 }
 
-/// One delivery round of what is due, the order marked forwarded, then the alarm set to
-/// exactly what is still due (a retry, a retention deadline, a placement's timeout, whatever
-/// armed it meanwhile) or removed, so the object is not woken again only to find nothing to
-/// do. Nothing awaits between the reads and the alarm's write, so no other command queues or
-/// arms in between.
-async fn forward(
+/// One round of the order's own work, after an answer or when its alarm fires: a placement
+/// whose time ran out abandoned (it queues its give-back, so this comes first), what is due
+/// delivered and the order marked forwarded, retention applied; then the alarm set to exactly
+/// what is still due (a retry, a retention deadline, a placement's timeout) or removed, so the
+/// object is not woken again only to find nothing to do. Nothing awaits between the reads and
+/// the alarm's write, so no other command queues or arms in between.
+pub(super) async fn deliver_and_settle(
     db: &Durable,
     env: &Env,
     config: &Config,
     origin: &outbox::Origin,
 ) -> Result<(), ApiError> {
+    let still_placing = placement::sweep(db, wall_now().timestamp_millis())?;
     let (delivered, _) = outbox::deliver_due(db, env, config, origin).await?;
     let now_ms = wall_now().timestamp_millis();
     if !delivered.is_empty() {
         events::forwarded(db, &delivered, now_ms)?;
     }
-    // Under the test clock the alarm leaves retention to the requests (see `alarm`).
+    // Under the test clock, retention follows the requests' business clock only: the wall
+    // clock here would contradict it.
     let retention_due = match config.allow_test_clock {
         true => None,
         false => retention::sweep(db, now_ms, config.rules.pickup.retention_days)?,
     };
-    // Never under way once accepted; asked anyway, as the alarm would (an abandoned
-    // placement queues its give-back, so the outbox is read after it).
-    let still_placing = placement::sweep(db, now_ms)?;
     let next_ms = outbox::drain::earliest(db)?;
     let due_ms = [next_ms, retention_due, still_placing]
         .into_iter()
         .flatten()
         .min();
     outbox::write_alarm(&db.storage, alarm::after_delivery(due_ms, false)).await
-}
-
-async fn set_alarm(storage: &Storage, at_ms: i64) -> Result<(), ApiError> {
-    let at = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
-    storage.set_alarm(at).await.map_err(alarm_failed)
-}
-
-fn alarm_failed(err: worker::Error) -> ApiError {
-    SqlError::new("alarm", err.to_string()).into()
 }
