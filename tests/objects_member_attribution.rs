@@ -39,7 +39,9 @@ fn tagged() -> Attribution {
 fn claim(repo: &Repo<Sqlite>, attribution: Option<&Attribution>) -> String {
     let Ok(wallet::Reserved::Go { claim_id }) = tx(repo, || {
         ledger::prepare(repo, &member(), day(1))?;
-        wallet::reserve(repo, &rules(), &member(), &config(), None, "b", day(1))
+        let config = config();
+        let scope = config.id.as_str();
+        wallet::reserve_in(repo, &rules(), &member(), &config, scope, None, "b", day(1))
     }) else {
         panic!("the claim goes ahead");
     };

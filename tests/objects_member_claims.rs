@@ -33,7 +33,9 @@ fn reserve(
 ) -> Result<wallet::Reserved, ApiError> {
     tx(repo, || {
         ledger::prepare(repo, &member(), day(1))?;
-        wallet::reserve(repo, &rules(), &member(), &config(), key, body, day(1))
+        let config = config();
+        let scope = config.id.as_str();
+        wallet::reserve_in(repo, &rules(), &member(), &config, scope, key, body, day(1))
     })
 }
 

@@ -84,11 +84,12 @@ fn a_member_object_that_died_mid_exchange_holds_the_points_two_minutes_then_resu
     let dead = request("k-dead", 500, COST, day(1));
     let held = tx(&repo, || {
         ledger::prepare(&repo, &member(), day(1))?;
-        let reserved = wallet::reserve(
+        let reserved = wallet::reserve_in(
             &repo,
             &rules(),
             &member(),
             &dead.terms.config,
+            dead.terms.config.id.as_str(),
             Some("k-dead"),
             "hash",
             day(1),

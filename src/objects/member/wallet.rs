@@ -83,32 +83,11 @@ fn member_facts(
     })
 }
 
-/// Phase 1, in the member's transaction: replay, eligibility, per-member limits, then a
-/// reservation that counts against the limits while the unit is being taken.
-pub fn reserve(
-    repo: &Repo<impl Sql>,
-    rules: &Rules,
-    member: &MemberContext,
-    config: &CampaignConfig,
-    idempotency_key: Option<&str>,
-    body_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<Reserved, ApiError> {
-    let scope = config.id.as_str();
-    reserve_in(
-        repo,
-        rules,
-        member,
-        config,
-        scope,
-        idempotency_key,
-        body_hash,
-        now,
-    )
-}
-
-/// `reserve`, with the limits counted within `scope`: the campaign, or one occurrence of a
-/// scheduled campaign (`domain::schedule_campaign::scope`), which has limits of its own.
+/// Phase 1, in the member's transaction: replay, eligibility, per-member limits counted within
+/// `scope` (the campaign, or one occurrence of a scheduled campaign, which has limits of its
+/// own: `domain::schedule_campaign::scope`), then the reservation written at once. A claim in
+/// the object decides with `reserve_pending` (it knows the claims in flight) and writes with
+/// `record_pending` when its take is answered; this is both in one step, with none in flight.
 #[allow(clippy::too_many_arguments)]
 pub fn reserve_in(
     repo: &Repo<impl Sql>,
