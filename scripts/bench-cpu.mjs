@@ -1,13 +1,14 @@
-// CPU per request (what Workers bills and limits), behind `scripts/bench cpu`. Four runtimes in
-// workerd, each its own process: the built worker, the no-op floors, and the idiomatic JS
-// check-in worker (scripts/capacity-baseline/worker.mjs) plain and with an outbox. For each
+// CPU per request (what Workers bills and limits), behind `scripts/bench cpu`. The runtimes in
+// workerd, each its own process: the built worker, the no-op floors, the idiomatic JS check-in
+// worker (scripts/capacity-baseline/worker.mjs) plain and with an outbox, and the Rust floors
+// (scripts/capacity-baseline/rust: workers-rs built like pharmedge; built here on demand). For each
 // scenario: a warm-up (not counted), then a fixed number of requests, and the runtime's
 // utime + stime from /proc over exactly those requests. Every scenario runs once per round,
 // rounds interleaved, so a busy moment on the machine hits all of them; the table gives the
 // median of the rounds and their spread.
 //   node scripts/bench-cpu.mjs [rounds, default 3] [requests per scenario, default 1000] [connections, default 16]
 //   (verification: at most 300 requests, each needs a ready order made first)
-//   BENCH_ONLY=substring  runs the scenarios whose title contains it (and the floors)
+//   BENCH_ONLY=substring  runs the scenarios whose title contains it (and the floors); a|b: either
 //   BENCH_AB=dir          also runs another build (a directory inside the checkout, e.g. a copy
 //                         of build/ from before a change) beside build/: every pharmedge scenario
 //                         on both, back to back, and the per-round ratios B/A
@@ -16,21 +17,34 @@
 //                         process, so it adds ~0.25 ms of CPU to every request (measured: /healthz
 //                         0.54 with it, 0.32 without, same run); on Workers it is the platform's
 //                         router, not the worker's CPU. No measured scenario fetches an asset.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+//   BENCH_WARMUP=n        n warm-up requests per scenario and round (default max(100, requests/5);
+//                         verification keeps 100): thousands measure the steady state after V8
+//                         has tiered the wasm up (Liftoff → TurboFan), not the first minutes of an isolate
+//   BENCH_LIMITER=0       leaves out the `[[ratelimits]]` bindings (the worker lets requests through
+//                         without them): locally Miniflare runs the limiter as JS in the same
+//                         workerd process; on Workers it is the platform's. The floors have none.
+//                         BENCH_LIMITER=ab: the B build (BENCH_AB's, else build/ again) runs without
+//                         it beside A with it: the limiter's share per scenario, per round
+//   BENCH_RUST=0          leaves out the Rust floors (else scripts/capacity-baseline/rust/build.sh
+//                         builds them when build/ is missing or older than the crate's sources)
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir, cpus, loadavg } from "node:os";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import crypto from "node:crypto";
 import autocannon from "autocannon";
 import { Miniflare, Log, LogLevel } from "miniflare";
-import { startEdge, startNoop, wranglerConfig, ROOT } from "./lib/local-edge.mjs";
+import { startEdge, startNoop, startRustFloor, wranglerConfig, ROOT } from "./lib/local-edge.mjs";
 import { startCoreStub } from "./core-stub.mjs";
 
 const rounds = Number(process.argv[2] ?? 3);
 const requests = Number(process.argv[3] ?? 1000);
 const connections = Number(process.argv[4] ?? 16);
-const warmup = Math.max(100, Math.floor(requests / 5));
-const only = process.env.BENCH_ONLY;
+const warmup = process.env.BENCH_WARMUP ? Number(process.env.BENCH_WARMUP) : Math.max(100, Math.floor(requests / 5));
+const only = process.env.BENCH_ONLY?.split("|");
+const limiterAB = process.env.BENCH_LIMITER === "ab";
+const withLimiter = process.env.BENCH_LIMITER !== "0";
+const withRust = process.env.BENCH_RUST !== "0";
 const secrets = Object.fromEntries(
   ["MEMBER_JWT_SECRET", "STAFF_JWT_SECRET", "CORE_SIGNING_SECRET", "EDGE_SIGNING_SECRET", "POSTER_SIGNING_SECRET", "PICKUP_SIGNING_SECRET", "REFERRAL_SECRET"].map((name) => [name, crypto.randomBytes(24).toString("hex")]),
 );
@@ -92,15 +106,27 @@ function startBaseline(vars) {
 const stub = await startCoreStub({ secret: secrets.EDGE_SIGNING_SECRET });
 const unlimited = { MEMBER_WRITES: { limit: 1_000_000_000 }, LINK_TAPS: { limit: 1_000_000_000 } };
 const withAssets = process.env.BENCH_ASSETS === "1";
-const edge = await started(() => startEdge({ persistDir: tempDir("edge"), vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true, ratelimits: unlimited, assets: withAssets }));
+const edgeOptions = { vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true, ratelimits: unlimited, assets: withAssets, limiter: withLimiter };
+const edge = await started(() => startEdge({ persistDir: tempDir("edge"), ...edgeOptions }));
 const noop = await started(() => startNoop({ persistDir: tempDir("noop") }));
 const js = await startBaseline({});
 const jsOutbox = await startBaseline({ BASELINE_OUTBOX: "1", BASELINE_DELIVER: "request" });
 // The same job as pharmedge's check-in: both events it forwards (checkin.recorded, points.awarded).
 const jsSameJob = await startBaseline({ BASELINE_OUTBOX: "1", BASELINE_DELIVER: "request", BASELINE_EVENTS: "2" });
+// The Rust floors: rebuilt when their build is missing or older than the crate (never by scripts/test).
+const RUST_CRATE = join(ROOT, "scripts/capacity-baseline/rust");
+if (withRust) {
+  const built = join(RUST_CRATE, "build/index_bg.wasm");
+  const sources = ["src/lib.rs", "Cargo.toml", "Cargo.lock", "build.sh"].map((f) => statSync(join(RUST_CRATE, f)).mtimeMs);
+  if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...sources)) {
+    console.error("building the Rust floors (scripts/capacity-baseline/rust/build.sh)");
+    execFileSync(join(RUST_CRATE, "build.sh"), { stdio: ["ignore", process.stderr, "inherit"] });
+  }
+}
+const rust = withRust ? await started(() => startRustFloor({ persistDir: tempDir("rust"), vars: { MEMBER_JWT_SECRET: secrets.MEMBER_JWT_SECRET } })) : null;
 // BENCH_AB=<a build directory inside the checkout>: that build runs beside build/ and every
 // pharmedge scenario runs on both, back to back (a change measured within one run).
-const abBuild = process.env.BENCH_AB;
+const abBuild = process.env.BENCH_AB ?? (limiterAB ? "build" : undefined);
 const AB_TAG = " [B]";
 
 /** `amount` requests; `next(i)` gives the i-th request's path/method/headers/body. */
@@ -158,7 +184,7 @@ async function pooled(count, width, work) {
   return results;
 }
 // The warm members have checked in (their objects and tables exist) on every worker.
-for (const runtime of [js, jsOutbox, jsSameJob]) await pooled(WARM, 16, (i) => mustFetch(`${runtime.url}/v1/checkins`, { method: "POST", ...auth(warmTokens[i]) }, 201));
+for (const runtime of [js, jsOutbox, jsSameJob, ...(rust ? [rust] : [])]) await pooled(WARM, 16, (i) => mustFetch(`${runtime.url}/v1/checkins`, { method: "POST", ...auth(warmTokens[i]) }, 201));
 const orderBody = (store, fulfilment) => ({ store_id: store, fulfilment, lines: [{ sku: "otc-1", qty: 2 }] });
 const STORES = 10;
 const marketing = jwt({ sub: "bench-marketing", role: "marketing", exp: expiry }, secrets.STAFF_JWT_SECRET);
@@ -210,7 +236,7 @@ function edgeScenarios(runtime, { referralCodes, readyPickups }, tag = "") {
   ];
 }
 const edgeWorld = await prepareEdge(edge);
-const edgeB = abBuild ? await started(() => startEdge({ main: join(abBuild, "index.js"), persistDir: tempDir("edge-b"), vars: { ...secrets, CORE_BASE_URL: stub.url }, logWarnings: true, ratelimits: unlimited, assets: withAssets })) : null;
+const edgeB = abBuild ? await started(() => startEdge({ main: join(abBuild, "index.js"), persistDir: tempDir("edge-b"), ...edgeOptions, limiter: limiterAB ? false : withLimiter })) : null;
 const edgeBWorld = edgeB ? await prepareEdge(edgeB) : null;
 // A and B of a scenario run back to back, so a busy moment hits both.
 const edgeRows = edgeScenarios(edge, edgeWorld).flatMap((row, i) => (edgeB ? [row, edgeScenarios(edgeB, edgeBWorld, AB_TAG)[i]] : [row]));
@@ -220,19 +246,26 @@ const untagged = (row) => row[0].replace(AB_TAG, "");
 const edgeRow = (title) => edgeRows.filter((row) => untagged(row) === title);
 const SAME_JOB = "JS worker + outbox, both events pharmedge forwards (the same job): check-in, a new member each";
 const placed = ["GET /healthz", "POST /v1/checkins: repeat, 100 warm members"];
+const RUST_CONSTANT = "Rust floor (workers-rs): constant answer";
+const RUST_DO = "Rust floor (workers-rs): no-op DO, one warm object";
+const RUST_REPEAT = "Rust floor (workers-rs): repeat check-in, 100 warm members";
+const rustRow = (row) => (rust ? [row] : []);
 const scenarios = [
   ["no-op worker: constant answer", noop, () => ({ method: "GET", path: "/" }), [200]],
+  ...rustRow([RUST_CONSTANT, rust, () => ({ method: "GET", path: "/" }), [200]]),
   ...edgeRow("GET /healthz"),
   ["no-op DO: one warm object", noop, () => ({ method: "GET", path: "/do/one" }), [200]],
+  ...rustRow([RUST_DO, rust, () => ({ method: "GET", path: "/do/one" }), [200]]),
   ["no-op DO: one warm object, by JS RPC instead of fetch", noop, () => ({ method: "GET", path: "/do/rpc" }), [200]],
   ["no-op DO: a new object each", noop, () => ({ method: "GET", path: "/do/new" }), [200]],
   ["JS worker: repeat check-in, 100 warm members", js, (i) => post("/v1/checkins", warmTokens[i % WARM]), [200]],
+  ...rustRow([RUST_REPEAT, rust, (i) => post("/v1/checkins", warmTokens[i % WARM]), [200]]),
   ...edgeRow("POST /v1/checkins: repeat, 100 warm members"),
   ["JS worker: check-in, a new member each", js, () => post("/v1/checkins", freshToken()), [201]],
   ["JS worker + outbox delivered to the core: check-in, a new member each", jsOutbox, () => post("/v1/checkins", freshToken()), [201]],
   [SAME_JOB, jsSameJob, () => post("/v1/checkins", freshToken()), [201]],
   ...edgeRows.filter((row) => !placed.includes(untagged(row))),
-].filter(([title, runtime]) => !only || runtime === noop || title.includes(only));
+].filter(([title, runtime]) => !only || runtime === noop || runtime === rust || only.some((part) => title.includes(part)));
 
 // Claims: at most 100 per member, so the rounds must fit (warm-up included).
 const claimsPerMember = Math.ceil(((rounds + 1) * (requests + warmup)) / WARM);
@@ -242,7 +275,7 @@ if (scenarios.some(([title]) => title.startsWith("POST claims")) && claimsPerMem
 
 const samples = new Map(scenarios.map(([title]) => [title, []]));
 const unexpected = new Map(scenarios.map(([title]) => [title, {}]));
-console.log(`${cpus().length} cores; ${rounds} rounds; ${requests} requests per scenario and round (+${warmup} warm-up); ${connections} connections; static-assets router ${withAssets ? "in front (BENCH_ASSETS=1)" : "left out (not the worker's CPU on Workers; BENCH_ASSETS=1 keeps it)"}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`${cpus().length} cores; ${rounds} rounds; ${requests} requests per scenario and round (+${warmup} warm-up); ${connections} connections; static-assets router ${withAssets ? "in front (BENCH_ASSETS=1)" : "left out (not the worker's CPU on Workers; BENCH_ASSETS=1 keeps it)"}; rate limiter ${limiterAB ? "bound in A, left out in B (BENCH_LIMITER=ab)" : withLimiter ? "bound (BENCH_LIMITER=0 leaves it out)" : "left out (BENCH_LIMITER=0)"}; Rust floors ${rust ? "in" : "left out (BENCH_RUST=0)"}; load ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 for (let round = 0; round < rounds; round++) {
   for (const [title, runtime, maker, expected, prepare] of scenarios) {
     // Each verification needs an order made ready first: fewer of them.
@@ -286,19 +319,27 @@ console.log(`  repeat check-in / JS worker: ${ratio("POST /v1/checkins: repeat, 
 console.log(`  new-member check-in / JS worker: ${ratio("POST /v1/checkins: a new member each", "JS worker: check-in, a new member each")}`);
 console.log(`  new-member check-in / JS worker with outbox: ${ratio("POST /v1/checkins: a new member each", "JS worker + outbox delivered to the core: check-in, a new member each")}`);
 console.log(`  new-member check-in / JS worker doing the same job: ${ratio("POST /v1/checkins: a new member each", SAME_JOB)}`);
+if (rust) {
+  // The gap to JS split: toolchain (Rust floor / JS floor), then ours over the Rust floor.
+  console.log(`  Rust constant / JS constant (toolchain): ${ratio(RUST_CONSTANT, floors.edge)}`);
+  console.log(`  /healthz / Rust constant (ours): ${ratio("GET /healthz", RUST_CONSTANT)}`);
+  console.log(`  Rust no-op DO / JS no-op DO (toolchain): ${ratio(RUST_DO, "no-op DO: one warm object")}`);
+  console.log(`  Rust repeat check-in / JS worker (toolchain): ${ratio(RUST_REPEAT, "JS worker: repeat check-in, 100 warm members")}`);
+  console.log(`  repeat check-in / Rust repeat check-in (ours): ${ratio("POST /v1/checkins: repeat, 100 warm members", RUST_REPEAT)}`);
+}
 if (edgeB) {
-  console.log(`\nA/B: ${abBuild} [B] over build/ [A], CPU per request, per round:`);
+  console.log(`\nA/B: ${abBuild}${limiterAB ? " without the rate limiter" : ""} [B] over build/ [A], CPU per request, per round:`);
   for (const [title] of scenarios.filter(([t]) => t.endsWith(AB_TAG))) {
     console.log(`  ${title.replace(AB_TAG, "")}: ${ratio(title, title.replace(AB_TAG, ""))}`);
   }
 }
-for (const dir of ["build", ...(abBuild ? [abBuild] : [])]) {
+for (const dir of ["build", ...(abBuild && abBuild !== "build" ? [abBuild] : []), ...(rust ? ["scripts/capacity-baseline/rust/build"] : [])]) {
   const wasmPath = join(ROOT, dir, "index_bg.wasm");
   const gzipped = execFileSync("sh", ["-c", `gzip -9 -c "${wasmPath}" | wc -c`], { encoding: "utf8" }).trim();
   console.log(`wasm (${dir}): ${readFileSync(wasmPath).length} bytes raw, ${gzipped} bytes gzip -9`);
 }
 
-for (const runtime of [edge, noop, js, jsOutbox, jsSameJob, ...(edgeB ? [edgeB] : [])]) await runtime.mf.dispose();
+for (const runtime of [edge, noop, js, jsOutbox, jsSameJob, ...(edgeB ? [edgeB] : []), ...(rust ? [rust] : [])]) await runtime.mf.dispose();
 await stub.close();
 // Thousands of objects' databases: hundreds of MB per run.
 for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });

@@ -17,11 +17,13 @@ export function wranglerConfig() {
  * main: another build's entry under the checkout (a benchmark's A/B), instead of wrangler.toml's.
  * assets: false leaves out the static-assets router (see scripts/bench-cpu.mjs: locally it runs in
  * the same workerd process and costs every request ~0.25 ms of CPU that Workers does not bill).
+ * limiter: false leaves out the `[[ratelimits]]` bindings (the worker lets a request through when
+ * its binding is missing; locally Miniflare runs the limiter as JS in the same workerd process).
  */
-export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false, ratelimits = {}, main, assets = true }) {
+export async function startEdge({ persistDir, vars = {}, port = 0, logWarnings = false, ratelimits = {}, main, assets = true, limiter = true }) {
   const config = wranglerConfig();
   const limits = Object.fromEntries(
-    (config.ratelimits ?? []).map((r) => [r.name, { simple: { ...r.simple, ...(ratelimits[r.name] ?? {}) } }]),
+    (limiter ? config.ratelimits ?? [] : []).map((r) => [r.name, { simple: { ...r.simple, ...(ratelimits[r.name] ?? {}) } }]),
   );
   const durableObjects = Object.fromEntries(
     config.durable_objects.bindings.map((b) => [b.name, { className: b.class_name, useSQLite: true }]),
@@ -104,6 +106,34 @@ export async function startNoop({ persistDir, port = 0 }) {
     cf: false,
     host: "127.0.0.1",
     port,
+  });
+  const url = await mf.ready;
+  return { mf, url: url.toString().replace(/\/$/, "") };
+}
+
+/**
+ * The Rust floors (scripts/capacity-baseline/rust, built into its build/ by its build.sh):
+ * `/` a constant answer, `/do/one` a warm no-op object by fetch, `POST /v1/checkins` the JS
+ * baseline's check-in in workers-rs. vars: MEMBER_JWT_SECRET.
+ */
+export async function startRustFloor({ persistDir, vars = {}, port = 0 }) {
+  const dir = join(ROOT, "scripts/capacity-baseline/rust/build");
+  const mf = new Miniflare({
+    rootPath: dir,
+    modules: true,
+    scriptPath: join(dir, "index.js"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: wranglerConfig().compatibility_date,
+    bindings: vars,
+    durableObjects: { NOOP: { className: "Noop", useSQLite: true }, MEMBER: { className: "Member", useSQLite: true } },
+    durableObjectsPersist: persistDir,
+    cf: false,
+    host: "127.0.0.1",
+    port,
+    log: new Log(LogLevel.WARN),
   });
   const url = await mf.ready;
   return { mf, url: url.toString().replace(/\/$/, "") };
