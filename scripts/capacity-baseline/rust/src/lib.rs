@@ -23,7 +23,10 @@ const BUSINESS_OFFSET_MS: f64 = 8.0 * 3_600_000.0;
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     match (req.method(), req.path().as_str()) {
         (Method::Get, "/do/one") => {
-            let stub = env.durable_object("NOOP")?.id_from_name("one")?.get_stub()?;
+            let stub = env
+                .durable_object("NOOP")?
+                .id_from_name("one")?
+                .get_stub()?;
             stub.fetch_with_request(req).await
         }
         (Method::Post, "/v1/checkins") => checkin(req, &env).await,
@@ -35,7 +38,9 @@ fn problem(status: u16, code: &str) -> Result<Response> {
     let body = format!(r#"{{"code":"{code}","status":{status}}}"#);
     let headers = Headers::new();
     headers.set("content-type", "application/problem+json")?;
-    Ok(Response::ok(body)?.with_status(status).with_headers(headers))
+    Ok(Response::ok(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 async fn checkin(req: Request, env: &Env) -> Result<Response> {
