@@ -276,6 +276,7 @@ const BEFORE_THE_SPLIT: Module = Module {
         "CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)",
         "CREATE TABLE IF NOT EXISTS verifications (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, staff_id TEXT NOT NULL, store_id TEXT NOT NULL, method TEXT NOT NULL, outcome TEXT NOT NULL)",
     ]],
+    baseline: &[],
 };
 
 #[test]

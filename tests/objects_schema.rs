@@ -18,10 +18,12 @@ const A: Module = Module {
         ],
         &["ALTER TABLE a1 ADD COLUMN v INTEGER"],
     ],
+    baseline: &[],
 };
 const B: Module = Module {
     name: "b",
     migrations: &[&["CREATE TABLE IF NOT EXISTS b1 (k TEXT PRIMARY KEY)"]],
+    baseline: &[],
 };
 /// B at version 2: a later migration, appended.
 const B2: Module = Module {
@@ -30,6 +32,7 @@ const B2: Module = Module {
         &["CREATE TABLE IF NOT EXISTS b1 (k TEXT PRIMARY KEY)"],
         &["ALTER TABLE b1 ADD COLUMN v INTEGER"],
     ],
+    baseline: &[],
 };
 
 /// The seam, recording each statement it is given.
@@ -133,6 +136,7 @@ fn a_failed_migration_records_nothing_and_is_tried_again() {
     const BROKEN: Module = Module {
         name: "broken",
         migrations: &[&["CREATE TABLE IF NOT EXISTS c1 (k)", "NOT SQL"]],
+        baseline: &[],
     };
     let tables = Tables::default();
     assert!(tables.ensure(&db, &[&BROKEN]).is_err());

@@ -7,6 +7,14 @@ use std::collections::BTreeMap;
 pub struct Module {
     pub name: &'static str,
     pub migrations: &'static [&'static [&'static str]],
+    /// The module's schema at its latest version, squashed, for an object that has run none
+    /// of its migrations (empty: run them all). It may store the tables more cheaply
+    /// (`WITHOUT ROWID`, no `AUTOINCREMENT`) but must hold the same tables, columns, indexes
+    /// and constraints as the migrations (tests/objects_schema_baseline.rs). Every statement
+    /// is idempotent (`IF NOT EXISTS`): an object from before the version records holds
+    /// migration 1's tables without a record, and keeps them. So a baseline is only given to
+    /// a module whose later migrations, if any, could not have been run by such an object.
+    pub baseline: &'static [&'static str],
 }
 
 impl Module {
@@ -15,9 +23,11 @@ impl Module {
     }
 }
 
-/// The record of which module is at which version.
-pub const VERSIONS_TABLE: &str =
-    "CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)";
+/// The record of which module is at which version. `WITHOUT ROWID`: one b-tree keyed by the
+/// module, not a table and an index beside it (objects created before keep theirs: the same
+/// columns and key, read and written by the same statements).
+pub const VERSIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_versions \
+    (module TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID";
 
 /// What to run for one module.
 #[derive(Debug, PartialEq, Eq)]
@@ -48,12 +58,19 @@ pub fn plan(known: &BTreeMap<String, u32>, modules: &[&Module]) -> Result<Vec<St
         if stored == module.version() || steps.iter().any(|s: &Step| s.module == module.name) {
             continue;
         }
-        steps.push(Step {
-            module: module.name,
-            statements: module.migrations[stored as usize..]
+        // A module never migrated here is created at its latest version in one go; one that
+        // ran some migrations runs the rest, to the same end.
+        let statements = if stored == 0 && !module.baseline.is_empty() {
+            module.baseline.to_vec()
+        } else {
+            module.migrations[stored as usize..]
                 .iter()
                 .flat_map(|migration| migration.iter().copied())
-                .collect(),
+                .collect()
+        };
+        steps.push(Step {
+            module: module.name,
+            statements,
             to_version: module.version(),
         });
     }
@@ -70,6 +87,12 @@ mod tests {
             &["CREATE TABLE IF NOT EXISTS a1 (k)"],
             &["ALTER TABLE a1 ADD COLUMN v"],
         ],
+        baseline: &[],
+    };
+    /// A with its migrations squashed.
+    const A_SQUASHED: Module = Module {
+        baseline: &["CREATE TABLE IF NOT EXISTS a1 (k, v)"],
+        ..A
     };
     const B: Module = Module {
         name: "b",
@@ -77,6 +100,7 @@ mod tests {
             "CREATE TABLE IF NOT EXISTS b1 (k)",
             "CREATE INDEX b1k ON b1 (k)",
         ]],
+        baseline: &[],
     };
 
     fn known(pairs: &[(&str, u32)]) -> BTreeMap<String, u32> {
@@ -120,6 +144,22 @@ mod tests {
             .unwrap()
             .is_empty());
         assert_eq!(plan(&known(&[]), &[&B, &B]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_new_module_runs_the_baseline_and_a_started_one_the_rest_of_its_migrations() {
+        let fresh = plan(&known(&[]), &[&A_SQUASHED]).unwrap();
+        assert_eq!(
+            fresh[0].statements,
+            vec!["CREATE TABLE IF NOT EXISTS a1 (k, v)"]
+        );
+        assert_eq!(fresh[0].to_version, 2);
+        let started = plan(&known(&[("a", 1)]), &[&A_SQUASHED]).unwrap();
+        assert_eq!(started[0].statements, vec!["ALTER TABLE a1 ADD COLUMN v"]);
+        assert_eq!(started[0].to_version, 2);
+        assert!(plan(&known(&[("a", 2)]), &[&A_SQUASHED])
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! Rules for migrations: never edit a published one, append a new one. Migration 1 of a
 //! module must be idempotent (`IF NOT EXISTS`), because objects created before this mechanism
 //! hold the tables without a version record; every later migration runs exactly once.
+//!
+//! A module may also carry a baseline: its latest schema squashed, which a module that has
+//! run none of its migrations gets instead of all of them (a new object: fewer statements,
+//! and the tables stored as cheaply as SQLite allows, e.g. `WITHOUT ROWID`). When a
+//! migration is appended, the baseline follows it; tests/objects_schema_baseline.rs checks
+//! that both roads end with the same tables, columns, indexes and constraints.
 
 pub use crate::domain::migrations::Module;
 use crate::domain::migrations::{plan, VERSIONS_TABLE};

@@ -20,6 +20,7 @@ pub const MODULE: Module = Module {
     // points_multiplier campaigns (`multipliers.rs`).
     "CREATE TABLE IF NOT EXISTS multiplier_campaigns (id TEXT PRIMARY KEY)",
 ]],
+    baseline: &[],
 };
 
 pub fn index(sql: &impl Sql, campaign: &IndexCampaign) -> Result<(), ApiError> {

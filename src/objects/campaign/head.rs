@@ -46,6 +46,7 @@ pub const MODULE: Module = Module {
         ],
         super::occurrences::MIGRATION,
     ],
+    baseline: &[],
 };
 
 pub struct Head {

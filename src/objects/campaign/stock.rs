@@ -34,6 +34,7 @@ pub const MODULE: Module = Module {
         ],
         &["ALTER TABLE shard ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"],
     ],
+    baseline: &[],
 };
 
 /// The shard's one row.

@@ -25,6 +25,7 @@ pub const MODULE: Module = Module {
         "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, sku TEXT NOT NULL, at_ms INTEGER NOT NULL, staff_id TEXT NOT NULL, reason TEXT NOT NULL, before TEXT NOT NULL, after TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS audit_by_sku ON audit (sku, id)",
     ]],
+    baseline: &[],
 };
 
 // The audit trail has kept each status as its JSON text, quotes included, since its first

@@ -27,6 +27,7 @@ pub const MODULE: Module = Module {
             at_ms INTEGER NOT NULL
         )",
     ]],
+    baseline: &[],
 };
 
 impl FromRow for ReplayRecord {

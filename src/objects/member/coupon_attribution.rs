@@ -11,6 +11,7 @@ pub const MODULE: Module = Module {
     migrations: &[&[
         "CREATE TABLE IF NOT EXISTS coupon_attribution (coupon_id TEXT PRIMARY KEY, body TEXT NOT NULL)",
     ]],
+    baseline: &[],
 };
 
 pub fn keep(sql: &impl Sql, coupon_id: &str, attribution: &Attribution) -> Result<(), ApiError> {

@@ -47,6 +47,7 @@ pub const MODULE: Module = Module {
         created_ms INTEGER NOT NULL
     )",
     ]],
+    baseline: &[],
 };
 
 pub use super::protocol::CouponView;

@@ -27,6 +27,7 @@ pub const MODULE: Module = Module {
     migrations: &[&[
         "CREATE TABLE IF NOT EXISTS erasure (k INTEGER PRIMARY KEY CHECK (k = 1), event_id TEXT NOT NULL, erased_ms INTEGER NOT NULL)",
     ]],
+    baseline: &[],
 };
 
 /// Tables whose rows an erasure keeps (see the module comment).

@@ -34,6 +34,7 @@ pub const MODULE: Module = Module {
         state TEXT NOT NULL,
         created_ms INTEGER NOT NULL
     )"]],
+    baseline: &[],
 };
 
 /// An exchange row's state.

@@ -22,6 +22,7 @@ pub const MODULE: Module = Module {
     migrations: &[&[
         "CREATE TABLE IF NOT EXISTS prescriptions (prescription_id TEXT PRIMARY KEY, items TEXT, approved_by TEXT, expires_ms INTEGER, revoked INTEGER NOT NULL DEFAULT 0, used_by TEXT, updated_ms INTEGER NOT NULL)",
     ]],
+    baseline: &[],
 };
 
 struct Row {

@@ -68,4 +68,5 @@ pub const MODULE: Module = Module {
     // 2: the attribution the first registration reported (issue 13), for `referral.bound`.
     "CREATE TABLE IF NOT EXISTS registration_attribution (k INTEGER PRIMARY KEY CHECK (k = 1), event_id TEXT NOT NULL, body TEXT NOT NULL)",
     ]],
+    baseline: &[],
 };

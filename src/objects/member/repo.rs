@@ -44,6 +44,23 @@ pub const POINTS: Module = Module {
     )",
     "CREATE INDEX IF NOT EXISTS ledger_open_lots ON ledger (expires_ms, id) WHERE remaining > 0",
     ]],
+    // The same tables, stored in fewer b-trees (a new member's first check-in writes each
+    // one's root page): check-ins keyed by their date alone (no rowid and separate key
+    // index), ledger ids without AUTOINCREMENT's `sqlite_sequence` (a ledger row is never
+    // deleted but by an erasure, after which nothing is written: ids are never reused).
+    baseline: &[
+        "CREATE TABLE IF NOT EXISTS profile (k INTEGER PRIMARY KEY CHECK (k = 1), \
+            member_id TEXT NOT NULL, registered_at_ms INTEGER, first_seen_ms INTEGER NOT NULL, \
+            real_name_verified INTEGER NOT NULL DEFAULT 0, points_debt INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE IF NOT EXISTS checkins (date TEXT PRIMARY KEY, streak INTEGER NOT NULL, \
+            points INTEGER NOT NULL, bonus INTEGER NOT NULL, makeup INTEGER NOT NULL, \
+            created_ms INTEGER NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS ledger (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL, \
+            kind TEXT NOT NULL, source TEXT NOT NULL, source_id TEXT NOT NULL, \
+            created_ms INTEGER NOT NULL, expires_ms INTEGER, remaining INTEGER NOT NULL DEFAULT 0, \
+            UNIQUE (kind, source, source_id))",
+        "CREATE INDEX IF NOT EXISTS ledger_open_lots ON ledger (expires_ms, id) WHERE remaining > 0",
+    ],
 };
 
 /// Paid orders and the core events already applied.
@@ -61,6 +78,7 @@ pub const EVENTS: Module = Module {
     )",
     "CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)",
     ]],
+    baseline: &[],
 };
 
 // The one mapping of each enum the member object keeps in a column.

@@ -30,6 +30,7 @@ pub const MODULE: Module = Module {
             campaign TEXT
         )",
     ]],
+    baseline: &[],
 };
 
 /// `member.profile`: the birth month (or none: forgotten).

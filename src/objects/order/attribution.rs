@@ -12,6 +12,7 @@ pub const MODULE: Module = Module {
     migrations: &[&[
         "CREATE TABLE IF NOT EXISTS order_attribution (k INTEGER PRIMARY KEY CHECK (k = 1), body TEXT NOT NULL)",
     ]],
+    baseline: &[],
 };
 
 /// Keeps the order's attribution (the first one stays: a replayed placement is the same).

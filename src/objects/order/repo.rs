@@ -16,6 +16,7 @@ use crate::objects::seam::{FromRow, FromValue, Row, Sql, SqlError, Value};
 pub const LEGACY: Module = Module {
     name: "order",
     migrations: &[],
+    baseline: &[],
 };
 
 /// The order's row.
@@ -48,6 +49,7 @@ pub const MODULE: Module = Module {
         verified_by TEXT
     )",
     ]],
+    baseline: &[],
 };
 
 /// The core events applied to this order, each once.
@@ -56,6 +58,7 @@ pub const EVENTS: Module = Module {
     migrations: &[&[
         "CREATE TABLE IF NOT EXISTS seen_events (id TEXT PRIMARY KEY, received_ms INTEGER NOT NULL)",
     ]],
+    baseline: &[],
 };
 
 /// Every code presented at a counter, for the audit trail and the per-order throttle.
@@ -69,6 +72,7 @@ pub const PICKUPS: Module = Module {
         method TEXT NOT NULL,
         outcome TEXT NOT NULL
     )"]],
+    baseline: &[],
 };
 
 /// The order's row, its columns in the order [`OrderRow::from_row`] reads them.

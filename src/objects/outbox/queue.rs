@@ -12,6 +12,7 @@ use serde::Serialize;
 pub const MODULE: Module = Module {
     name: "outbox",
     migrations: &[&[SCHEMA]],
+    baseline: &[],
 };
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (

@@ -14,6 +14,7 @@ pub const MODULE: Module = Module {
     "CREATE TABLE IF NOT EXISTS facts (id TEXT PRIMARY KEY, label TEXT NOT NULL, at_ms INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS tallies (label TEXT PRIMARY KEY, count INTEGER NOT NULL)",
 ]],
+    baseline: &[],
 };
 
 /// Facts are remembered this long to drop repeated deliveries; tallies are kept forever.

@@ -25,6 +25,7 @@ pub const MODULE: Module = Module {
         at_ms INTEGER NOT NULL
     )",
     ]],
+    baseline: &[],
 };
 
 /// The columns [`WaitingPickup::from_row`] reads, in its order.
