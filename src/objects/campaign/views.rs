@@ -112,8 +112,9 @@ pub struct CampaignStats {
     pub claims_rejected: BTreeMap<String, i64>,
 }
 
-/// The marketing view: the full config, status, live stats and the audit trail.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The marketing view: the full config, status, live stats and the audit trail. Written with
+/// the config's keys inline; read by `Deserialize` below.
+#[derive(Debug, Clone, Serialize)]
 pub struct AdminCampaign {
     #[serde(flatten)]
     pub config: CampaignConfig,
@@ -128,6 +129,60 @@ pub struct AdminCampaign {
     /// or else the next occurrence's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub occurrences: Vec<OccurrenceStats>,
+}
+
+/// `AdminCampaign`'s own keys, beside the config's.
+#[derive(Deserialize)]
+struct AdminParts {
+    status: Status,
+    set_status: SetStatus,
+    shard_count: u32,
+    revision: i64,
+    stats: CampaignStats,
+    audit: Vec<AuditEntry>,
+    #[serde(default)]
+    occurrences: Vec<OccurrenceStats>,
+}
+
+const ADMIN_KEYS: [&str; 7] = [
+    "status",
+    "set_status",
+    "shard_count",
+    "revision",
+    "stats",
+    "audit",
+    "occurrences",
+];
+
+/// The view's keys and the config's, split and each read by its own type's decoder, instead of
+/// `#[serde(flatten)]` (which buffers the map and compiles a deserializer over the buffer for
+/// the config and every type in it). An admin read, so the text round trip costs nothing.
+impl<'de> Deserialize<'de> for AdminCampaign {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        use serde_json::{Map, Value};
+        let mut config = Map::<String, Value>::deserialize(d)?;
+        let mut own = Map::new();
+        for key in ADMIN_KEYS {
+            if let Some(value) = config.remove(key) {
+                own.insert(key.to_owned(), value);
+            }
+        }
+        let read = |fields: Map<String, Value>| Value::Object(fields).to_string();
+        let parts: AdminParts = serde_json::from_str(&read(own)).map_err(D::Error::custom)?;
+        let config: CampaignConfig =
+            serde_json::from_str(&read(config)).map_err(D::Error::custom)?;
+        Ok(AdminCampaign {
+            config,
+            status: parts.status,
+            set_status: parts.set_status,
+            shard_count: parts.shard_count,
+            revision: parts.revision,
+            stats: parts.stats,
+            audit: parts.audit,
+            occurrences: parts.occurrences,
+        })
+    }
 }
 
 impl CampaignStats {
