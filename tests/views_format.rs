@@ -47,3 +47,117 @@ fn a_broken_admin_campaign_view_is_refused() {
         assert!(serde_json::from_str::<AdminCampaign>(&text).is_err(), "{text}");
     }
 }
+
+mod coupon_terms {
+    use super::exact;
+    use pharmedge::domain::coupon::{CouponTerms, StoredTerms};
+    use pharmedge::domain::order_lines::DrugClass;
+    use serde::Deserialize;
+
+    /// What `CouponTerms` was before `coupon_wire`: serde's internally tagged derive.
+    #[derive(Debug, PartialEq, Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum Reference {
+        Fixed {
+            value_fen: i64,
+        },
+        Threshold {
+            value_fen: i64,
+            min_spend_fen: i64,
+        },
+        Percent {
+            percent: i64,
+            max_discount_fen: i64,
+            #[serde(default)]
+            min_spend_fen: i64,
+        },
+    }
+
+    fn same(ours: &CouponTerms, reference: &Reference) -> bool {
+        match (*ours, reference) {
+            (CouponTerms::Fixed { value_fen }, Reference::Fixed { value_fen: v }) => {
+                value_fen == *v
+            }
+            (
+                CouponTerms::Threshold {
+                    value_fen,
+                    min_spend_fen,
+                },
+                Reference::Threshold {
+                    value_fen: v,
+                    min_spend_fen: m,
+                },
+            ) => (value_fen, min_spend_fen) == (*v, *m),
+            (
+                CouponTerms::Percent {
+                    percent,
+                    max_discount_fen,
+                    min_spend_fen,
+                },
+                Reference::Percent {
+                    percent: p,
+                    max_discount_fen: x,
+                    min_spend_fen: m,
+                },
+            ) => (percent, max_discount_fen, min_spend_fen) == (*p, *x, *m),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn terms_read_as_the_derive_read_them() {
+        for text in [
+            r#"{"type":"fixed","value_fen":990}"#,
+            r#"{"value_fen":990,"type":"fixed"}"#,
+            r#"{"type":"fixed","value_fen":990,"percent":12,"extra":[1]}"#,
+            r#"{"type":"threshold","value_fen":1000,"min_spend_fen":5000}"#,
+            r#"{"min_spend_fen":5000,"type":"threshold","value_fen":1000}"#,
+            r#"{"type":"percent","percent":12,"max_discount_fen":2000}"#,
+            r#"{"type":"percent","percent":12,"max_discount_fen":2000,"min_spend_fen":100}"#,
+            r#"{"type":"threshold","value_fen":1000}"#,
+            r#"{"type":"percent","percent":12}"#,
+            r#"{"type":"fixed"}"#,
+            r#"{"type":"bogo","value_fen":1}"#,
+            r#"{"value_fen":1}"#,
+            r#"{"type":"fixed","value_fen":"990"}"#,
+            r#"{"type":"fixed","value_fen":9.5}"#,
+            r#"[]"#,
+        ] {
+            let ours = serde_json::from_str::<CouponTerms>(text);
+            let reference = serde_json::from_str::<Reference>(text);
+            match (&ours, &reference) {
+                (Ok(ours), Ok(reference)) => assert!(same(ours, reference), "{text}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{text}: {ours:?} vs the derive's {reference:?}"),
+            }
+        }
+        let err = serde_json::from_str::<CouponTerms>(r#"{"type":"threshold","value_fen":1}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `min_spend_fen`"), "{err}");
+    }
+
+    #[test]
+    fn stored_terms_keep_their_text() {
+        let fixed: StoredTerms = exact(r#"{"type":"fixed","value_fen":990}"#);
+        assert_eq!(fixed.terms, CouponTerms::Fixed { value_fen: 990 });
+        assert_eq!(fixed.eligible_classes, None);
+        let threshold: StoredTerms = exact(
+            r#"{"type":"threshold","value_fen":1000,"min_spend_fen":5000,"eligible_classes":["otc_b","health"]}"#,
+        );
+        assert_eq!(
+            threshold.eligible_classes,
+            Some(vec![DrugClass::OtcB, DrugClass::Health])
+        );
+        let percent: StoredTerms =
+            exact(r#"{"type":"percent","percent":12,"max_discount_fen":2000,"min_spend_fen":0}"#);
+        assert_eq!(percent.terms.min_spend_fen(), 0);
+        for text in [
+            r#"{"type":"percent","percent":12,"eligible_classes":[]}"#,
+            r#"{"type":"fixed","value_fen":1,"eligible_classes":["aspirin"]}"#,
+            r#"{"eligible_classes":null}"#,
+        ] {
+            assert!(serde_json::from_str::<StoredTerms>(text).is_err(), "{text}");
+        }
+    }
+}
