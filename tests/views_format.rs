@@ -161,3 +161,86 @@ mod coupon_terms {
         }
     }
 }
+
+mod flattened_views {
+    use super::exact;
+    use pharmedge::domain::catalog::PricedLine;
+    use pharmedge::domain::order::AcceptedLine;
+    use pharmedge::objects::campaign::views::PublicCoupon;
+    use pharmedge::objects::catalog::protocol::AdminView;
+    use pharmedge::objects::member::protocol::{CouponView, Reserved};
+
+    #[test]
+    fn a_wallet_coupon_keeps_its_text() {
+        // API.md: {coupon_id, campaign_id, type, value_fen|percent, min_spend_fen,
+        // max_discount_fen, status, claimed_at, valid_from, expires_at, store_id?}
+        let fixed: CouponView = exact(
+            r#"{"coupon_id":"c-1","campaign_id":"flash-1","type":"fixed","value_fen":990,"min_spend_fen":0,"status":"available","claimed_at":"2026-11-24T02:00:00Z","valid_from":"2026-11-24T02:00:00Z","expires_at":"2026-12-24T02:00:00Z"}"#,
+        );
+        assert_eq!((fixed.terms.value_fen, fixed.store_id), (Some(990), None));
+        let percent: CouponView = exact(
+            r#"{"coupon_id":"c-2","campaign_id":"poster-1","type":"percent","percent":12,"min_spend_fen":100,"max_discount_fen":2000,"status":"locked","claimed_at":"2026-11-24T02:00:00Z","valid_from":"2026-11-25T00:00:00Z","expires_at":"2026-12-24T02:00:00Z","store_id":"store-1"}"#,
+        );
+        assert_eq!(percent.terms.coupon_type, "percent");
+        assert!(serde_json::from_str::<CouponView>(
+            r#"{"coupon_id":"c-1","campaign_id":"f","type":"fixed","status":"available","claimed_at":"2026-11-24T02:00:00Z","valid_from":"2026-11-24T02:00:00Z","expires_at":"2026-12-24T02:00:00Z"}"#
+        )
+        .is_err(), "min_spend_fen is required");
+    }
+
+    #[test]
+    fn a_published_coupon_keeps_its_text() {
+        let days: PublicCoupon =
+            exact(r#"{"type":"threshold","value_fen":2000,"min_spend_fen":19900,"valid_days":30}"#);
+        assert_eq!(days.valid_days, Some(30));
+        let until: PublicCoupon = exact(
+            r#"{"type":"percent","percent":12,"min_spend_fen":0,"max_discount_fen":2000,"valid_until":"2026-12-01T00:00:00Z"}"#,
+        );
+        assert!(until.valid_until.is_some());
+    }
+
+    #[test]
+    fn a_reservation_keeps_its_text() {
+        let reserved: Reserved = exact(
+            r#"{"subtotal_fen":3980,"discount_fen":990,"payable_fen":2990,"eligible_classes":["otc_b"],"tier":"gold"}"#,
+        );
+        assert_eq!(reserved.totals.payable_fen, 2990);
+        // Objects from before the classes and tiers answer without them.
+        let old: Reserved =
+            serde_json::from_str(r#"{"subtotal_fen":3980,"discount_fen":0,"payable_fen":3980}"#)
+                .unwrap();
+        assert!(old.eligible_classes.is_none() && old.tier.is_none());
+    }
+
+    #[test]
+    fn an_admin_catalogue_item_keeps_its_text() {
+        let view: AdminView = exact(
+            r#"{"sku":"sku-1","name":"维生素C","drug_class":"otc_b","price_fen":500,"category":"维生素","status":"stopped","max_qty_per_order":5,"version":3,"stops":{"core":false,"admin":{"reason":"recall","by":"admin-1","at":"2026-11-24T02:00:00Z"}},"audit":[{"at":"2026-11-24T02:00:00Z","by":"admin-1","reason":"recall","before":"on_sale","after":"stopped"}]}"#,
+        );
+        assert_eq!(view.item.version, 3);
+        let bare: AdminView = exact(
+            r#"{"sku":"sku-2","name":"阿莫西林","drug_class":"rx","price_fen":1200,"category":null,"status":"on_sale","max_qty_per_order":null,"version":1,"stops":{"core":false,"admin":null},"audit":[]}"#,
+        );
+        assert_eq!(bare.item.category, None);
+    }
+
+    #[test]
+    fn order_lines_keep_their_text() {
+        let accepted: AcceptedLine = exact(
+            r#"{"sku":"sku-1","name":"维生素C","qty":2,"unit_price_fen":1990,"drug_class":"otc_b","discount_fen":500,"catalog_version":3,"member_unit_price_fen":1890,"member_discount_fen":200}"#,
+        );
+        assert_eq!(accepted.line.qty, 2);
+        let before_tiers: AcceptedLine = exact(
+            r#"{"sku":"sku-1","name":"维生素C","qty":2,"unit_price_fen":1990,"drug_class":"otc_b","discount_fen":0,"catalog_version":3}"#,
+        );
+        assert_eq!(before_tiers.member_unit_price_fen, None);
+        let priced: PricedLine = exact(
+            r#"{"sku":"sku-1","name":"维生素C","qty":1,"unit_price_fen":1990,"drug_class":"rx","catalog_version":7}"#,
+        );
+        assert_eq!(priced.catalog_version, 7);
+        assert!(serde_json::from_str::<PricedLine>(
+            r#"{"sku":"sku-1","name":"x","qty":1,"drug_class":"rx","catalog_version":7}"#
+        )
+        .is_err());
+    }
+}

@@ -25,6 +25,7 @@ pub struct StockView {
 
 /// The coupon terms as published, with their validity.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "PublicCouponWire")]
 pub struct PublicCoupon {
     #[serde(flatten)]
     pub terms: TermsView,
@@ -244,4 +245,39 @@ impl PublicCampaign {
 /// The status a member sees now.
 pub fn status_now(config: &CampaignConfig, set_status: SetStatus, now: Instant) -> Status {
     crate::domain::campaign::status_at(set_status, config.starts_at.0, config.ends_at.0, now.0)
+}
+
+/// `PublicCoupon` read through explicit fields (no `#[serde(flatten)]` buffering).
+#[derive(Deserialize)]
+struct PublicCouponWire {
+    #[serde(rename = "type")]
+    coupon_type: String,
+    #[serde(default)]
+    value_fen: Option<i64>,
+    #[serde(default)]
+    percent: Option<i64>,
+    min_spend_fen: i64,
+    #[serde(default)]
+    max_discount_fen: Option<i64>,
+    #[serde(default)]
+    valid_days: Option<i64>,
+    #[serde(default)]
+    valid_until: Option<Instant>,
+}
+
+impl From<PublicCouponWire> for PublicCoupon {
+    fn from(wire: PublicCouponWire) -> Self {
+        let terms = TermsView {
+            coupon_type: wire.coupon_type,
+            value_fen: wire.value_fen,
+            percent: wire.percent,
+            min_spend_fen: wire.min_spend_fen,
+            max_discount_fen: wire.max_discount_fen,
+        };
+        PublicCoupon {
+            terms,
+            valid_days: wire.valid_days,
+            valid_until: wire.valid_until,
+        }
+    }
 }
