@@ -35,6 +35,13 @@ pub fn to_value<T: Serialize>(reply: Result<T, ApiError>) -> Result<serde_json::
     reply.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
 }
 
+/// A field an internally tagged reply's variant needs, from its wire struct (`Option` for
+/// every variant's fields): serde's decoder for such an enum buffers the map first, with a
+/// deserializer over the buffer per variant; the wire struct is read in one pass.
+pub fn required<T>(value: Option<T>, field: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("missing field `{field}`"))
+}
+
 /// The first key of a map, as the tag's name or any other.
 #[doc(hidden)]
 pub enum FirstKey {
