@@ -118,6 +118,7 @@ fn store_commands_read_as_the_derive_read_them() {
         r#"{"op":"ready","order_id":"ord-1","ready_at":"2026-11-24T03:00:00Z","pickup_deadline":"2026-12-01T03:00:00Z","line_count":1,"has_rx":false}"#.to_owned(),
         r#"{"has_rx":true,"line_count":2,"op":"ready","order_id":"ord-1","pickup_deadline":"2026-12-01T03:00:00Z","ready_at":"2026-11-24T03:00:00Z"}"#.to_owned(),
         r#"{"op":"ready","order_id":"ord-1","ready_at":"2026-11-24T03:00:00Z","line_count":1,"has_rx":false}"#.to_owned(),
+        r#"{"op":"ready","order_id":"ord-1","ready_at":"2026-11-24T03:00:00Z","pickup_deadline":"2026-12-01T03:00:00Z","line_count":1}"#.to_owned(),
         r#"{"op":"ready","order_id":"ord-1","ready_at":"2026-11-24T03:00:00Z","pickup_deadline":"2026-12-01T03:00:00Z","line_count":-1,"has_rx":false}"#.to_owned(),
         r#"{"op":"gone","order_id":"ord-1"}"#.to_owned(),
         r#"{"order_id":"ord-1","op":"gone"}"#.to_owned(),
