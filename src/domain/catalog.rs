@@ -122,6 +122,7 @@ pub struct LineRequest {
 
 /// A line priced from the catalogue, with the version it was priced at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "PricedLineWire")]
 pub struct PricedLine {
     #[serde(flatten)]
     pub line: OrderLine,
@@ -278,5 +279,32 @@ pub fn effective(item: &CatalogItem, stops: &Stops) -> CatalogItem {
     CatalogItem {
         status: stops.status(),
         ..item.clone()
+    }
+}
+
+/// `PricedLine` read through explicit fields (no `#[serde(flatten)]` buffering).
+#[derive(Deserialize)]
+struct PricedLineWire {
+    sku: String,
+    name: String,
+    qty: i64,
+    unit_price_fen: i64,
+    drug_class: DrugClass,
+    catalog_version: i64,
+}
+
+impl From<PricedLineWire> for PricedLine {
+    fn from(wire: PricedLineWire) -> Self {
+        let line = OrderLine {
+            sku: wire.sku,
+            name: wire.name,
+            qty: wire.qty,
+            unit_price_fen: wire.unit_price_fen,
+            drug_class: wire.drug_class,
+        };
+        PricedLine {
+            line,
+            catalog_version: wire.catalog_version,
+        }
     }
 }

@@ -8,8 +8,13 @@ use super::order_lines::{DrugClass, OrderLine};
 use serde::{Deserialize, Serialize};
 
 /// What a coupon takes off, as configured on its campaign.
+/// Read through `coupon_wire::TermsWire` (one pass, no buffering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    try_from = "super::coupon_wire::TermsWire"
+)]
 pub enum CouponTerms {
     /// No threshold: `value_fen` off (e.g. 9.9 yuan).
     Fixed { value_fen: i64 },
@@ -53,6 +58,7 @@ pub fn eligible(class: DrugClass, classes: Option<&[DrugClass]>) -> bool {
 /// A coupon as a wallet keeps it: its terms and the classes it may discount. Rows written
 /// before the classes were kept parse with `eligible_classes: None`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "super::coupon_wire::StoredTermsWire")]
 pub struct StoredTerms {
     #[serde(flatten)]
     pub terms: CouponTerms,

@@ -7,6 +7,7 @@
 //! internally tagged enum, hence the explicit wire struct.)
 
 use super::coupon::CouponTerms;
+use super::coupon_wire::{CouponType, TermsWire};
 use super::order_lines::DrugClass;
 use super::time::Instant;
 use serde::{Deserialize, Serialize};
@@ -26,14 +27,6 @@ pub struct CouponTemplate {
     /// Product classes the coupon may discount; Rx and special are never allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligible_classes: Option<Vec<DrugClass>>,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum CouponType {
-    Fixed,
-    Threshold,
-    Percent,
 }
 
 /// Every key a coupon may carry. Keys another type does not use are accepted and ignored
@@ -59,28 +52,18 @@ struct CouponTemplateWire {
     eligible_classes: Option<Vec<DrugClass>>,
 }
 
-fn required(value: Option<i64>, field: &str) -> Result<i64, String> {
-    value.ok_or_else(|| format!("missing field `{field}`"))
-}
-
 impl TryFrom<CouponTemplateWire> for CouponTemplate {
     type Error = String;
 
     fn try_from(wire: CouponTemplateWire) -> Result<Self, String> {
-        let terms = match wire.coupon_type {
-            CouponType::Fixed => CouponTerms::Fixed {
-                value_fen: required(wire.value_fen, "value_fen")?,
-            },
-            CouponType::Threshold => CouponTerms::Threshold {
-                value_fen: required(wire.value_fen, "value_fen")?,
-                min_spend_fen: required(wire.min_spend_fen, "min_spend_fen")?,
-            },
-            CouponType::Percent => CouponTerms::Percent {
-                percent: required(wire.percent, "percent")?,
-                max_discount_fen: required(wire.max_discount_fen, "max_discount_fen")?,
-                min_spend_fen: wire.min_spend_fen.unwrap_or(0),
-            },
-        };
+        let terms = TermsWire {
+            coupon_type: wire.coupon_type,
+            value_fen: wire.value_fen,
+            percent: wire.percent,
+            min_spend_fen: wire.min_spend_fen,
+            max_discount_fen: wire.max_discount_fen,
+        }
+        .try_into()?;
         Ok(Self {
             terms,
             valid_days: wire.valid_days,

@@ -11,6 +11,7 @@ pub mod checkin;
 pub mod claim_saga;
 pub mod coupon;
 pub mod coupon_template;
+pub mod coupon_wire;
 pub mod delivery;
 pub mod events;
 pub mod exchange;

@@ -197,6 +197,7 @@ pub fn allocate_discount_for(
 /// A line of an accepted order: the catalogue's name, class and price, the version they were
 /// read at, and the line's share of the coupon's discount.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "AcceptedLineWire")]
 pub struct AcceptedLine {
     #[serde(flatten)]
     pub line: OrderLine,
@@ -230,4 +231,40 @@ pub fn accepted_lines(
             member_discount_fen: None,
         })
         .collect()
+}
+
+/// `AcceptedLine` read through explicit fields: `#[serde(flatten)]` buffers the map and
+/// compiles a second decoder for the line over the buffer.
+#[derive(serde::Deserialize)]
+struct AcceptedLineWire {
+    sku: String,
+    name: String,
+    qty: i64,
+    unit_price_fen: i64,
+    drug_class: DrugClass,
+    discount_fen: i64,
+    catalog_version: i64,
+    #[serde(default)]
+    member_unit_price_fen: Option<i64>,
+    #[serde(default)]
+    member_discount_fen: Option<i64>,
+}
+
+impl From<AcceptedLineWire> for AcceptedLine {
+    fn from(wire: AcceptedLineWire) -> Self {
+        let line = OrderLine {
+            sku: wire.sku,
+            name: wire.name,
+            qty: wire.qty,
+            unit_price_fen: wire.unit_price_fen,
+            drug_class: wire.drug_class,
+        };
+        AcceptedLine {
+            line,
+            discount_fen: wire.discount_fen,
+            catalog_version: wire.catalog_version,
+            member_unit_price_fen: wire.member_unit_price_fen,
+            member_discount_fen: wire.member_discount_fen,
+        }
+    }
 }

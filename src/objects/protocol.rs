@@ -35,18 +35,28 @@ pub fn to_value<T: Serialize>(reply: Result<T, ApiError>) -> Result<serde_json::
     reply.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
 }
 
-/// The first key of a command's map.
+/// A field an internally tagged reply's variant needs, from its wire struct (`Option` for
+/// every variant's fields): serde's decoder for such an enum buffers the map first, with a
+/// deserializer over the buffer per variant; the wire struct is read in one pass.
+pub fn required<T>(value: Option<T>, field: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("missing field `{field}`"))
+}
+
+/// The first key of a map, as the tag's name or any other.
 #[doc(hidden)]
 pub enum FirstKey {
-    Op,
+    Tag,
     Other(String),
     None,
 }
 
-/// Reads the first key of a command's map without allocating when it is `op`.
+/// Reads the next key of a map without allocating when it is `tag`.
 #[doc(hidden)]
-pub fn first_key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<FirstKey, A::Error> {
-    struct Key;
+pub fn first_key<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    tag: &'static str,
+) -> Result<FirstKey, A::Error> {
+    struct Key(&'static str);
     impl<'de> de::DeserializeSeed<'de> for Key {
         type Value = FirstKey;
         fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<FirstKey, D::Error> {
@@ -59,17 +69,17 @@ pub fn first_key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<FirstKey, A::Err
             f.write_str("a key")
         }
         fn visit_str<E: de::Error>(self, key: &str) -> Result<FirstKey, E> {
-            Ok(match key {
-                "op" => FirstKey::Op,
-                other => FirstKey::Other(other.to_owned()),
+            Ok(match key == self.0 {
+                true => FirstKey::Tag,
+                false => FirstKey::Other(key.to_owned()),
             })
         }
     }
-    Ok(map.next_key_seed(Key)?.unwrap_or(FirstKey::None))
+    Ok(map.next_key_seed(Key(tag))?.unwrap_or(FirstKey::None))
 }
 
 /// A command map whose first key was `first`, not `op`: read whole, written back with `op`
-/// first, and decoded again as `T`.
+/// first, and decoded again as `T` (by the same `from_str` the object uses).
 #[doc(hidden)]
 pub fn reordered<'de, A: MapAccess<'de>, T: DeserializeOwned>(
     first: FirstKey,
@@ -141,8 +151,8 @@ macro_rules! protocol {
                     self,
                     mut map: A,
                 ) -> Result<$name, A::Error> {
-                    match first_key(&mut map)? {
-                        FirstKey::Op => {
+                    match first_key(&mut map, "op")? {
+                        FirstKey::Tag => {
                             let op: Op = map.next_value()?;
                             let fields = serde::de::value::MapAccessDeserializer::new(map);
                             match op {
@@ -173,5 +183,105 @@ macro_rules! protocol {
                 type Reply = $reply;
             }
         )*
+    };
+}
+
+/// An event map whose keys did not come as `type` then `data`: read whole (what was read of
+/// it: the `tag`, if it came first, and the `first` key after it), written back in that order,
+/// and decoded again as `T`. Other keys are dropped, as serde's derive ignores them.
+#[doc(hidden)]
+pub fn reordered_event<'de, A: MapAccess<'de>, T: DeserializeOwned>(
+    tag: Option<String>,
+    first: String,
+    mut map: A,
+) -> Result<T, A::Error> {
+    let mut tag = tag.map(serde_json::Value::String);
+    let mut data = None;
+    let mut key = Some(first);
+    while let Some(name) = key {
+        let value: serde_json::Value = map.next_value()?;
+        let slot = match name.as_str() {
+            "type" => &mut tag,
+            "data" => &mut data,
+            _ => &mut None,
+        };
+        if slot.replace(value).is_some() {
+            return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
+        }
+        key = map.next_key()?;
+    }
+    let tag = tag.ok_or_else(|| de::Error::missing_field("type"))?;
+    let data = data.ok_or_else(|| de::Error::missing_field("data"))?;
+    serde_json::from_str(&format!("{{\"type\":{tag},\"data\":{data}}}")).map_err(de::Error::custom)
+}
+
+/// After an event's `data`: other keys are skipped, a second `type` or `data` refused.
+#[doc(hidden)]
+pub fn event_rest<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    loop {
+        match first_key(&mut map, "type")? {
+            FirstKey::None => return Ok(()),
+            FirstKey::Other(key) if key != "data" => map.next_value::<de::IgnoredAny>()?,
+            _ => return Err(de::Error::custom("duplicate field `type` or `data`")),
+        };
+    }
+}
+
+/// Declares an event enum tagged by `type` with its payload under `data` (serde's adjacent
+/// tagging: `{"type": "order.paid", "data": {...}}`), decoded in one pass when `type` comes
+/// first, as serde writes it; serde's own decoder would buffer a payload that comes first,
+/// with a `Content` deserializer instance per payload type. Any other key order is read
+/// whole and decoded again.
+#[macro_export]
+macro_rules! tagged_events {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $tag:literal => $variant:ident($data:ty) ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, serde::Serialize)]
+        #[serde(tag = "type", content = "data")]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $tag)] $variant($data) ),*
+        }
+        const _: () = {
+            use $crate::objects::protocol::{event_rest, first_key, reordered_event, FirstKey};
+            use serde::de::Error;
+            struct Tagged;
+            impl<'de> serde::de::Visitor<'de> for Tagged {
+                type Value = $name;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str(concat!("adjacently tagged enum ", stringify!($name)))
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<$name, A::Error> {
+                    let tag = match first_key(&mut map, "type")? {
+                        FirstKey::Tag => map.next_value::<String>()?,
+                        FirstKey::Other(key) => return reordered_event(None, key, map),
+                        FirstKey::None => return Err(A::Error::missing_field("type")),
+                    };
+                    match first_key(&mut map, "data")? {
+                        FirstKey::Tag => {}
+                        FirstKey::Other(key) => return reordered_event(Some(tag), key, map),
+                        FirstKey::None => return Err(A::Error::missing_field("data")),
+                    }
+                    let event = match tag.as_str() {
+                        $( $tag => map.next_value::<$data>().map($name::$variant)?, )*
+                        other => return Err(A::Error::unknown_variant(other, &[$($tag),*])),
+                    };
+                    event_rest(map)?;
+                    Ok(event)
+                }
+            }
+            impl<'de> serde::Deserialize<'de> for $name {
+                fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    d.deserialize_map(Tagged)
+                }
+            }
+        };
     };
 }

@@ -58,7 +58,11 @@ pub struct WarmOccurrences {
 
 /// What a claim at a moment meets in a scheduled campaign.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "at")]
+#[serde(
+    rename_all = "snake_case",
+    tag = "at",
+    try_from = "OccurrenceReplyWire"
+)]
 pub enum OccurrenceReply {
     /// Not a scheduled campaign: claims go to the campaign's own shards.
     Unscheduled,
@@ -231,4 +235,48 @@ pub struct ReserveCreateKey {
     pub key: String,
     pub body_hash: String,
     pub campaign_id: CampaignId,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ReplyAt {
+    Unscheduled,
+    Open,
+    Closed,
+}
+
+/// `OccurrenceReply` read as one struct (`objects::protocol::required`).
+#[derive(Deserialize)]
+struct OccurrenceReplyWire {
+    at: ReplyAt,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    starts_at: Option<Instant>,
+    #[serde(default)]
+    ends_at: Option<Instant>,
+    #[serde(default)]
+    refusal: Option<StockRefusal>,
+    #[serde(default)]
+    next_occurrence: Option<super::views::NextOccurrence>,
+}
+
+impl TryFrom<OccurrenceReplyWire> for OccurrenceReply {
+    type Error = String;
+
+    fn try_from(wire: OccurrenceReplyWire) -> Result<Self, String> {
+        use crate::objects::protocol::required;
+        Ok(match wire.at {
+            ReplyAt::Unscheduled => OccurrenceReply::Unscheduled,
+            ReplyAt::Open => OccurrenceReply::Open {
+                key: required(wire.key, "key")?,
+                starts_at: required(wire.starts_at, "starts_at")?,
+                ends_at: required(wire.ends_at, "ends_at")?,
+            },
+            ReplyAt::Closed => OccurrenceReply::Closed {
+                refusal: required(wire.refusal, "refusal")?,
+                next_occurrence: wire.next_occurrence,
+            },
+        })
+    }
 }

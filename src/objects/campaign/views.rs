@@ -25,6 +25,7 @@ pub struct StockView {
 
 /// The coupon terms as published, with their validity.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "PublicCouponWire")]
 pub struct PublicCoupon {
     #[serde(flatten)]
     pub terms: TermsView,
@@ -112,8 +113,9 @@ pub struct CampaignStats {
     pub claims_rejected: BTreeMap<String, i64>,
 }
 
-/// The marketing view: the full config, status, live stats and the audit trail.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The marketing view: the full config, status, live stats and the audit trail. Written with
+/// the config's keys inline; read by `Deserialize` below.
+#[derive(Debug, Clone, Serialize)]
 pub struct AdminCampaign {
     #[serde(flatten)]
     pub config: CampaignConfig,
@@ -128,6 +130,60 @@ pub struct AdminCampaign {
     /// or else the next occurrence's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub occurrences: Vec<OccurrenceStats>,
+}
+
+/// `AdminCampaign`'s own keys, beside the config's.
+#[derive(Deserialize)]
+struct AdminParts {
+    status: Status,
+    set_status: SetStatus,
+    shard_count: u32,
+    revision: i64,
+    stats: CampaignStats,
+    audit: Vec<AuditEntry>,
+    #[serde(default)]
+    occurrences: Vec<OccurrenceStats>,
+}
+
+const ADMIN_KEYS: [&str; 7] = [
+    "status",
+    "set_status",
+    "shard_count",
+    "revision",
+    "stats",
+    "audit",
+    "occurrences",
+];
+
+/// The view's keys and the config's, split and each read by its own type's decoder, instead of
+/// `#[serde(flatten)]` (which buffers the map and compiles a deserializer over the buffer for
+/// the config and every type in it). An admin read, so the text round trip costs nothing.
+impl<'de> Deserialize<'de> for AdminCampaign {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        use serde_json::{Map, Value};
+        let mut config = Map::<String, Value>::deserialize(d)?;
+        let mut own = Map::new();
+        for key in ADMIN_KEYS {
+            if let Some(value) = config.remove(key) {
+                own.insert(key.to_owned(), value);
+            }
+        }
+        let read = |fields: Map<String, Value>| Value::Object(fields).to_string();
+        let parts: AdminParts = serde_json::from_str(&read(own)).map_err(D::Error::custom)?;
+        let config: CampaignConfig =
+            serde_json::from_str(&read(config)).map_err(D::Error::custom)?;
+        Ok(AdminCampaign {
+            config,
+            status: parts.status,
+            set_status: parts.set_status,
+            shard_count: parts.shard_count,
+            revision: parts.revision,
+            stats: parts.stats,
+            audit: parts.audit,
+            occurrences: parts.occurrences,
+        })
+    }
 }
 
 impl CampaignStats {
@@ -189,4 +245,39 @@ impl PublicCampaign {
 /// The status a member sees now.
 pub fn status_now(config: &CampaignConfig, set_status: SetStatus, now: Instant) -> Status {
     crate::domain::campaign::status_at(set_status, config.starts_at.0, config.ends_at.0, now.0)
+}
+
+/// `PublicCoupon` read through explicit fields (no `#[serde(flatten)]` buffering).
+#[derive(Deserialize)]
+struct PublicCouponWire {
+    #[serde(rename = "type")]
+    coupon_type: String,
+    #[serde(default)]
+    value_fen: Option<i64>,
+    #[serde(default)]
+    percent: Option<i64>,
+    min_spend_fen: i64,
+    #[serde(default)]
+    max_discount_fen: Option<i64>,
+    #[serde(default)]
+    valid_days: Option<i64>,
+    #[serde(default)]
+    valid_until: Option<Instant>,
+}
+
+impl From<PublicCouponWire> for PublicCoupon {
+    fn from(wire: PublicCouponWire) -> Self {
+        let terms = TermsView {
+            coupon_type: wire.coupon_type,
+            value_fen: wire.value_fen,
+            percent: wire.percent,
+            min_spend_fen: wire.min_spend_fen,
+            max_discount_fen: wire.max_discount_fen,
+        };
+        PublicCoupon {
+            terms,
+            valid_days: wire.valid_days,
+            valid_until: wire.valid_until,
+        }
+    }
 }

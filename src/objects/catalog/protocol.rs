@@ -119,6 +119,7 @@ pub struct AuditEntry {
 
 /// PATCH and GET /v1/admin/catalog/{sku}.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "AdminViewWire")]
 pub struct AdminView {
     #[serde(flatten)]
     pub item: ItemView,
@@ -150,6 +151,43 @@ impl From<&Stops> for StopsView {
                 by: stop.by.clone(),
                 at: Instant::from_millis(stop.at_ms),
             }),
+        }
+    }
+}
+
+/// `AdminView` read through explicit fields (no `#[serde(flatten)]` buffering).
+#[derive(Deserialize)]
+struct AdminViewWire {
+    sku: String,
+    name: String,
+    drug_class: DrugClass,
+    price_fen: i64,
+    #[serde(default)]
+    category: Option<String>,
+    status: SaleStatus,
+    #[serde(default)]
+    max_qty_per_order: Option<i64>,
+    version: i64,
+    stops: StopsView,
+    audit: Vec<AuditEntry>,
+}
+
+impl From<AdminViewWire> for AdminView {
+    fn from(wire: AdminViewWire) -> Self {
+        let item = ItemView {
+            sku: wire.sku,
+            name: wire.name,
+            drug_class: wire.drug_class,
+            price_fen: wire.price_fen,
+            category: wire.category,
+            status: wire.status,
+            max_qty_per_order: wire.max_qty_per_order,
+            version: wire.version,
+        };
+        AdminView {
+            item,
+            stops: wire.stops,
+            audit: wire.audit,
         }
     }
 }

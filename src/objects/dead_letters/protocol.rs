@@ -40,7 +40,7 @@ pub struct ReplayRequest {
 
 /// How a replay begins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(tag = "outcome", rename_all = "snake_case", try_from = "BegunWire")]
 pub enum Begun {
     /// This key already replayed this letter: answer as the first time.
     Repeat,
@@ -96,4 +96,32 @@ pub struct EndReplay {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AbortReplay {
     pub id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Outcome {
+    Repeat,
+    Start,
+}
+
+/// `Begun` read as one struct (`objects::protocol::required`).
+#[derive(Deserialize)]
+struct BegunWire {
+    outcome: Outcome,
+    #[serde(default)]
+    letter: Option<DeadLetter>,
+}
+
+impl TryFrom<BegunWire> for Begun {
+    type Error = String;
+
+    fn try_from(wire: BegunWire) -> Result<Self, String> {
+        Ok(match wire.outcome {
+            Outcome::Repeat => Begun::Repeat,
+            Outcome::Start => Begun::Start {
+                letter: crate::objects::protocol::required(wire.letter, "letter")?,
+            },
+        })
+    }
 }

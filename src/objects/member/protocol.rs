@@ -25,24 +25,17 @@ pub struct MemberContext {
     pub registered_at_s: Option<i64>,
 }
 
-/// A core event that this member's object owns.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum MemberEvent {
-    #[serde(rename = "member.registered")]
-    Registered(Registration),
-    #[serde(rename = "member.verified")]
-    Verified(MemberVerified),
-    #[serde(rename = "order.paid")]
-    Paid(OrderPaid),
-    #[serde(rename = "order.refunded")]
-    Refunded(OrderRefunded),
-    #[serde(rename = "prescription.approved")]
-    PrescriptionApproved(PrescriptionApproved),
-    #[serde(rename = "prescription.revoked")]
-    PrescriptionRevoked(PrescriptionRevoked),
-    #[serde(rename = "member.profile")]
-    Profile(MemberProfile),
+crate::tagged_events! {
+    /// A core event that this member's object owns.
+    pub enum MemberEvent {
+        "member.registered" => Registered(Registration),
+        "member.verified" => Verified(MemberVerified),
+        "order.paid" => Paid(OrderPaid),
+        "order.refunded" => Refunded(OrderRefunded),
+        "prescription.approved" => PrescriptionApproved(PrescriptionApproved),
+        "prescription.revoked" => PrescriptionRevoked(PrescriptionRevoked),
+        "member.profile" => Profile(MemberProfile),
+    }
 }
 
 /// A registration as the member's object gets it: the worker has read the share code, found

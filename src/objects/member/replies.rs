@@ -208,6 +208,7 @@ pub struct ReferralSummaryReply {
 /// What a reservation answers: the order's totals with its coupon, and the classes the
 /// coupon may discount (the order shares the discount among those lines only).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "ReservedWire")]
 pub struct Reserved {
     #[serde(flatten)]
     pub totals: crate::domain::order::Totals,
@@ -221,6 +222,7 @@ pub struct Reserved {
 
 /// A coupon as the member sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "CouponViewWire")]
 pub struct CouponView {
     pub coupon_id: String,
     pub campaign_id: String,
@@ -232,4 +234,76 @@ pub struct CouponView {
     pub expires_at: Instant,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_id: Option<String>,
+}
+
+// Read through explicit fields: `#[serde(flatten)]` buffers the map and compiles a second
+// decoder, over the buffer, for the flattened type and all inside it. Written as declared.
+
+#[derive(Deserialize)]
+struct ReservedWire {
+    subtotal_fen: i64,
+    discount_fen: i64,
+    payable_fen: i64,
+    #[serde(default)]
+    eligible_classes: Option<Vec<crate::domain::order_lines::DrugClass>>,
+    #[serde(default)]
+    tier: Option<crate::domain::tier::Tier>,
+}
+
+impl From<ReservedWire> for Reserved {
+    fn from(wire: ReservedWire) -> Self {
+        let totals = crate::domain::order::Totals {
+            subtotal_fen: wire.subtotal_fen,
+            discount_fen: wire.discount_fen,
+            payable_fen: wire.payable_fen,
+        };
+        Reserved {
+            totals,
+            eligible_classes: wire.eligible_classes,
+            tier: wire.tier,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CouponViewWire {
+    coupon_id: String,
+    campaign_id: String,
+    #[serde(rename = "type")]
+    coupon_type: String,
+    #[serde(default)]
+    value_fen: Option<i64>,
+    #[serde(default)]
+    percent: Option<i64>,
+    min_spend_fen: i64,
+    #[serde(default)]
+    max_discount_fen: Option<i64>,
+    status: String,
+    claimed_at: Instant,
+    valid_from: Instant,
+    expires_at: Instant,
+    #[serde(default)]
+    store_id: Option<String>,
+}
+
+impl From<CouponViewWire> for CouponView {
+    fn from(wire: CouponViewWire) -> Self {
+        let terms = TermsView {
+            coupon_type: wire.coupon_type,
+            value_fen: wire.value_fen,
+            percent: wire.percent,
+            min_spend_fen: wire.min_spend_fen,
+            max_discount_fen: wire.max_discount_fen,
+        };
+        CouponView {
+            coupon_id: wire.coupon_id,
+            campaign_id: wire.campaign_id,
+            terms,
+            status: wire.status,
+            claimed_at: wire.claimed_at,
+            valid_from: wire.valid_from,
+            expires_at: wire.expires_at,
+            store_id: wire.store_id,
+        }
+    }
 }

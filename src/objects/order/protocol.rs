@@ -32,18 +32,14 @@ pub struct PlaceOrder {
     pub attribution: Option<crate::domain::attribution::Attribution>,
 }
 
-/// A core event about an order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data")]
-pub enum OrderEvent {
-    #[serde(rename = "order.confirmed")]
-    Confirmed(OrderStatusChange),
-    #[serde(rename = "order.rejected")]
-    Rejected(OrderStatusChange),
-    #[serde(rename = "order.ready_for_pickup")]
-    ReadyForPickup(OrderReady),
-    #[serde(rename = "order.cancelled")]
-    Cancelled(OrderStatusChange),
+crate::tagged_events! {
+    /// A core event about an order.
+    pub enum OrderEvent {
+        "order.confirmed" => Confirmed(OrderStatusChange),
+        "order.rejected" => Rejected(OrderStatusChange),
+        "order.ready_for_pickup" => ReadyForPickup(OrderReady),
+        "order.cancelled" => Cancelled(OrderStatusChange),
+    }
 }
 
 impl OrderEvent {
