@@ -14,7 +14,7 @@
 // not the module the isolate shares. The requests in flight on the old instance fail.
 import * as imports from "./index_bg.js";
 import wasmModule from "./index.wasm";
-import { WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
 $SNIPPET_JS_IMPORTS
 
 const wasmImports = {
@@ -89,10 +89,10 @@ class Entrypoint extends WorkerEntrypoint {
 /** The runtime's class for the wasm-bindgen class `Inner` (a `#[durable_object]` struct). */
 function durableObject(Inner) {
   wrapped.add(Inner);
-  return class {
+  // Deriving from DurableObject gives the class workerd's JS RPC (`ask`).
+  return class extends DurableObject {
     constructor(ctx, env) {
-      this.ctx = ctx;
-      this.env = env;
+      super(ctx, env);
       this.generation = generation;
       this.inner = enter(() => new Inner(ctx, env));
     }
@@ -114,6 +114,13 @@ function durableObject(Inner) {
     alarm() {
       const inner = this.live();
       return enter(() => inner.alarm());
+    }
+
+    // A command's text in, the reply's text out (src/objects/rpc.rs `call_object`), on the
+    // objects whose Rust struct exports `ask`.
+    ask(text) {
+      const inner = this.live();
+      return enter(() => inner.ask(text));
     }
   };
 }
