@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
-use worker::js_sys::{futures::JsFuture, Promise};
+use worker::js_sys::{self, futures::JsFuture, Promise};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::web_sys;
 use worker::{Env, Request, Response, Storage, Stub};
@@ -40,8 +40,12 @@ pub async fn call_path<C: Serialize, R: DeserializeOwned>(
     command: &C,
 ) -> Result<R, ApiError> {
     let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
-    let text = send(stub, path, body).await?;
-    match serde_json::from_str::<Envelope<R>>(&text) {
+    open(&send(stub, path, body, false).await?)
+}
+
+/// The typed reply in an object's answer.
+fn open<R: DeserializeOwned>(text: &str) -> Result<R, ApiError> {
+    match serde_json::from_str::<Envelope<R>>(text) {
         Ok(Envelope::Ok(reply)) => Ok(reply),
         Ok(Envelope::Err(error)) => Err(error),
         Err(err) => Err(unreadable_reply(err)),
@@ -52,14 +56,19 @@ type Sent<'a> = Pin<Box<dyn Future<Output = Result<String, ApiError>> + 'a>>;
 
 /// The exchange, boxed and not generic: one copy of its poll code in the wasm, instead of
 /// one inlined into every typed call's future (one per command and reply type).
-fn send(stub: Stub, path: &str, body: String) -> Sent<'_> {
+fn send(stub: Stub, path: &str, body: String, by_js_rpc: bool) -> Sent<'_> {
     Box::pin(async move {
         let url = if path == RPC_PATH {
             "https://object/rpc"
         } else {
             &format!("https://object{path}")
         };
-        exchange(stub, url, &body).await.map_err(|err| {
+        let sent = if by_js_rpc && path == RPC_PATH {
+            exchange_by_js_rpc(stub, &body).await
+        } else {
+            exchange(stub, url, &body).await
+        };
+        sent.map_err(|err| {
             worker::console_error!("object call failed: {err:?}");
             ApiError::Unavailable
         })
@@ -93,10 +102,31 @@ async fn exchange(stub: Stub, url: &str, body: &str) -> Result<String, JsValue> 
         .ok_or_else(|| JsValue::from_str("object answered no text"))
 }
 
+/// Calls the object's `ask(text)` by workerd's JS RPC (the object's class in
+/// scripts/lib/shim.js): no Request, no Response, no body stream; the reply is the text.
+async fn exchange_by_js_rpc(stub: Stub, body: &str) -> Result<String, JsValue> {
+    let object: JsValue = stub.into_rpc();
+    let call: js_sys::Function =
+        js_sys::Reflect::get(&object, &JsValue::from_str("ask"))?.dyn_into()?;
+    // Reflect.apply: the method is an RPC property, whose own `.call` would be a remote method.
+    let args = js_sys::Array::of1(&JsValue::from_str(body));
+    // The runtime answers a thenable (an RPC promise, callable for pipelining), not a Promise.
+    let answer = Promise::resolve(&js_sys::Reflect::apply(&call, &object, &args)?);
+    JsFuture::from(answer)
+        .await?
+        .as_string()
+        .ok_or_else(|| JsValue::from_str("object answered no text"))
+}
+
 /// Inside an object: reads the command.
 pub async fn command<C: DeserializeOwned>(mut req: Request) -> Result<C, ApiError> {
     let text = req.text().await.map_err(|_| ApiError::Internal)?;
-    serde_json::from_str(&text).map_err(|err| {
+    decode(&text)
+}
+
+/// Inside an object: the command in `text` (a request's body, or a JS RPC `ask`'s argument).
+pub fn decode<C: DeserializeOwned>(text: &str) -> Result<C, ApiError> {
+    serde_json::from_str(text).map_err(|err| {
         worker::console_error!("object received an unreadable command: {err}");
         ApiError::Internal
     })
@@ -104,13 +134,17 @@ pub async fn command<C: DeserializeOwned>(mut req: Request) -> Result<C, ApiErro
 
 /// Inside an object: writes the typed answer.
 pub fn reply<R: Serialize>(result: Result<R, ApiError>) -> worker::Result<Response> {
+    // No Content-Type: only `call` reads it, and a header is a crossing into the runtime.
+    Ok(Response::builder().fixed(reply_text(result)?.into_bytes()))
+}
+
+/// Inside an object: the typed answer as the text `call` reads (a JS RPC `ask`'s result).
+pub fn reply_text<R: Serialize>(result: Result<R, ApiError>) -> serde_json::Result<String> {
     let envelope = match result {
         Ok(reply) => Envelope::Ok(reply),
         Err(error) => Envelope::Err(error),
     };
-    // No Content-Type: only `call` reads it, and a header is a crossing into the runtime.
-    let body = serde_json::to_vec(&envelope)?;
-    Ok(Response::builder().fixed(body))
+    serde_json::to_string(&envelope)
 }
 
 /// Calls the object named `name` in the namespace bound as `binding`.
@@ -120,7 +154,14 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
     name: &str,
     command: &C,
 ) -> Result<R, ApiError> {
-    call(stub_of(env, binding, name)?, command).await
+    let stub = stub_of(env, binding, name)?;
+    let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
+    open(&send(stub, RPC_PATH, body, by_js_rpc(binding)).await?)
+}
+
+/// The objects that answer `ask(text)` by JS RPC (their `#[wasm_bindgen]` `ask`).
+fn by_js_rpc(binding: &str) -> bool {
+    binding == crate::config::MEMBER_OBJECT
 }
 
 /// The stub of the object named `name` in the namespace bound as `binding`.

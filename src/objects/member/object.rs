@@ -197,8 +197,8 @@ impl MemberObject {
         })
     }
 
-    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
-        let command: MemberCommand = rpc::command(req).await?;
+    async fn handle(&self, text: &str) -> Result<serde_json::Value, ApiError> {
+        let command: MemberCommand = rpc::decode(text)?;
         // An erased member's object answers from the tombstone, creating nothing.
         if let Some(answer) = erasure::answer_if_erased(&self.repo.sql, &self.tables, &command)? {
             return Ok(answer);
@@ -302,6 +302,35 @@ impl MemberObject {
     }
 }
 
+impl MemberObject {
+    /// A command's text in, its reply out: for `fetch` and for `ask`.
+    async fn command(&self, text: &str) -> Result<serde_json::Value, ApiError> {
+        // Rows queued by paths that do not end in `deliver_after_answer` (the referral
+        // steps, a claim's after its delivery began): counted across the whole call, so the next command reads again.
+        let queued_before = outbox::queued_count();
+        let reply = self.handle(text).await;
+        if outbox::queued_count() != queued_before {
+            self.outbox_idle.set(false);
+        }
+        reply
+    }
+}
+
+/// The object's commands by workerd's JS RPC (`rpc::call_object`; the class in
+/// scripts/lib/shim.js): the command's text in, the reply envelope's text out.
+#[wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+    js_sys = ::worker::js_sys
+)]
+impl MemberObject {
+    pub async fn ask(&self, text: String) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+        let reply = rpc::reply_text(self.command(&text).await)
+            .map_err(|err| wasm_bindgen::JsValue::from_str(&err.to_string()))?;
+        Ok(wasm_bindgen::JsValue::from_str(&reply))
+    }
+}
+
 impl DurableObject for MemberObject {
     fn new(state: State, env: Env) -> Self {
         Self {
@@ -315,7 +344,7 @@ impl DurableObject for MemberObject {
         }
     }
 
-    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         if req.path() == outbox::REPLAY_PATH {
             // A replay makes a dead row pending again.
             self.outbox_idle.set(false);
@@ -324,14 +353,10 @@ impl DurableObject for MemberObject {
             }
             return outbox::serve_replay(&self.repo.sql.storage, req).await;
         }
-        // Rows queued by paths that do not end in `deliver_after_answer` (the referral
-        // steps, a claim's after its delivery began): counted across the whole call, so the next command reads again.
-        let queued_before = outbox::queued_count();
-        let reply = self.handle(req).await;
-        if outbox::queued_count() != queued_before {
-            self.outbox_idle.set(false);
+        match req.text().await {
+            Ok(text) => rpc::reply(self.command(&text).await),
+            Err(_) => rpc::reply::<()>(Err(ApiError::Internal)),
         }
-        rpc::reply(reply)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {

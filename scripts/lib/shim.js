@@ -1,0 +1,145 @@
+// pharmedge's entry around the wasm: worker-build's CUSTOM_SHIM template (scripts/lib/setup.sh
+// build_worker), in place of its default shim's panic recovery, which wraps the entrypoint and
+// every Durable Object class in a Proxy that makes a new Proxy around each method on every
+// call, and makes wasm-bindgen check a terminated flag inside a try/catch at every crossing
+// into or out of the wasm. Here the safety net is at the entry points only.
+//
+// Our code must not panic. If the wasm traps anyway (a panic aborts to `unreachable`, or out of
+// memory), its instance is poisoned: its async executor stops in the middle of a run and
+// never runs a task again, borrows stay held. So the next request to this isolate gets a new
+// instance of the module: wasm-bindgen's own reset (fresh memory and caches; objects and
+// closures of the old instance refuse to run) and a new Rust struct for each Durable Object
+// (as after an eviction: its storage is intact, what it held in memory is gone). workerd has
+// no call that discards the isolate, and a Durable Object's `ctx.abort()` resets the object,
+// not the module the isolate shares. The requests in flight on the old instance fail.
+import * as imports from "./index_bg.js";
+import wasmModule from "./index.wasm";
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+$SNIPPET_JS_IMPORTS
+
+const wasmImports = {
+  "./index_bg.js": imports,
+  $SNIPPET_WASM_IMPORTS
+};
+
+// The bundler target's reset (the glue's internal __wbg_reset_state) instantiates the module
+// from these free names, which only the other targets declare.
+globalThis.wasmModule = wasmModule;
+globalThis.__wbg_get_imports = () => wasmImports;
+globalThis.wasmInstance = new WebAssembly.Instance(wasmModule, wasmImports);
+imports.__wbg_set_wasm(globalThis.wasmInstance.exports);
+globalThis.wasmInstance.exports.__wbindgen_start?.();
+
+// The `worker` crate's panic hook sets `criticalError` on this object (its inline JS).
+const initState = globalThis.__worker_init_state;
+// wasm-bindgen's `schedule_reinit` import: the glue resets before the next call into the wasm.
+const scheduleReinit = Object.entries(imports).find(([name]) => name.startsWith("__wbg___wbindgen_reinit_"))?.[1];
+if (!initState || typeof scheduleReinit !== "function") {
+  throw new Error("shim: the wasm-bindgen glue lacks __worker_init_state or its reinit import");
+}
+
+// The classes exported below: a Durable Object class of the wasm left out fails the start.
+const wrapped = new Set();
+
+// Bumped at each new instance; a Durable Object whose Rust struct is older makes a new one.
+let generation = 0;
+
+function recover() {
+  console.error("wasm instance poisoned by a trap: instantiating the module again");
+  initState.criticalError = false;
+  scheduleReinit();
+  imports.__worker_init_state(); // any export call: the glue resets first
+  generation++;
+}
+
+function noteTrap(error) {
+  if (error instanceof WebAssembly.RuntimeError) {
+    console.error("wasm trap:", error);
+    initState.criticalError = true;
+  }
+}
+
+// A trap inside a future's poll is thrown from the executor's microtask, not to the request's
+// promise (which then never settles): it reaches these.
+addEventListener("error", (event) => noteTrap(event.error));
+addEventListener("unhandledrejection", (event) => noteTrap(event.reason));
+
+// Calls `call` (an export), recovering first if the instance is poisoned; a trap thrown at once
+// marks it poisoned for the next request.
+function enter(call) {
+  if (initState.criticalError) recover();
+  try {
+    return call();
+  } catch (error) {
+    noteTrap(error);
+    throw error;
+  }
+}
+
+class Entrypoint extends WorkerEntrypoint {
+  fetch(request) {
+    return enter(() => imports.fetch(request, this.env, this.ctx));
+  }
+
+  scheduled(event) {
+    return enter(() => imports.scheduled(event, this.env, this.ctx));
+  }
+}
+
+/** The runtime's class for the wasm-bindgen class `Inner` (a `#[durable_object]` struct). */
+function durableObject(Inner) {
+  wrapped.add(Inner);
+  // Deriving from DurableObject gives the class workerd's JS RPC (`ask`).
+  return class extends DurableObject {
+    constructor(ctx, env) {
+      super(ctx, env);
+      this.generation = generation;
+      this.inner = enter(() => new Inner(ctx, env));
+    }
+
+    live() {
+      if (initState.criticalError) recover();
+      if (this.generation !== generation) {
+        this.inner = new Inner(this.ctx, this.env);
+        this.generation = generation;
+      }
+      return this.inner;
+    }
+
+    fetch(request) {
+      const inner = this.live();
+      return enter(() => inner.fetch(request));
+    }
+
+    alarm() {
+      const inner = this.live();
+      return enter(() => inner.alarm());
+    }
+
+    // A command's text in, the reply's text out (src/objects/rpc.rs `call_object`), on the
+    // objects whose Rust struct exports `ask`.
+    ask(text) {
+      const inner = this.live();
+      return enter(() => inner.ask(text));
+    }
+  };
+}
+
+export const CampaignObject = durableObject(imports.CampaignObject);
+export const CatalogObject = durableObject(imports.CatalogObject);
+export const DeadLetterObject = durableObject(imports.DeadLetterObject);
+export const DirectoryObject = durableObject(imports.DirectoryObject);
+export const MemberObject = durableObject(imports.MemberObject);
+export const OrderObject = durableObject(imports.OrderObject);
+export const ReferralRegistryObject = durableObject(imports.ReferralRegistryObject);
+export const StockObject = durableObject(imports.StockObject);
+export const StoreObject = durableObject(imports.StoreObject);
+
+for (const [name, value] of Object.entries(imports)) {
+  const proto = typeof value === "function" ? value.prototype : undefined;
+  if (proto && typeof proto.fetch === "function" && typeof proto.alarm === "function" && !wrapped.has(value)) {
+    throw new Error(`shim: the Durable Object class ${name} is not exported (scripts/lib/shim.js)`);
+  }
+}
+
+export default Entrypoint;
