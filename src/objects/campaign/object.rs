@@ -261,6 +261,27 @@ impl CampaignObject {
     }
 }
 
+impl CampaignObject {
+    /// A command's text in, its reply out: for `fetch` and for `ask`.
+    async fn command(&self, text: &str) -> Result<serde_json::Value, ApiError> {
+        let db = self.db();
+        let tables = self.tables.ensure(&db, &[&head::MODULE]);
+        let reply = match (tables, rpc::decode::<CampaignCommand>(text)) {
+            (Ok(()), Ok(command)) => self.handle(&db, command).await,
+            (Err(error), _) | (_, Err(error)) => Err(error),
+        };
+        if let Err(error) = &reply {
+            if error.status() >= 500 {
+                worker::console_error!("campaign object failed: {}", error.code());
+            }
+        }
+        reply
+    }
+}
+
+// The object's commands by workerd's JS RPC (`rpc::call_object`).
+rpc::answers_by_js_rpc!(CampaignObject);
+
 /// A kept answer read back from its text: the worker reads the same type from text, so no
 /// second decoder (over `serde_json::Value`) is compiled for the whole view.
 fn read_answer(answer: &serde_json::Value) -> Result<AdminCampaign, ApiError> {
@@ -277,18 +298,10 @@ impl DurableObject for CampaignObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        let db = self.db();
-        let tables = self.tables.ensure(&db, &[&head::MODULE]);
-        let reply = match (tables, rpc::command::<CampaignCommand>(req).await) {
-            (Ok(()), Ok(command)) => self.handle(&db, command).await,
-            (Err(error), _) | (_, Err(error)) => Err(error),
-        };
-        if let Err(error) = &reply {
-            if error.status() >= 500 {
-                worker::console_error!("campaign object failed: {}", error.code());
-            }
+        match rpc::text(req).await {
+            Ok(text) => rpc::reply(self.command(&text).await),
+            Err(error) => rpc::reply::<()>(Err(error)),
         }
-        rpc::reply(reply)
     }
 
     /// Finishes a change whose pushes to the shards did not all land (a pause must reach

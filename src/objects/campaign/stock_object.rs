@@ -20,10 +20,11 @@ pub struct StockObject {
 }
 
 impl StockObject {
-    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
+    /// A command's text in, its reply out: for `fetch` and for `ask`.
+    async fn command(&self, text: &str) -> Result<serde_json::Value, ApiError> {
         let db = Durable::new(self.state.storage());
         self.tables.ensure(&db, &[&stock::MODULE])?;
-        match rpc::command(req).await? {
+        match rpc::decode(text)? {
             StockCommand::Sync(SyncShard { state }) => {
                 answer::<SyncShard>(stock::sync(&db, &state))
             }
@@ -47,9 +48,15 @@ impl DurableObject for StockObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        rpc::reply(self.handle(req).await)
+        match rpc::text(req).await {
+            Ok(text) => rpc::reply(self.command(&text).await),
+            Err(error) => rpc::reply::<()>(Err(error)),
+        }
     }
 }
+
+// The object's commands by workerd's JS RPC (`rpc::call_object`).
+rpc::answers_by_js_rpc!(StockObject);
 
 #[durable_object]
 pub struct DirectoryObject {

@@ -37,8 +37,10 @@ pub struct CatalogObject {
 }
 
 impl CatalogObject {
-    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
-        let command: CatalogCommand = rpc::command(req).await?;
+    /// A command's text in, its reply out: for `fetch` and for `ask`.
+    async fn command(&self, text: &str) -> Result<serde_json::Value, ApiError> {
+        self.tables.ensure(&self.state.storage(), &[&MODULE])?;
+        let command: CatalogCommand = rpc::decode(text)?;
         let db = Durable::new(self.state.storage());
         let repo = Repo { sql: &db };
         let reply = match command {
@@ -131,6 +133,9 @@ impl CatalogObject {
     }
 }
 
+// The object's commands by workerd's JS RPC (`rpc::call_object`).
+rpc::answers_by_js_rpc!(CatalogObject);
+
 fn kv_failed(err: worker::kv::KvError) -> ApiError {
     worker::console_error!("catalogue KV put: {err}");
     ApiError::Unavailable
@@ -147,10 +152,10 @@ impl DurableObject for CatalogObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        if let Err(error) = self.tables.ensure(&self.state.storage(), &[&MODULE]) {
-            return rpc::reply::<()>(Err(error));
+        match rpc::text(req).await {
+            Ok(text) => rpc::reply(self.command(&text).await),
+            Err(error) => rpc::reply::<()>(Err(error)),
         }
-        rpc::reply(self.handle(req).await)
     }
 
     async fn alarm(&self) -> worker::Result<Response> {

@@ -316,20 +316,8 @@ impl MemberObject {
     }
 }
 
-/// The object's commands by workerd's JS RPC (`rpc::call_object`; the class in
-/// scripts/lib/shim.js): the command's text in, the reply envelope's text out.
-#[wasm_bindgen::prelude::wasm_bindgen(
-    wasm_bindgen = ::worker::wasm_bindgen,
-    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
-    js_sys = ::worker::js_sys
-)]
-impl MemberObject {
-    pub async fn ask(&self, text: String) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
-        let reply = rpc::reply_text(self.command(&text).await)
-            .map_err(|err| wasm_bindgen::JsValue::from_str(&err.to_string()))?;
-        Ok(wasm_bindgen::JsValue::from_str(&reply))
-    }
-}
+// The object's commands by workerd's JS RPC (`rpc::call_object`).
+rpc::answers_by_js_rpc!(MemberObject);
 
 impl DurableObject for MemberObject {
     fn new(state: State, env: Env) -> Self {

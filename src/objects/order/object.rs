@@ -51,8 +51,9 @@ impl OrderObject {
         self.forward_after_answer()
     }
 
-    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
-        let command: OrderCommand = rpc::command(req).await?;
+    /// A command's text in, its reply out: for `fetch` and for `ask`.
+    async fn command(&self, text: &str) -> Result<serde_json::Value, ApiError> {
+        let command: OrderCommand = rpc::decode(text)?;
         let db = self.db();
         let command = match command {
             // Creates its tables when it first writes (see `place`).
@@ -118,7 +119,10 @@ impl DurableObject for OrderObject {
             }
             return outbox::serve_replay(&self.state.storage(), req).await;
         }
-        rpc::reply(self.handle(req).await)
+        match rpc::text(req).await {
+            Ok(text) => rpc::reply(self.command(&text).await),
+            Err(error) => rpc::reply::<()>(Err(error)),
+        }
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
@@ -138,6 +142,9 @@ impl DurableObject for OrderObject {
         Response::empty()
     }
 }
+
+// The object's commands by workerd's JS RPC (`rpc::call_object`).
+rpc::answers_by_js_rpc!(OrderObject);
 
 fn settings(config: &Config) -> PickupSettings<'_> {
     PickupSettings {

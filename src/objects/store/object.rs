@@ -26,8 +26,10 @@ impl StoreObject {
         Durable::new(self.state.storage())
     }
 
-    async fn handle(&self, req: Request) -> Result<serde_json::Value, ApiError> {
-        let command: StoreCommand = rpc::command(req).await?;
+    /// A command's text in, its reply out: for `fetch` and for `ask`.
+    async fn command(&self, text: &str) -> Result<serde_json::Value, ApiError> {
+        self.tables.ensure(&self.db(), MODULES)?;
+        let command: StoreCommand = rpc::decode(text)?;
         let db = self.db();
         match command {
             StoreCommand::Ready(pickup) => to_json(waiting::ready(&db, &pickup)),
@@ -71,9 +73,12 @@ impl DurableObject for StoreObject {
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
-        if let Err(error) = self.tables.ensure(&self.db(), MODULES) {
-            return rpc::reply::<()>(Err(error));
+        match rpc::text(req).await {
+            Ok(text) => rpc::reply(self.command(&text).await),
+            Err(error) => rpc::reply::<()>(Err(error)),
         }
-        rpc::reply(self.handle(req).await)
     }
 }
+
+// The object's commands by workerd's JS RPC (`rpc::call_object`).
+rpc::answers_by_js_rpc!(StoreObject);
