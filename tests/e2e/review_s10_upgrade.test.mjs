@@ -75,6 +75,11 @@ test("main's objects open on this build, and this build's on main's", { skip: !h
     assert.equal(claimed.status, 201, claimed.text);
     const placed = await order(w, "up-m1", claimed.json.coupon.coupon_id, "up-order-1", "2026-07-02");
     assert.equal(placed.status, 202, placed.text);
+    // Ready for pickup: the order object queues its command to the store object, and main's
+    // build stops at once (the row, main's text, is delivered by whichever build runs next).
+    const lines = placed.json.lines.map(({ sku, name, qty, unit_price_fen, drug_class }) => ({ sku, name, qty, unit_price_fen, drug_class }));
+    assert.equal((await w.coreEvent({ id: "up-ready-1", type: "order.ready_for_pickup", created_at: noon("2026-07-02"),
+      data: { order_id: placed.json.order_id, member_id: "up-m1", store_id: "st-1", lines, ready_at: noon("2026-07-02") } })).status, 200);
     const ledgerBefore = await ledger(w, "up-m1", "2026-07-02");
     const balanceBefore = await balance(w, "up-m1", "2026-07-02");
     await w.stop({ keepStub: true });
@@ -83,6 +88,15 @@ test("main's objects open on this build, and this build's on main's", { skip: !h
     w = await startOn({ persistDir, stub });
     assert.deepEqual((await claim(w, "up-m1", "up-1", "up-claim-1", "2026-07-02")).json, claimed.json, "the kept claim answers again");
     assert.deepEqual((await order(w, "up-m1", claimed.json.coupon.coupon_id, "up-order-1", "2026-07-02")).json, placed.json, "the kept order answers again");
+    const clerk = staffToken("clerk-up", "clerk", "st-1");
+    const listed = async () => (await w.api("GET", "/v1/store/pickups?status=ready", { token: clerk, now: noon("2026-07-02") })).json?.pickups ?? [];
+    for (let i = 0; i < 200 && !(await listed()).some((p) => p.order_id === placed.json.order_id); i++) await new Promise((r) => setTimeout(r, 50));
+    const shown = await w.api("GET", `/v1/pickups/${placed.json.order_id}/code`, { token: memberToken("up-m1"), now: noon("2026-07-02") });
+    assert.equal(shown.status, 200, shown.text);
+    const verified = await w.api("POST", "/v1/store/pickups/verify", { token: clerk, body: { code: shown.json.qr }, now: noon("2026-07-02") });
+    assert.deepEqual([verified.status, verified.json.order_id], [200, placed.json.order_id], verified.text);
+    const twice = await w.api("POST", "/v1/store/pickups/verify", { token: clerk, body: { code: shown.json.qr }, now: noon("2026-07-02") });
+    assert.deepEqual([twice.status, twice.json.code], [409, "already_picked_up"]);
     const again = await checkin(w, "up-m1", "2026-07-02");
     assert.deepEqual([again.status, again.json.streak, again.json.already_checked_in], [200, 2, true]);
     const day3 = await checkin(w, "up-m1", "2026-07-03");
