@@ -78,11 +78,12 @@ export const removeDir = (dir) => rmSync(dir, { recursive: true, force: true });
  * Version skew as Cloudflare has it during a deploy (a Worker on the new version calling a
  * Durable Object still on the previous one, for seconds to minutes; for a whole gradual
  * deployment when the object is assigned the old version): this checkout's worker with its
- * member objects served by main's build (`front`: the worker's build, for a control run;
+ * member objects served by main's build (`front`: the worker's build, `memberBuild` the member
+ * objects', for the other direction and a control run;
  * `memberScript`: a module whose `MemberObject` class stands in for the member objects).
  * Answers `{api, stop}`.
  */
-export async function startSkewed({ persistDir, stub, front = "build/index.js", memberScript }) {
+export async function startSkewed({ persistDir, stub, front = "build/index.js", memberBuild = MAIN_BUILD, memberScript }) {
   const { Miniflare } = await import("miniflare");
   const { wranglerConfig } = await import("../../scripts/lib/local-edge.mjs");
   const config = wranglerConfig();
@@ -115,7 +116,7 @@ export async function startSkewed({ persistDir, stub, front = "build/index.js", 
         name: "old",
         rootPath: ROOT,
         modules: true,
-        ...(memberScript ? { script: memberScript } : { scriptPath: join(ROOT, MAIN_BUILD), modulesRules }),
+        ...(memberScript ? { script: memberScript } : { scriptPath: join(ROOT, memberBuild), modulesRules }),
         compatibilityDate: config.compatibility_date,
         bindings,
         kvNamespaces: (config.kv_namespaces ?? []).map((kv) => kv.binding),

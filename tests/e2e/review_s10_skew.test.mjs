@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { memberToken } from "./harness.mjs";
-import { startSkewed, newPersistDir, removeDir, hasMainBuild } from "./review_s10_lib.mjs";
+import { startSkewed, newPersistDir, removeDir, hasMainBuild, MAIN_BUILD } from "./review_s10_lib.mjs";
 import { startCoreStub } from "../../scripts/core-stub.mjs";
 import { SECRETS } from "./harness.mjs";
 
@@ -24,6 +24,23 @@ test("a member object still on the previous code answers this build's worker", {
     assert.equal(first.status, 201, first.text);
     const again = await edge.api("POST", "/v1/checkins", { token, now: "2026-07-01T05:00:00Z" });
     assert.deepEqual([again.status, again.json?.already_checked_in], [200, true], again.text);
+    const me = await edge.api("GET", "/v1/me", { token, now: "2026-07-01T05:00:00Z" });
+    assert.deepEqual([me.status, me.json?.points?.balance], [200, 5], me.text);
+  } finally {
+    await edge.stop();
+    await stub.close();
+    removeDir(persistDir);
+  }
+});
+
+test("the other way: main's worker reaches a member object already on this build", { skip: !hasMainBuild() && "main's build (.bench/base) absent" }, async () => {
+  const persistDir = newPersistDir();
+  const stub = await startCoreStub({ secret: SECRETS.EDGE_SIGNING_SECRET });
+  const edge = await startSkewed({ persistDir, stub, front: MAIN_BUILD, memberBuild: "build/index.js" });
+  try {
+    const token = memberToken("skew-2");
+    const first = await edge.api("POST", "/v1/checkins", { token, now: "2026-07-01T04:00:00Z" });
+    assert.equal(first.status, 201, first.text);
     const me = await edge.api("GET", "/v1/me", { token, now: "2026-07-01T05:00:00Z" });
     assert.deepEqual([me.status, me.json?.points?.balance], [200, 5], me.text);
   } finally {
