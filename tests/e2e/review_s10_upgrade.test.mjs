@@ -80,6 +80,9 @@ test("main's objects open on this build, and this build's on main's", { skip: !h
     const lines = placed.json.lines.map(({ sku, name, qty, unit_price_fen, drug_class }) => ({ sku, name, qty, unit_price_fen, drug_class }));
     assert.equal((await w.coreEvent({ id: "up-ready-1", type: "order.ready_for_pickup", created_at: noon("2026-07-02"),
       data: { order_id: placed.json.order_id, member_id: "up-m1", store_id: "st-1", lines, ready_at: noon("2026-07-02") } })).status, 200);
+    const patchUp = () => w.api("PATCH", "/v1/admin/campaigns/up-1", { token: marketing, body: { add_stock: 5 }, now: noon("2026-07-02"), headers: { "idempotency-key": "up-patch-1" } });
+    const patched = await patchUp();
+    assert.equal(patched.status, 200, patched.text);
     const ledgerBefore = await ledger(w, "up-m1", "2026-07-02");
     const balanceBefore = await balance(w, "up-m1", "2026-07-02");
     await w.stop({ keepStub: true });
@@ -88,6 +91,10 @@ test("main's objects open on this build, and this build's on main's", { skip: !h
     w = await startOn({ persistDir, stub });
     assert.deepEqual((await claim(w, "up-m1", "up-1", "up-claim-1", "2026-07-02")).json, claimed.json, "the kept claim answers again");
     assert.deepEqual((await order(w, "up-m1", claimed.json.coupon.coupon_id, "up-order-1", "2026-07-02")).json, placed.json, "the kept order answers again");
+    // main's campaign and its kept PATCH answer, read by this build (AdminCampaign by hand).
+    assert.deepEqual((await patchUp()).json, patched.json, "the kept PATCH answer again");
+    const view = await w.api("GET", "/v1/admin/campaigns/up-1", { token: marketing, now: noon("2026-07-02") });
+    assert.deepEqual([view.status, view.json.stock, view.json.revision], [200, patched.json.stock, patched.json.revision], view.text);
     const clerk = staffToken("clerk-up", "clerk", "st-1");
     const listed = async () => (await w.api("GET", "/v1/store/pickups?status=ready", { token: clerk, now: noon("2026-07-02") })).json?.pickups ?? [];
     for (let i = 0; i < 200 && !(await listed()).some((p) => p.order_id === placed.json.order_id); i++) await new Promise((r) => setTimeout(r, 50));
