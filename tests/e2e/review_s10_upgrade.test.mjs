@@ -83,6 +83,9 @@ test("main's objects open on this build, and this build's on main's", { skip: !h
     const patchUp = () => w.api("PATCH", "/v1/admin/campaigns/up-1", { token: marketing, body: { add_stock: 5 }, now: noon("2026-07-02"), headers: { "idempotency-key": "up-patch-1" } });
     const patched = await patchUp();
     assert.equal(patched.status, 200, patched.text);
+    const coupons = (w, member, date) => w.api("GET", "/v1/coupons", { token: memberToken(member), now: noon(date) }).then((r) => r.json);
+    const walletBefore = await coupons(w, "up-m1", "2026-07-02");
+    assert.equal(walletBefore.coupons.length, 1);
     const ledgerBefore = await ledger(w, "up-m1", "2026-07-02");
     const balanceBefore = await balance(w, "up-m1", "2026-07-02");
     await w.stop({ keepStub: true });
@@ -91,6 +94,7 @@ test("main's objects open on this build, and this build's on main's", { skip: !h
     w = await startOn({ persistDir, stub });
     assert.deepEqual((await claim(w, "up-m1", "up-1", "up-claim-1", "2026-07-02")).json, claimed.json, "the kept claim answers again");
     assert.deepEqual((await order(w, "up-m1", claimed.json.coupon.coupon_id, "up-order-1", "2026-07-02")).json, placed.json, "the kept order answers again");
+    assert.deepEqual(await coupons(w, "up-m1", "2026-07-02"), walletBefore, "main's wallet rows read the same");
     // main's campaign and its kept PATCH answer, read by this build (AdminCampaign by hand).
     assert.deepEqual((await patchUp()).json, patched.json, "the kept PATCH answer again");
     const view = await w.api("GET", "/v1/admin/campaigns/up-1", { token: marketing, now: noon("2026-07-02") });
@@ -119,11 +123,13 @@ test("main's objects open on this build, and this build's on main's", { skip: !h
     assert.equal(newClaim.status, 201, newClaim.text);
     assert.equal((await checkin(w, "up-new", "2026-07-04")).json.streak, 2);
     const newLedger = await ledger(w, "up-new", "2026-07-04");
+    const newWallet = await coupons(w, "up-new", "2026-07-04");
     await w.stop({ keepStub: true });
 
     // 3. Rolled back: main's build opens what this build created.
     w = await startOn({ main: MAIN_BUILD, persistDir, stub });
     assert.deepEqual((await claim(w, "up-new", "up-1", "up-claim-new", "2026-07-04")).json, newClaim.json);
+    assert.deepEqual(await coupons(w, "up-new", "2026-07-04"), newWallet, "this build's wallet rows read the same by main's");
     const rolled = await checkin(w, "up-new", "2026-07-05");
     assert.deepEqual([rolled.status, rolled.json.streak], [201, 3], rolled.text);
     const newLedgerAfter = await ledger(w, "up-new", "2026-07-05");
