@@ -77,3 +77,28 @@ test("a failing member object answers as main's build answered: 503 or the same 
     if (before && before[mode][0] !== 500) assert.notEqual(status, 500, `${mode}: 500 where main answered ${before[mode][0]}`);
   }
 });
+
+// A member object whose code has no `ask` (a class that derives from DurableObject but predates
+// it, or a later rename): the worker must reach its `fetch`, not answer 503 (see review_s10_skew
+// for main's real build, whose class is not a DurableObject subclass at all).
+const STAND_IN_NO_ASK = `
+import { DurableObject } from "cloudflare:workers";
+export class MemberObject extends DurableObject {
+  async fetch() { return new Response(JSON.stringify({ err: { code: "member_erased" } })); }
+}
+export default { fetch: () => new Response("stand-in") };
+`;
+
+test("a member object without ask is reached by fetch: its answer, not a 503", async () => {
+  const persistDir = newPersistDir();
+  const stub = await startCoreStub({ secret: SECRETS.EDGE_SIGNING_SECRET });
+  const edge = await startSkewed({ persistDir, stub, memberScript: STAND_IN_NO_ASK });
+  try {
+    const res = await edge.api("POST", "/v1/checkins", { token: memberToken("m-no-ask"), now: "2026-07-01T04:00:00Z" });
+    assert.deepEqual([res.status, res.json?.code], [410, "member_erased"], res.text);
+  } finally {
+    await edge.stop();
+    await stub.close();
+    removeDir(persistDir);
+  }
+});
