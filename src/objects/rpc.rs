@@ -63,10 +63,16 @@ fn send(stub: Stub, path: &str, body: String, by_js_rpc: bool) -> Sent<'_> {
         } else {
             &format!("https://object{path}")
         };
+        let object: worker::worker_sys::DurableObject = stub.into_rpc();
         let sent = if by_js_rpc && path == RPC_PATH {
-            exchange_by_js_rpc(stub, &body).await
+            match exchange_by_js_rpc(&object, &body).await {
+                // An object still on code without `ask` (a deploy's version skew): nothing
+                // ran there, so the command goes again the way that code takes it.
+                Err(err) if receiver_lacks_ask(&err) => exchange(&object, url, &body).await,
+                sent => sent,
+            }
         } else {
-            exchange(stub, url, &body).await
+            exchange(&object, url, &body).await
         };
         sent.map_err(|err| {
             worker::console_error!("object call failed: {err:?}");
@@ -86,12 +92,15 @@ fn unreadable_reply(err: serde_json::Error) -> ApiError {
 /// each and stream the body through a reader, a dozen crossings into the runtime per call
 /// where this makes five. No headers: the object reads the body as the command whatever it
 /// is labelled.
-async fn exchange(stub: Stub, url: &str, body: &str) -> Result<String, JsValue> {
+async fn exchange(
+    object: &worker::worker_sys::DurableObject,
+    url: &str,
+    body: &str,
+) -> Result<String, JsValue> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let object: worker::worker_sys::DurableObject = stub.into_rpc();
     let response: web_sys::Response = JsFuture::from(object.fetch_with_request(&request)?)
         .await?
         .dyn_into()?;
@@ -104,18 +113,33 @@ async fn exchange(stub: Stub, url: &str, body: &str) -> Result<String, JsValue> 
 
 /// Calls the object's `ask(text)` by workerd's JS RPC (the object's class in
 /// scripts/lib/shim.js): no Request, no Response, no body stream; the reply is the text.
-async fn exchange_by_js_rpc(stub: Stub, body: &str) -> Result<String, JsValue> {
-    let object: JsValue = stub.into_rpc();
+async fn exchange_by_js_rpc(
+    object: &worker::worker_sys::DurableObject,
+    body: &str,
+) -> Result<String, JsValue> {
+    let object: &JsValue = object;
     let call: js_sys::Function =
-        js_sys::Reflect::get(&object, &JsValue::from_str("ask"))?.dyn_into()?;
+        js_sys::Reflect::get(object, &JsValue::from_str("ask"))?.dyn_into()?;
     // Reflect.apply: the method is an RPC property, whose own `.call` would be a remote method.
     let args = js_sys::Array::of1(&JsValue::from_str(body));
     // The runtime answers a thenable (an RPC promise, callable for pipelining), not a Promise.
-    let answer = Promise::resolve(&js_sys::Reflect::apply(&call, &object, &args)?);
+    let answer = Promise::resolve(&js_sys::Reflect::apply(&call, object, &args)?);
     JsFuture::from(answer)
         .await?
         .as_string()
         .ok_or_else(|| JsValue::from_str("object answered no text"))
+}
+
+/// Whether a JS RPC call was refused because the receiving object's code has no `ask`: the
+/// runtime's TypeError for a class that is not a `DurableObject` subclass (main's build before
+/// session 10: worker-build's shim) or that lacks the method. Raised before any of the
+/// object's code handles the call, so the command did not run.
+fn receiver_lacks_ask(err: &JsValue) -> bool {
+    err.dyn_ref::<js_sys::TypeError>().is_some_and(|err| {
+        let message = String::from(err.message());
+        message.contains("does not support RPC")
+            || message.contains("does not implement the method")
+    })
 }
 
 /// Inside an object: reads the command.
