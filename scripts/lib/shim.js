@@ -90,7 +90,7 @@ class Entrypoint extends WorkerEntrypoint {
 function durableObject(Inner) {
   wrapped.add(Inner);
   // Deriving from DurableObject gives the class workerd's JS RPC (`ask`).
-  return class extends DurableObject {
+  const Outer = class extends DurableObject {
     constructor(ctx, env) {
       super(ctx, env);
       this.generation = generation;
@@ -116,13 +116,17 @@ function durableObject(Inner) {
       return enter(() => inner.alarm());
     }
 
-    // A command's text in, the reply's text out (src/objects/rpc.rs `call_object`), on the
-    // objects whose Rust struct exports `ask`.
-    ask(text) {
+  };
+  // A command's text in, the reply's text out (src/objects/rpc.rs `call_object`), only on the
+  // objects whose Rust struct exports `ask`: on the others the runtime refuses the call as a
+  // method it does not implement, before the object runs, which `call_object` answers by fetch.
+  if (typeof Inner.prototype.ask === "function") {
+    Outer.prototype.ask = function ask(text) {
       const inner = this.live();
       return enter(() => inner.ask(text));
-    }
-  };
+    };
+  }
+  return Outer;
 }
 
 export const CampaignObject = durableObject(imports.CampaignObject);
