@@ -16,23 +16,9 @@ use pharmedge::objects::member::protocol::{ClaimRequest, MemberContext};
 use pharmedge::objects::member::repo::Repo;
 use pharmedge::objects::seam::Sql;
 use seam::member::{member_db, rules};
-use seam::Sqlite;
+use seam::{block_on, Sqlite};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
-
-/// Runs a claim to its end: every call here answers at once, so one poll finishes it.
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a claim waited on nothing"),
-    }
-}
 
 /// What happens between a unit's take and its answer.
 type AfterTake<'a> = Box<dyn FnOnce(&Links<'_>) + 'a>;

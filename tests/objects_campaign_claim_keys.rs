@@ -22,21 +22,8 @@ use pharmedge::objects::member::repo::Repo;
 use pharmedge::objects::schema::Tables;
 use pharmedge::objects::seam::Sql;
 use seam::member::{member_db, rules};
-use seam::Sqlite;
+use seam::{block_on, Sqlite};
 use std::cell::RefCell;
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a claim waited on nothing"),
-    }
-}
 
 type Hook<'a> = Box<dyn FnOnce(&Hooked<'_>) + 'a>;
 

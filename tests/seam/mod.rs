@@ -108,3 +108,17 @@ impl Transact for Sqlite {
 pub mod member;
 pub mod order;
 pub mod referral;
+
+/// Runs a future whose awaits never wait: every fake neighbour (a shard, another member's
+/// object) answers at once, so one poll finishes it.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a fake neighbour waited"),
+    }
+}

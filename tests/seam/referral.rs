@@ -3,7 +3,7 @@
 //! and the outbox carrying commands from the invitee's object to the inviter's.
 #![allow(dead_code)]
 
-use super::Sqlite;
+use super::{block_on, Sqlite};
 use pharmedge::domain::events::{MemberRegistered, MemberVerified, OrderPaid, OrderRefunded};
 use pharmedge::domain::ids::{MemberId, OrderId};
 use pharmedge::domain::order_lines::{DrugClass, OrderLine};
@@ -22,9 +22,6 @@ use pharmedge::objects::schema::Tables;
 use pharmedge::objects::seam::{Sql, Transact};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 pub type Member = Repo<Sqlite>;
 
@@ -183,18 +180,6 @@ impl Neighbours for World<'_> {
         db.sql.atomically(|| {
             referral::invite(db, self.rules, inviter.as_str(), invitee.as_str(), now.0)
         })
-    }
-}
-
-/// Runs a future whose awaits never wait (the fakes answer at once).
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("a fake neighbour waited"),
     }
 }
 
