@@ -15,7 +15,10 @@ use seam::member::*;
 use seam::Sqlite;
 
 fn checkin(repo: &Repo<Sqlite>, now: DateTime<Utc>) -> (u32, u32, i64, i64, bool) {
-    let reply = tx(repo, || checkins::checkin(repo, &rules(), &member(), now)).unwrap();
+    let reply = tx(repo, || {
+        checkins::checkin(repo, &rules(), &member(), now, checkins::Stored::Unknown)
+    })
+    .unwrap();
     (
         reply.streak,
         reply.cycle_day,

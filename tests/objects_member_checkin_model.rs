@@ -169,7 +169,10 @@ fn run(seed: u64, steps: usize) -> (usize, usize, usize) {
             }
             _ => {
                 let before = repo.days_desc().unwrap();
-                let reply = tx(&repo, || checkins::checkin(&repo, &rules, &who, now)).unwrap();
+                let reply = tx(&repo, || {
+                    checkins::checkin(&repo, &rules, &who, now, checkins::Stored::Unknown)
+                })
+                .unwrap();
                 // Nothing due may be left unexpired by the command itself.
                 let left = points::expired(&repo.open_lots().unwrap(), now);
                 assert!(left.is_empty(), "lots left unexpired: {left:?}, {at}");

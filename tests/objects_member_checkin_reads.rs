@@ -17,7 +17,10 @@ use seam::member::*;
 use seam::Sqlite;
 
 fn checkin(repo: &Repo<Sqlite>, now: DateTime<Utc>) -> CheckinReply {
-    tx(repo, || checkins::checkin(repo, &rules(), &member(), now)).unwrap()
+    tx(repo, || {
+        checkins::checkin(repo, &rules(), &member(), now, checkins::Stored::Unknown)
+    })
+    .unwrap()
 }
 
 fn grant(repo: &Repo<Sqlite>, source_id: &str, amount: i64, now: DateTime<Utc>) {

@@ -49,7 +49,15 @@ fn a_busy_member(rules: &Rules) -> Member {
     };
     invitee
         .sql
-        .atomically(|| checkins::checkin(&invitee, rules, &context, at(T0 + HOUR)))
+        .atomically(|| {
+            checkins::checkin(
+                &invitee,
+                rules,
+                &context,
+                at(T0 + HOUR),
+                checkins::Stored::Unknown,
+            )
+        })
         .unwrap();
     invitee
 }

@@ -36,7 +36,13 @@ fn round_trips<T: Serialize + DeserializeOwned>(text: &str) {
 fn a_check_in_queues_these_two_events() {
     let repo = member_db();
     tx(&repo, || {
-        checkins::checkin(&repo, &rules(), &member(), day(3))
+        checkins::checkin(
+            &repo,
+            &rules(),
+            &member(),
+            day(3),
+            checkins::Stored::Unknown,
+        )
     })
     .unwrap();
     let rows = stored(&repo);

@@ -293,3 +293,31 @@ fn the_drain_takes_exactly_the_rows_the_policy_calls_due() {
     taken.sort_by(|a, b| a.key.cmp(&b.key));
     assert_eq!(keys(&taken), expected);
 }
+
+#[test]
+fn one_read_says_when_the_next_delivery_and_the_next_report_are_due() {
+    let db = outbox_db();
+    assert_eq!(drain::next_due(&db).unwrap(), drain::NextDue::default());
+    queue(&db, "ev-1", "{}", T0);
+    queue(&db, "ev-2", "{}", T0 + 5_000);
+    let next = drain::next_due(&db).unwrap();
+    assert_eq!((next.delivery_ms, next.report_ms), (Some(T0), None));
+    assert!(
+        !next.report_due(T0 + 60_000),
+        "no dead row: no registry read"
+    );
+    // ev-1 dies (refused for good): it waits to be reported from the attempt's time.
+    attempt_all(&db, T0, &classify(400));
+    let dead_ms = row(&db, "ev-1").unwrap().2;
+    let next = drain::next_due(&db).unwrap();
+    assert_eq!(next.report_ms, Some(dead_ms));
+    assert!(next.report_due(dead_ms) && !next.report_due(dead_ms - 1));
+    assert_eq!(next.earliest(), drain::earliest(&db).unwrap());
+    assert_eq!(next.earliest(), Some(dead_ms.min(T0 + 5_000)));
+    // Told: nothing to report; ev-2 still to deliver.
+    drain::reported(&db, "ev-1", true, dead_ms).unwrap();
+    let next = drain::next_due(&db).unwrap();
+    assert_eq!((next.delivery_ms, next.report_ms), (Some(T0 + 5_000), None));
+    assert!(!next.report_due(dead_ms + 60_000));
+    assert_eq!(next.earliest(), Some(T0 + 5_000));
+}

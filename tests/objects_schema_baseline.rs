@@ -264,7 +264,9 @@ fn a_new_and_a_migrated_member_answer_the_same() {
         for n in [1, 2, 2, 3, 5, 6, 7, 8, 9] {
             let reply = repo
                 .sql
-                .atomically(|| checkins::checkin(repo, &rules(), &member(), day(n)))
+                .atomically(|| {
+                    checkins::checkin(repo, &rules(), &member(), day(n), checkins::Stored::Unknown)
+                })
                 .unwrap();
             seen.push(format!("{reply:?}"));
         }

@@ -25,23 +25,59 @@ use crate::objects::seam::{log_error, Sql, SqlError, Transact, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+/// Kept among the versions (never a module's name, which plans ignore when unknown, older
+/// builds too): this object held no table when its first were created.
+pub const ALL_RECORDED: &str = "(all recorded)";
+
 impl Tables {
     /// Creates or migrates the tables of `modules` if this object has not yet.
     pub fn ensure(&self, sql: &impl Transact, modules: &[&Module]) -> Result<(), ApiError> {
+        self.ensure_noting(sql, modules, false).map(drop)
+    }
+
+    /// `ensure`, and on an object without version records (new, or from before them) first
+    /// looks whether it holds any table at all. Answers true when it held none: the tables
+    /// of `modules` were created in this call and hold no row until the caller writes (it
+    /// must then write before anything else can run on the object, i.e. without an await in
+    /// between). Such an object records [`ALL_RECORDED`] with the versions: every table it
+    /// will ever hold comes from a version record (`all_recorded`).
+    pub fn ensure_noting_empty(
+        &self,
+        sql: &impl Transact,
+        modules: &[&Module],
+    ) -> Result<bool, ApiError> {
+        self.ensure_noting(sql, modules, true)
+    }
+
+    fn ensure_noting(
+        &self,
+        sql: &impl Transact,
+        modules: &[&Module],
+        note_empty: bool,
+    ) -> Result<bool, ApiError> {
         let known = self.known(sql)?;
         let steps = plan(&known, modules).map_err(|err| {
             log_error(&format!("schema: {err:?}"));
             ApiError::Internal
         })?;
         if steps.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
-        let applied: Vec<(&'static str, u32)> =
+        let mut applied: Vec<(&'static str, u32)> =
             steps.iter().map(|s| (s.module, s.to_version)).collect();
         // A statement costs a crossing into the runtime and SQLite's parse: the versions
         // table is created only when the read found none, and all versions are one upsert.
         let versions_table_exists = *self.table_exists.borrow();
-        sql.atomically(|| {
+        let look_for_tables = note_empty && !versions_table_exists;
+        let empty = sql.atomically(|| {
+            // The runtime's own tables (`_cf_…`, e.g. an alarm's) are not the object's.
+            let empty = look_for_tables
+                && sql
+                    .row::<(i64,)>(
+                        "SELECT 1 FROM sqlite_master WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' LIMIT 1",
+                        Vec::new(),
+                    )?
+                    .is_none();
             if !versions_table_exists {
                 sql.run(VERSIONS_TABLE, Vec::new())?;
             }
@@ -50,17 +86,32 @@ impl Tables {
                     sql.run(statement, Vec::new())?;
                 }
             }
-            let (upsert, values) = record_versions(&applied);
+            let mut recorded = applied.clone();
+            if empty {
+                recorded.push((ALL_RECORDED, 1));
+            }
+            let (upsert, values) = record_versions(&recorded);
             sql.run(&upsert, values)?;
-            Ok::<(), SqlError>(())
+            Ok::<bool, SqlError>(empty)
         })?;
+        if empty {
+            applied.push((ALL_RECORDED, 1));
+        }
         *self.table_exists.borrow_mut() = true;
         let mut versions = self.versions.borrow_mut();
         let versions = versions.get_or_insert_with(BTreeMap::new);
         for (module, version) in applied {
             versions.insert(module.to_owned(), version);
         }
-        Ok(())
+        Ok(empty)
+    }
+
+    /// Whether every table this object holds was created with a version record: it held
+    /// no table when it first created some (`ensure_noting_empty`). Then a table absent from
+    /// the records is absent, with no need to look it up by name (objects from before the
+    /// records may hold tables without one).
+    pub fn all_recorded(&self, sql: &impl Sql) -> Result<bool, ApiError> {
+        Ok(self.known(sql)?.contains_key(ALL_RECORDED))
     }
 
     /// Whether this object holds no version record at all: new, or created before this

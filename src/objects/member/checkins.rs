@@ -2,7 +2,7 @@
 //! asked), the make-up of a missed day (for points, a few a month), and the month view the
 //! calendar page shows. The rules are `domain::checkin`'s; points go through the ledger.
 
-use super::ledger::{balance_of, emit, grant_onto, prepare, prepare_lots, Award};
+use super::ledger::{balance_of, emit, ensure_profile, grant_onto, prepare, prepare_lots, Award};
 use super::protocol::{
     BonusAheadReply, CheckinReply, CheckinRulesReply, MakeupReply, MemberContext, MonthReply,
     NextCheckin,
@@ -160,14 +160,28 @@ fn record_checkin(
     )
 }
 
+/// What a command knows of the member's points tables before it reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Whatever earlier commands wrote: read it.
+    Unknown,
+    /// Created empty by this very call (`Tables::ensure_noting_empty`), nothing written
+    /// since: no day, no lot, no debt, no profile to read.
+    Nothing,
+}
+
 pub fn checkin(
     repo: &Repo<impl Sql>,
     rules: &Rules,
     member: &MemberContext,
     now: DateTime<Utc>,
+    stored: Stored,
 ) -> Result<CheckinReply, ApiError> {
     let today = rules.zone.date_of(now);
     let key = date_key(today);
+    if stored == Stored::Nothing {
+        return first_checkin(repo, rules, member, now, stored);
+    }
     // A repeat is answered from the day's row (its check-in created the profile), in one
     // statement unless a lot has expired since.
     if let Some(day) = repo.repeat_day(&key)? {
@@ -190,8 +204,31 @@ pub fn checkin(
             already_checked_in: true,
         });
     }
-    let lots = prepare_lots(repo, member, now)?;
-    let days = repo.latest_run(&key)?;
+    first_checkin(repo, rules, member, now, stored)
+}
+
+/// The day's first check-in: the streak from the latest run of days, the balance from the
+/// open lots (a member whose tables this call created has neither, nor a debt).
+fn first_checkin(
+    repo: &Repo<impl Sql>,
+    rules: &Rules,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+    stored: Stored,
+) -> Result<CheckinReply, ApiError> {
+    let today = rules.zone.date_of(now);
+    let key = date_key(today);
+    let (lots, days, debt) = match stored {
+        Stored::Unknown => (
+            prepare_lots(repo, member, now)?,
+            repo.latest_run(&key)?,
+            None,
+        ),
+        Stored::Nothing => {
+            ensure_profile(repo, member, now)?;
+            (Vec::new(), Vec::new(), Some(0))
+        }
+    };
     let award = checkin::plan_checkin(today, &days, &rules.checkin).ok_or(ApiError::Internal)?;
     let member_id = member.member_id.as_str();
     repo.insert_checkin(
@@ -206,6 +243,7 @@ pub fn checkin(
         source: Source::Checkin,
         source_id: &key,
         amount: award.points_awarded + award.bonus_points,
+        debt,
     };
     let balance = grant_onto(
         repo,

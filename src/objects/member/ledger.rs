@@ -120,8 +120,12 @@ impl<S: Sql> Repo<S> {
         amount: i64,
         now: DateTime<Utc>,
         ttl_days: i64,
+        known_debt: Option<i64>,
     ) -> Result<Option<(DateTime<Utc>, i64)>, SqlError> {
-        let debt = self.profile()?.map_or(0, |profile| profile.points_debt);
+        let debt = match known_debt {
+            Some(debt) => debt,
+            None => self.profile()?.map_or(0, |profile| profile.points_debt),
+        };
         let (kept, settled) = points::settle_debt(amount, debt);
         let expires = now + Duration::days(ttl_days);
         let entry = Entry {
@@ -213,13 +217,23 @@ pub fn prepare_lots(
     member: &MemberContext,
     now: DateTime<Utc>,
 ) -> Result<Vec<Lot>, ApiError> {
+    ensure_profile(repo, member, now)?;
+    Ok(repo.expire_due(now)?)
+}
+
+/// The profile, created on first contact (with the registration time the token carries).
+pub fn ensure_profile(
+    repo: &Repo<impl Sql>,
+    member: &MemberContext,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let registered_ms = member.registered_at_s.and_then(|s| s.checked_mul(1000));
     repo.ensure_profile(
         member.member_id.as_str(),
         registered_ms,
         now.timestamp_millis(),
     )?;
-    Ok(repo.expire_due(now)?)
+    Ok(())
 }
 
 /// Queues an event for the core, once per id (the outbox row is its idempotency key).
@@ -248,6 +262,7 @@ pub fn grant(
         source,
         source_id,
         amount,
+        debt: None,
     };
     grant_onto(repo, rules, member_id, &award, now, None).map(drop)
 }
@@ -257,6 +272,9 @@ pub struct Award<'a> {
     pub source: Source,
     pub source_id: &'a str,
     pub amount: i64,
+    /// The member's points debt when the caller knows it without a read (a member whose
+    /// tables this call created has none); `None`: read from the profile.
+    pub debt: Option<i64>,
 }
 
 /// `grant` onto a balance the caller read in this transaction (`None`: read it here);
@@ -273,6 +291,7 @@ pub fn grant_onto(
         source,
         source_id,
         amount,
+        debt,
     } = *award;
     let current = || -> Result<i64, ApiError> {
         match balance_before {
@@ -284,7 +303,7 @@ pub fn grant_onto(
         return current();
     }
     let Some((expires_at, kept)) =
-        repo.award(source, source_id, amount, now, rules.points.ttl_days)?
+        repo.award(source, source_id, amount, now, rules.points.ttl_days, debt)?
     else {
         return current();
     };

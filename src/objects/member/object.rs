@@ -25,8 +25,9 @@ use worker::{durable_object, DurableObject, Env, Request, Response, State};
 pub struct MemberObject {
     pub(super) state: State,
     pub(super) env: Env,
-    /// Which modules' tables this member holds; created on first use (see `needs`).
-    tables: Tables,
+    /// Which modules' tables this member holds; created on first use (see `needs`). Shared
+    /// with the delivery after an answer, which asks it about the referral tables.
+    tables: Rc<Tables>,
     /// The object's storage and SQL handles, read once per instance (each read crosses
     /// into the runtime).
     pub(super) repo: Repo<Durable>,
@@ -45,11 +46,12 @@ fn run(
     repo: &Repo<Durable>,
     rules: &Rules,
     held: me::Held,
+    stored: checkins::Stored,
     command: MemberCommand,
 ) -> Result<serde_json::Value, ApiError> {
     match command {
         MemberCommand::Checkin(Checkin { member, now }) => {
-            answer::<Checkin>(checkins::checkin(repo, rules, &member, now.0))
+            answer::<Checkin>(checkins::checkin(repo, rules, &member, now.0, stored))
         }
         MemberCommand::Makeup(Makeup { member, now, date }) => {
             answer::<Makeup>(checkins::makeup(repo, rules, &member, now.0, date.0))
@@ -177,7 +179,7 @@ impl MemberObject {
         if self.tables.has(db, module)? {
             return Ok(true);
         }
-        if self.absent.borrow().contains(&table) {
+        if self.absent.borrow().contains(&table) || self.tables.all_recorded(db)? {
             return Ok(false);
         }
         let found: Option<(i64,)> = db.row(
@@ -203,7 +205,14 @@ impl MemberObject {
         if let Some(answer) = erasure::answer_if_erased(&self.repo.sql, &self.tables, &command)? {
             return Ok(answer);
         }
-        self.tables.ensure(&self.repo.sql, needs(&command))?;
+        // Created empty by this call: the command has nothing to read (no await until it runs).
+        let stored = match self
+            .tables
+            .ensure_noting_empty(&self.repo.sql, needs(&command))?
+        {
+            true => checkins::Stored::Nothing,
+            false => checkins::Stored::Unknown,
+        };
         // Commands that span calls to other objects.
         match command {
             MemberCommand::Claim(request) => {
@@ -256,7 +265,7 @@ impl MemberObject {
         let rules = &config.rules;
         let reply = repo
             .sql
-            .atomically(move || run(repo, rules, held, command))?;
+            .atomically(move || run(repo, rules, held, stored, command))?;
         if !registration && outbox::queued_count() == queued_before && self.outbox_idle.get() {
             // Nothing to deliver and no alarm to arm: no read of the outbox.
             return Ok(reply);
@@ -284,10 +293,18 @@ impl MemberObject {
     /// Delivers the rows commands queued right after the answer; the alarm, armed before it,
     /// is the retry path, shared with the referral steps (kept armed while one is pending).
     async fn deliver_after_answer(&self, config: Rc<Config>) -> Result<(), ApiError> {
-        let held = self.tables.has(&self.repo.sql, &referral::MODULE)?;
-        // A failed read keeps the alarm: at worst one wake for nothing.
-        let steps_pending =
-            move |db: &Durable| referral_invitee::steps_pending(db, held).unwrap_or(true);
+        // Asked when the alarm is written, not now: a registration may create the referral
+        // tables while the delivery is under way. A failed read keeps the alarm: at worst
+        // one wake for nothing.
+        let tables = Rc::clone(&self.tables);
+        let steps_pending = move |db: &Durable| {
+            let (Ok(held), Ok(all_recorded)) =
+                (tables.has(db, &referral::MODULE), tables.all_recorded(db))
+            else {
+                return true;
+            };
+            referral_invitee::steps_pending(db, held, all_recorded).unwrap_or(true)
+        };
         let idle = outbox::deliver_after_answer(
             &self.state,
             &self.repo.sql,
@@ -325,7 +342,7 @@ impl DurableObject for MemberObject {
             repo: Repo::new(Durable::new(state.storage())),
             state,
             env,
-            tables: Tables::default(),
+            tables: Rc::default(),
             outbox_idle: Cell::new(false),
             absent: RefCell::new(Vec::new()),
             claims_in_flight: Default::default(),

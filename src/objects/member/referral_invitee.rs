@@ -247,9 +247,13 @@ pub fn after_refund(
 
 /// Whether registration steps wait for `referral_flow` (devices to report, a binding to
 /// decide), so the object's alarm must stay armed for them. `held`: the referral module's
-/// tables are known to exist; otherwise they are looked up first (a registration may create
-/// them while a delivery is under way).
-pub fn steps_pending(sql: &impl Sql, held: bool) -> Result<bool, SqlError> {
+/// tables are recorded; otherwise they are absent when `all_recorded` (every table of the
+/// object has a record), else looked up by name (an object from before the records may
+/// hold them without one).
+pub fn steps_pending(sql: &impl Sql, held: bool, all_recorded: bool) -> Result<bool, SqlError> {
+    if !held && all_recorded {
+        return Ok(false);
+    }
     if !held {
         let found: Option<(i64,)> = sql.row(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'device_claims'",

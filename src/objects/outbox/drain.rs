@@ -56,14 +56,50 @@ impl FromRow for Unreported {
     }
 }
 
+/// When the outbox next has work: the earliest pending delivery, the earliest dead row to
+/// report to the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NextDue {
+    pub delivery_ms: Option<i64>,
+    pub report_ms: Option<i64>,
+}
+
+impl NextDue {
+    /// What the alarm must fire by.
+    pub fn earliest(&self) -> Option<i64> {
+        match (self.delivery_ms, self.report_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether a dead row waits to be reported at `now_ms`.
+    pub fn report_due(&self, now_ms: i64) -> bool {
+        self.report_ms.is_some_and(|at| at <= now_ms)
+    }
+}
+
+/// Both of `NextDue` in one statement (one text, prepared once per object, for every read
+/// of when the outbox is due).
+pub fn next_due(sql: &impl Sql) -> Result<NextDue, ApiError> {
+    let row: Option<(Option<i64>, Option<i64>)> = sql.row(
+        "SELECT MIN(CASE WHEN state = ? THEN next_attempt_ms END),
+            MIN(CASE WHEN state = ? AND reported = 0 THEN next_attempt_ms END)
+         FROM outbox",
+        vec![RowState::Pending.into(), RowState::Dead.into()],
+    )?;
+    Ok(
+        row.map_or_else(NextDue::default, |(delivery_ms, report_ms)| NextDue {
+            delivery_ms,
+            report_ms,
+        }),
+    )
+}
+
 /// When the earliest pending delivery (or unreported dead letter) is due, if any: what the
 /// alarm must fire by.
 pub fn earliest(sql: &impl Sql) -> Result<Option<i64>, ApiError> {
-    let row: Option<(Option<i64>,)> = sql.row(
-        "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = ? OR (state = ? AND reported = 0)",
-        vec![RowState::Pending.into(), RowState::Dead.into()],
-    )?;
-    Ok(row.and_then(|(next_ms,)| next_ms))
+    Ok(next_due(sql)?.earliest())
 }
 
 /// The rows due at `now_ms` (oldest due first, at most a batch), each leased until

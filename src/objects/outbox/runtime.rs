@@ -189,6 +189,12 @@ pub async fn deliver_due(
             delivery::settle(&config.retry, &row.key, row.attempts, outcome, attempted_ms);
         rows::settle(db, &row.key, settled, attempted_ms)?;
     }
+    // One read says when the outbox is next due and whether a dead row waits to be
+    // reported now (the registry's list is read only then).
+    let next = rows::next_due(db)?;
+    if !next.report_due(now_ms) {
+        return Ok((delivered, next.earliest()));
+    }
     report_dead(db, env, origin, now_ms).await?;
     Ok((delivered, rows::earliest(db)?))
 }
