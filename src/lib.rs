@@ -29,14 +29,30 @@ pub use objects::{
     store::StoreObject,
 };
 
+/// The worker's `fetch`, as scripts/lib/shim.js calls it: the runtime's request with its
+/// method and URL read on the JS side. Answers the text of a `response::Lean` (the shim makes
+/// the `Response`) or a `Response` built through the `worker` crate.
 #[cfg(target_arch = "wasm32")]
-#[worker::event(fetch)]
-pub async fn fetch(
-    req: worker::Request,
+#[worker::wasm_bindgen::prelude::wasm_bindgen(
+    wasm_bindgen = ::worker::wasm_bindgen,
+    wasm_bindgen_futures = ::worker::wasm_bindgen_futures,
+    js_sys = ::worker::js_sys
+)]
+pub async fn serve(
+    request: worker::worker_sys::web_sys::Request,
+    method: String,
+    url: String,
     env: worker::Env,
-    ctx: worker::Context,
-) -> worker::Result<worker::Response> {
-    Ok(routes::dispatch(req, env, ctx).await)
+    ctx: worker::worker_sys::Context,
+) -> Result<worker::wasm_bindgen::JsValue, worker::wasm_bindgen::JsValue> {
+    let incoming = http::request::Incoming::new(request, method, url);
+    let answer = routes::dispatch(incoming, env, worker::Context::new(ctx)).await;
+    Ok(match answer {
+        http::response::Answer::Text(lean) => worker::wasm_bindgen::JsValue::from(lean.encode()),
+        http::response::Answer::Runtime(response) => {
+            worker::worker_sys::web_sys::Response::from(response).into()
+        }
+    })
 }
 
 /// The Cron Trigger (wrangler.toml `[triggers]`): warms the stock shards of scheduled

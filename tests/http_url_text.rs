@@ -3,7 +3,7 @@
 //! landing URLs as configured.
 #![cfg(not(target_arch = "wasm32"))]
 
-use pharmedge::http::url_text::{origin, query_pairs, query_param, with_query};
+use pharmedge::http::url_text::{origin, path, query_pairs, query_param, with_query};
 use url::Url;
 
 const REQUEST_URLS: &[&str] = &[
@@ -17,6 +17,18 @@ const REQUEST_URLS: &[&str] = &[
     "http://xn--fiqs8s.example/a?%E4%B8%AD=%E6%96%87",
     "https://m.pharmedge.dev/a?q=%FF%FE",
 ];
+
+#[test]
+fn paths_are_the_url_crates() {
+    for text in REQUEST_URLS {
+        assert_eq!(path(text), Url::parse(text).unwrap().path(), "{text}");
+    }
+    assert_eq!(path("https://m.pharmedge.dev"), "/");
+    assert_eq!(
+        path("https://m.pharmedge.dev/r/%3Fx%23y?z#w"),
+        "/r/%3Fx%23y"
+    );
+}
 
 #[test]
 fn query_values_are_the_url_crates() {

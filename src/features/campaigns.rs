@@ -157,8 +157,7 @@ pub async fn poster_link(ctx: Ctx) -> Result<Response, ApiError> {
     let landing = match &ctx.config.claim_page_url {
         Some(url) => url.clone(),
         None => {
-            let here = ctx.req.inner().url();
-            let origin = url_text::origin(&here).ok_or(ApiError::Internal)?;
+            let origin = url_text::origin(ctx.req.url()).ok_or(ApiError::Internal)?;
             format!("{origin}/m/campaigns/{id}")
         }
     };

@@ -5,7 +5,7 @@ use crate::domain::time::Instant;
 use crate::http::bodies::{CheckinBody, MakeupBody};
 use crate::http::error::ApiError;
 use crate::http::request::{json_body, optional_json_body, query};
-use crate::http::response::json;
+use crate::http::response::{json, json_text, Answer};
 use crate::http::{auth, jwt::MemberClaims};
 use crate::objects::member::client;
 use crate::objects::member::protocol::{Checkin, GetMonth, Makeup, MemberContext};
@@ -18,7 +18,7 @@ pub fn member_context(claims: MemberClaims) -> MemberContext {
     }
 }
 
-pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn create(mut ctx: Ctx) -> Result<Answer, ApiError> {
     let claims = super::writing_member(&ctx).await?;
     let _: Option<CheckinBody> = optional_json_body(&mut ctx.req).await?;
     let member = member_context(claims);
@@ -28,7 +28,7 @@ pub async fn create(mut ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
     };
     let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(if reply.already_checked_in { 200 } else { 201 }, &reply)
+    json_text(if reply.already_checked_in { 200 } else { 201 }, &reply)
 }
 
 pub async fn month(ctx: Ctx) -> Result<Response, ApiError> {

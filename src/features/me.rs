@@ -5,12 +5,11 @@ use super::Ctx;
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
-use crate::http::response::json;
+use crate::http::response::{json_text, Answer};
 use crate::objects::member::client;
 use crate::objects::member::protocol::GetSummary;
-use worker::Response;
 
-pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn get(ctx: Ctx) -> Result<Answer, ApiError> {
     let claims = auth::member(&ctx.req, &ctx.config)?;
     let member = member_context(claims);
     let member_id = member.member_id.clone();
@@ -19,5 +18,5 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
     };
     let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(200, &reply)
+    json_text(200, &reply)
 }

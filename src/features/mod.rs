@@ -24,14 +24,15 @@ use crate::config::Config;
 use crate::http::error::ApiError;
 use crate::http::jwt::MemberClaims;
 use crate::http::rate_limit::{self, Limit};
+use crate::http::request::Incoming;
 use crate::http::router::Params;
 use chrono::{DateTime, Utc};
 use std::rc::Rc;
-use worker::{Env, Request};
+use worker::Env;
 
 /// Everything a handler gets.
 pub struct Ctx {
-    pub req: Request,
+    pub req: Incoming,
     pub env: Env,
     pub config: Rc<Config>,
     pub params: Params,

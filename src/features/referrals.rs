@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::jwt::Role;
 use crate::http::rate_limit::{self, Limit};
 use crate::http::request::{header, optional_json_body};
-use crate::http::response::{json, redirect, with_type};
+use crate::http::response::{json, redirect_text, with_type, Answer};
 use crate::http::url_text;
 use crate::objects::member::client;
 use crate::objects::member::protocol::{Click, GetLink, GetReferralSummary};
@@ -142,10 +142,10 @@ pub async fn qr_svg(ctx: Ctx) -> Result<Response, ApiError> {
 
 /// `GET /r/{code}`: 302 to the landing page with the code and UTM parameters, a `ref`
 /// cookie, and the click counted after the answer. Unknown codes get a page, not JSON.
-pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
+pub async fn follow(ctx: Ctx) -> Result<Answer, ApiError> {
     let raw = ctx.params.get("code").unwrap_or_default();
     let Some(code) = normalize_code(raw) else {
-        return Ok(unknown_link_page(&ctx.config.referral_landing_url));
+        return Ok(unknown_link_page(&ctx.config.referral_landing_url).into());
     };
     let ip = header(&ctx.req, "CF-Connecting-IP").unwrap_or_default();
     let user_agent = header(&ctx.req, "User-Agent").unwrap_or_default();
@@ -157,7 +157,7 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
     )
     .await?;
     let Some(owner) = code_owner(&ctx.env, &code).await? else {
-        return Ok(unknown_link_page(&ctx.config.referral_landing_url));
+        return Ok(unknown_link_page(&ctx.config.referral_landing_url).into());
     };
     let day = ctx.config.rules.zone.day_key(ctx.now);
     // The IP and user agent only ever enter a keyed hash of the day.
@@ -191,10 +191,7 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
     if let Some(campaign) = &campaign {
         pairs.push(("utm_campaign", campaign));
     }
-    let response = redirect(&url_text::with_query(
-        &ctx.config.referral_landing_url,
-        &pairs,
-    ))?;
+    let location = url_text::with_query(&ctx.config.referral_landing_url, &pairs);
     let secure = if ctx.config.public_base_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -202,15 +199,11 @@ pub async fn follow(ctx: Ctx) -> Result<Response, ApiError> {
     };
     let cookie =
         format!("ref={code}; Max-Age={COOKIE_MAX_AGE_S}; Path=/; HttpOnly; SameSite=Lax{secure}");
-    response
-        .headers()
-        .set("Set-Cookie", &cookie)
-        .map_err(|_| ApiError::Internal)?;
-    Ok(response)
+    Ok(redirect_text(&location).header("Set-Cookie", cookie).into())
 }
 
 fn tapped_campaign(ctx: &Ctx) -> Option<String> {
-    let pairs = url_text::query_pairs(&ctx.req.inner().url());
+    let pairs = url_text::query_pairs(ctx.req.url());
     Attribution::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).utm_campaign
 }
 

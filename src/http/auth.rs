@@ -2,12 +2,12 @@
 
 use super::error::ApiError;
 use super::jwt::{self, JwtError, MemberClaims, Role, StaffClaims};
+use super::request::Incoming;
 use super::request::{header, wall_now};
 use super::signature;
 use crate::config::Config;
-use worker::Request;
 
-fn bearer(req: &Request) -> Result<String, ApiError> {
+fn bearer(req: &Incoming) -> Result<String, ApiError> {
     let value = header(req, "Authorization").ok_or(ApiError::Unauthenticated)?;
     let token = value
         .strip_prefix("Bearer ")
@@ -24,7 +24,7 @@ fn invalid(err: JwtError) -> ApiError {
     }
 }
 
-pub fn member(req: &Request, config: &Config) -> Result<MemberClaims, ApiError> {
+pub fn member(req: &Incoming, config: &Config) -> Result<MemberClaims, ApiError> {
     let token = bearer(req)?;
     jwt::verify_member(
         &token,
@@ -35,7 +35,7 @@ pub fn member(req: &Request, config: &Config) -> Result<MemberClaims, ApiError> 
 }
 
 /// A staff member whose role is one of `roles` (403 `forbidden` otherwise).
-pub fn staff(req: &Request, config: &Config, roles: &[Role]) -> Result<StaffClaims, ApiError> {
+pub fn staff(req: &Incoming, config: &Config, roles: &[Role]) -> Result<StaffClaims, ApiError> {
     let token = bearer(req)?;
     let claims = jwt::verify_staff(
         &token,
@@ -52,7 +52,7 @@ pub fn staff(req: &Request, config: &Config, roles: &[Role]) -> Result<StaffClai
 }
 
 /// Verifies `Core-Signature` over the raw body.
-pub fn core_signature(req: &Request, body: &[u8], config: &Config) -> Result<(), ApiError> {
+pub fn core_signature(req: &Incoming, body: &[u8], config: &Config) -> Result<(), ApiError> {
     let secrets: Vec<&[u8]> = config
         .core_signing_secrets
         .iter()

@@ -5,6 +5,7 @@
 //! limit needs; it is never a correctness limit.
 
 use super::error::ApiError;
+use worker::js_sys::futures::JsFuture;
 use worker::Env;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,17 +37,38 @@ impl Limit {
 /// 429 `rate_limited` with `Retry-After` once `key` is over `limit`. A missing binding or a
 /// failing limiter lets the request through: the objects still enforce every real rule.
 pub async fn check(env: &Env, limit: Limit, key: String) -> Result<(), ApiError> {
-    let Ok(limiter) = env.rate_limiter(limit.binding()) else {
-        return Ok(());
+    let outcome = match js::limit(env, limit.binding(), &key) {
+        Ok(None) => return Ok(()),
+        Ok(Some(outcome)) => JsFuture::from(outcome)
+            .await
+            .map(|success| success.as_bool()),
+        Err(err) => Err(err),
     };
-    match limiter.limit(key).await {
-        Ok(outcome) if !outcome.success => Err(ApiError::RateLimited {
+    match outcome {
+        Ok(Some(false)) => Err(ApiError::RateLimited {
             retry_after_s: limit.period_s(),
         }),
-        Ok(_) => Ok(()),
-        Err(err) => {
-            worker::console_warn!("rate limiter {} failed: {err}", limit.binding());
+        Ok(Some(true)) => Ok(()),
+        failed => {
+            worker::console_warn!("rate limiter {} failed: {failed:?}", limit.binding());
             Ok(())
         }
+    }
+}
+
+/// The binding's `limit({ key })` and its outcome's `success` in one crossing (the `worker`
+/// crate's `RateLimiter` checks the binding's class and converts the option and the outcome
+/// through serde, a dozen crossings): a promise of `success`, none without the binding.
+mod js {
+    use worker::js_sys::Promise;
+    use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
+    use worker::Env;
+
+    #[wasm_bindgen(
+        inline_js = "export function limit(env, binding, key) { const limiter = env[binding]; return limiter === undefined ? undefined : limiter.limit({ key }).then((outcome) => outcome.success); }"
+    )]
+    extern "C" {
+        #[wasm_bindgen(catch)]
+        pub fn limit(env: &Env, binding: &str, key: &str) -> Result<Option<Promise>, JsValue>;
     }
 }

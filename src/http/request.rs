@@ -6,28 +6,102 @@ use super::json::is_json_content_type;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use worker::Request;
+use std::cell::OnceCell;
+use worker::js_sys::{futures::JsFuture, Uint8Array};
+use worker::worker_sys::web_sys;
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The runtime's request as the handlers read it: the method and URL that
+/// scripts/lib/shim.js hands over with it, the headers read one by one when asked (the
+/// `Headers` object fetched once), the body only when a handler reads it. The `worker`
+/// crate's `Request` reads the URL, method, headers and `cf` of every request up front.
+pub struct Incoming {
+    raw: web_sys::Request,
+    method: String,
+    url: String,
+    headers: OnceCell<web_sys::Headers>,
+    body_used: bool,
+}
+
+impl Incoming {
+    pub fn new(raw: web_sys::Request, method: String, url: String) -> Incoming {
+        Incoming {
+            raw,
+            method,
+            url,
+            headers: OnceCell::new(),
+            body_used: false,
+        }
+    }
+
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The whole URL, as the runtime serialized it.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The path of the URL (the runtime's serialization: after the host, before `?`/`#`).
+    pub fn path(&self) -> &str {
+        crate::http::url_text::path(&self.url)
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_or_init(|| self.raw.headers())
+            .get(name)
+            .ok()
+            .flatten()
+    }
+
+    /// The body of a request that declared none (`Content-Length: 0`): empty, and used.
+    fn declared_empty(&mut self) -> Result<Vec<u8>, ApiError> {
+        if std::mem::replace(&mut self.body_used, true) {
+            return Err(ApiError::invalid("body could not be read"));
+        }
+        Ok(Vec::new())
+    }
+
+    /// The body's bytes; none when the request has no body (no read, no promise). A second
+    /// read fails, as the runtime's does.
+    async fn bytes(&mut self) -> Result<Vec<u8>, ()> {
+        if std::mem::replace(&mut self.body_used, true) {
+            return Err(());
+        }
+        if self.raw.body().is_none() {
+            return Ok(Vec::new());
+        }
+        let buffer = JsFuture::from(self.raw.array_buffer().map_err(|_| ())?)
+            .await
+            .map_err(|_| ())?;
+        Ok(Uint8Array::new(&buffer).to_vec())
+    }
+}
+
 /// The raw body, refused with 413 over the limit (checked on the declared length first,
 /// then on what actually arrives).
-pub async fn body_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+pub async fn body_bytes(req: &mut Incoming) -> Result<Vec<u8>, ApiError> {
     body_bytes_up_to(req, MAX_BODY_BYTES).await
 }
 
 /// `body_bytes` with a route's own limit (the core's catalogue batches are larger).
-pub async fn body_bytes_up_to(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn body_bytes_up_to(req: &mut Incoming, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = ApiError::PayloadTooLarge { limit_bytes: limit };
     if let Some(length) = header(req, "Content-Length") {
-        if length.trim().parse::<usize>().is_ok_and(|n| n > limit) {
-            return Err(too_large);
+        match length.trim().parse::<usize>() {
+            Ok(n) if n > limit => return Err(too_large),
+            // Declared empty: nothing to read (no promise to wait for).
+            Ok(0) => return req.declared_empty(),
+            _ => {}
         }
     }
     let bytes = req
         .bytes()
         .await
-        .map_err(|_| ApiError::invalid("body could not be read"))?;
+        .map_err(|()| ApiError::invalid("body could not be read"))?;
     if bytes.len() > limit {
         return Err(too_large);
     }
@@ -38,7 +112,7 @@ pub async fn body_bytes_up_to(req: &mut Request, limit: usize) -> Result<Vec<u8>
 pub use super::json::parse_json;
 
 /// 415 unless the request's `Content-Type` is `application/json` (see `json::is_json_content_type`).
-pub fn require_json(req: &Request) -> Result<(), ApiError> {
+pub fn require_json(req: &Incoming) -> Result<(), ApiError> {
     if is_json_content_type(&header(req, "Content-Type").unwrap_or_default()) {
         Ok(())
     } else {
@@ -48,7 +122,7 @@ pub fn require_json(req: &Request) -> Result<(), ApiError> {
 
 /// A JSON body: 415 without a JSON content type, 413 over the limit, 400 when malformed.
 pub async fn json_body<T: DeserializeOwned + Serialize>(
-    req: &mut Request,
+    req: &mut Incoming,
 ) -> Result<(T, Vec<u8>), ApiError> {
     require_json(req)?;
     let bytes = body_bytes(req).await?;
@@ -60,7 +134,7 @@ pub async fn json_body<T: DeserializeOwned + Serialize>(
 
 /// For endpoints whose body is optional: an empty body is `None`; a non-empty one must be JSON.
 pub async fn optional_json_body<T: DeserializeOwned + Serialize>(
-    req: &mut Request,
+    req: &mut Incoming,
 ) -> Result<Option<T>, ApiError> {
     let bytes = body_bytes(req).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -70,13 +144,13 @@ pub async fn optional_json_body<T: DeserializeOwned + Serialize>(
     parse_json(&bytes).map(Some)
 }
 
-pub fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
+pub fn header(req: &Incoming, name: &str) -> Option<String> {
+    req.header(name)
 }
 
 /// A query parameter, first occurrence.
-pub fn query(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
-    Ok(crate::http::url_text::query_param(&req.inner().url(), name))
+pub fn query(req: &Incoming, name: &str) -> Result<Option<String>, ApiError> {
+    Ok(crate::http::url_text::query_param(req.url(), name))
 }
 
 /// Wall-clock now. Worker time advances only across I/O, which is precise enough here.
@@ -85,7 +159,7 @@ pub fn wall_now() -> DateTime<Utc> {
 }
 
 /// The business clock: wall time, or `X-Test-Now` when the test clock is enabled.
-pub fn business_now(req: &Request, allow_test_clock: bool) -> Result<DateTime<Utc>, ApiError> {
+pub fn business_now(req: &Incoming, allow_test_clock: bool) -> Result<DateTime<Utc>, ApiError> {
     if allow_test_clock {
         if let Some(raw) = header(req, "X-Test-Now") {
             return crate::domain::time::parse_test_clock(&raw).ok_or_else(|| {
@@ -97,7 +171,7 @@ pub fn business_now(req: &Request, allow_test_clock: bool) -> Result<DateTime<Ut
 }
 
 /// The optional `Idempotency-Key`: 1 to 255 visible ASCII characters.
-pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+pub fn idempotency_key(req: &Incoming) -> Result<Option<String>, ApiError> {
     match header(req, "Idempotency-Key") {
         None => Ok(None),
         Some(key)

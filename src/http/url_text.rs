@@ -27,6 +27,22 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
+/// The path of an absolute URL as the runtime serializes a request's URL (after the host,
+/// before `?` or `#`, which the serialization percent-encodes inside a path; never empty for
+/// http(s)); "/" for a text without `scheme://`.
+pub fn path(url: &str) -> &str {
+    let Some(host_start) = url.find("://").map(|at| at + 3) else {
+        return "/";
+    };
+    match url[host_start..].find('/') {
+        Some(at) => {
+            let path = &url[host_start + at..];
+            &path[..path.find(['?', '#']).unwrap_or(path.len())]
+        }
+        None => "/",
+    }
+}
+
 /// `scheme://host[:port]` of an absolute URL as the runtime serializes a request's URL
 /// (host lowercased, default port left out); `None` if it has no `scheme://`.
 pub fn origin(url: &str) -> Option<&str> {

@@ -40,7 +40,7 @@ pub async fn call_path<C: Serialize, R: DeserializeOwned>(
     command: &C,
 ) -> Result<R, ApiError> {
     let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
-    open(&send(stub, path, body, false).await?)
+    open(&send(stub, path, body).await?)
 }
 
 /// The typed reply in an object's answer.
@@ -56,7 +56,7 @@ type Sent<'a> = Pin<Box<dyn Future<Output = Result<String, ApiError>> + 'a>>;
 
 /// The exchange, boxed and not generic: one copy of its poll code in the wasm, instead of
 /// one inlined into every typed call's future (one per command and reply type).
-fn send(stub: Stub, path: &str, body: String, by_js_rpc: bool) -> Sent<'_> {
+fn send(stub: Stub, path: &str, body: String) -> Sent<'_> {
     Box::pin(async move {
         let url = if path == RPC_PATH {
             "https://object/rpc"
@@ -64,21 +64,57 @@ fn send(stub: Stub, path: &str, body: String, by_js_rpc: bool) -> Sent<'_> {
             &format!("https://object{path}")
         };
         let object: worker::worker_sys::DurableObject = stub.into_rpc();
-        let sent = if by_js_rpc && path == RPC_PATH {
-            match exchange_by_js_rpc(&object, &body).await {
-                // An object still on code without `ask` (a deploy's version skew): nothing
-                // ran there, so the command goes again the way that code takes it.
-                Err(err) if receiver_lacks_ask(&err) => exchange(&object, url, &body).await,
-                sent => sent,
-            }
-        } else {
-            exchange(&object, url, &body).await
-        };
-        sent.map_err(|err| {
-            worker::console_error!("object call failed: {err:?}");
-            ApiError::Unavailable
-        })
+        exchange(&object, url, &body).await.map_err(failed)
     })
+}
+
+#[inline(never)]
+fn failed(err: JsValue) -> ApiError {
+    worker::console_error!("object call failed: {err:?}");
+    ApiError::Unavailable
+}
+
+/// A command to the object named `name` of `binding` by its `ask(text)` (workerd's JS RPC),
+/// boxed and not generic like `send`.
+fn send_by_js_rpc<'a>(env: &'a Env, binding: &'a str, name: &'a str, body: String) -> Sent<'a> {
+    Box::pin(async move {
+        let asked = match js::ask(env, binding, name, &body) {
+            Ok(answer) => JsFuture::from(answer).await,
+            Err(err) => Err(err),
+        };
+        match asked {
+            Ok(answer) => answer
+                .as_string()
+                .ok_or_else(|| failed(JsValue::from_str("object answered no text"))),
+            // An object still on code without `ask` (a deploy's version skew): nothing
+            // ran there, so the command goes again the way that code takes it.
+            Err(err) if receiver_lacks_ask(&err) => {
+                let object: worker::worker_sys::DurableObject =
+                    stub_of(env, binding, name)?.into_rpc();
+                exchange(&object, "https://object/rpc", &body)
+                    .await
+                    .map_err(failed)
+            }
+            Err(err) => Err(failed(err)),
+        }
+    })
+}
+
+/// The object call as one crossing into JS: the namespace, the stub and the `ask` call (the
+/// method is an RPC property, called on its stub; the runtime answers a thenable, an RPC
+/// promise callable for pipelining, made a Promise here). Any failure rejects or throws.
+mod js {
+    use worker::js_sys::Promise;
+    use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
+    use worker::Env;
+
+    #[wasm_bindgen(
+        inline_js = "export function ask(env, binding, name, text) { return Promise.resolve(env[binding].getByName(name).ask(text)); }"
+    )]
+    extern "C" {
+        #[wasm_bindgen(catch)]
+        pub fn ask(env: &Env, binding: &str, name: &str, text: &str) -> Result<Promise, JsValue>;
+    }
 }
 
 #[inline(never)]
@@ -106,25 +142,6 @@ async fn exchange(
         .dyn_into()?;
     let text: Promise = response.text()?;
     JsFuture::from(text)
-        .await?
-        .as_string()
-        .ok_or_else(|| JsValue::from_str("object answered no text"))
-}
-
-/// Calls the object's `ask(text)` by workerd's JS RPC (the object's class in
-/// scripts/lib/shim.js): no Request, no Response, no body stream; the reply is the text.
-async fn exchange_by_js_rpc(
-    object: &worker::worker_sys::DurableObject,
-    body: &str,
-) -> Result<String, JsValue> {
-    let object: &JsValue = object;
-    let call: js_sys::Function =
-        js_sys::Reflect::get(object, &JsValue::from_str("ask"))?.dyn_into()?;
-    // Reflect.apply: the method is an RPC property, whose own `.call` would be a remote method.
-    let args = js_sys::Array::of1(&JsValue::from_str(body));
-    // The runtime answers a thenable (an RPC promise, callable for pipelining), not a Promise.
-    let answer = Promise::resolve(&js_sys::Reflect::apply(&call, object, &args)?);
-    JsFuture::from(answer)
         .await?
         .as_string()
         .ok_or_else(|| JsValue::from_str("object answered no text"))
@@ -212,9 +229,11 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
     name: &str,
     command: &C,
 ) -> Result<R, ApiError> {
-    let stub = stub_of(env, binding, name)?;
     let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
-    open(&send(stub, RPC_PATH, body, by_js_rpc(binding)).await?)
+    if by_js_rpc(binding) {
+        return open(&send_by_js_rpc(env, binding, name, body).await?);
+    }
+    open(&send(stub_of(env, binding, name)?, RPC_PATH, body).await?)
 }
 
 /// The objects that answer `ask(text)` by JS RPC (`answers_by_js_rpc!`): those on the

@@ -8,6 +8,7 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod durable;
+pub mod wire;
 
 use crate::http::error::ApiError;
 

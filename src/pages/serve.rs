@@ -40,10 +40,7 @@ fn headers_for(
     out.set("ETag", etag).map_err(|_| ApiError::Internal)?;
     let not_modified = ctx
         .req
-        .headers()
-        .get("If-None-Match")
-        .ok()
-        .flatten()
+        .header("If-None-Match")
         .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag));
     Ok((out, not_modified))
 }
