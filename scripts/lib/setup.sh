@@ -12,6 +12,12 @@ WORKER_BUILD_VERSION=0.8.7   # must match the worker crate's minor version
 # wasm-bindgen-cli must equal the wasm-bindgen version resolved in Cargo.lock, exactly.
 WASM_BINDGEN_VERSION=$(awk '$0=="name = \"wasm-bindgen\""{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
 
+# The release wasm only is built by this pinned nightly (build_worker), for the standard library
+# rebuilt for size with panics that trap at once (README "Benchmarks"); fmt, clippy and the
+# native tests stay on stable (Cargo.toml rust-version).
+WASM_TOOLCHAIN=nightly-2026-05-20
+WASM_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+
 # Python tools (schemathesis and all it pulls in, pinned in tests/schemathesis/requirements.txt)
 # live in a git-ignored venv, recreated when the pins change.
 PY_VENV="$ROOT/.tools/venv"
@@ -23,6 +29,12 @@ setup_tools() {
   rustup target list --installed | grep -qx wasm32-unknown-unknown \
     || step rustup target add wasm32-unknown-unknown
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || step rustup component add clippy rustfmt
+  if ! rustup toolchain list | grep -q "^$WASM_TOOLCHAIN-" \
+    || ! rustup component list --toolchain "$WASM_TOOLCHAIN" --installed | grep -q '^rust-src' \
+    || ! rustup target list --toolchain "$WASM_TOOLCHAIN" --installed | grep -qx wasm32-unknown-unknown; then
+    step rustup toolchain install "$WASM_TOOLCHAIN" --profile minimal --component rust-src \
+      --target wasm32-unknown-unknown
+  fi
   [ "$(worker-build --version 2>/dev/null || true)" = "$WORKER_BUILD_VERSION" ] \
     || step cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
   # No --locked: its lock pins a webpki-roots version the registry no longer has.
@@ -73,7 +85,13 @@ build_worker() {
   # crossing into the wasm (README "Benchmarks"). A custom shim takes worker-build's bundler path,
   # which writes build/worker/{shim.mjs,index.wasm}; moved to the usual build/index.js and
   # build/index_bg.wasm.
-  step env CUSTOM_SHIM="$ROOT/scripts/lib/shim.js" worker-build --release
+  # The pinned nightly rebuilds the standard library (build-std) for this build only, with its
+  # size-optimised features and `panic=immediate-abort`: a panic is a bare `unreachable` trap (no
+  # message or location, no formatting code for them in the wasm), from which the shim recovers
+  # as from any trap. Our code must not panic anyway.
+  step env CUSTOM_SHIM="$ROOT/scripts/lib/shim.js" RUSTUP_TOOLCHAIN="$WASM_TOOLCHAIN" \
+    CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RUSTFLAGS" worker-build --release
   [ "$(grep -o '"./index.wasm"' build/worker/shim.mjs | wc -l)" = 1 ] \
     || { echo "build_worker: expected one import of ./index.wasm in build/worker/shim.mjs" >&2; return 1; }
   sed 's#"./index.wasm"#"./index_bg.wasm"#' build/worker/shim.mjs > build/index.js

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Rust floors (this crate) into build/ exactly as scripts/lib/setup.sh's build_worker
-# builds pharmedge: the pinned worker-build with the same local tools, the release profile, then
-# the same wasm-opt strip of the names section. Keep the flags in step with build_worker.
+# Builds the Rust floors (this crate) into build/ as scripts/lib/setup.sh's build_worker builds
+# pharmedge: the pinned worker-build with the same local tools, the release profile, then the
+# same wasm-opt strip of the names section. But on stable Rust, without build_worker's pinned
+# nightly (build-std, immediate-abort panics): the floor is what an idiomatic workers-rs build gives.
 # Run by scripts/bench-cpu.mjs when build/ is missing or older than the sources; never by scripts/test.
 source "$(dirname "$0")/../../lib/setup.sh"
 setup_tools
