@@ -52,10 +52,17 @@ function recover() {
   generation++;
 }
 
+// The calls in flight on this instance, by the function that fails each. A trap stops the
+// instance's executor, so their promises would never settle: an object's caller would wait until
+// it gave up (the runtime cancels a hung worker request, not an object call). They fail at once.
+const inFlight = new Set();
+
 function noteTrap(error) {
   if (error instanceof WebAssembly.RuntimeError) {
     console.error("wasm trap:", error);
     initState.criticalError = true;
+    for (const fail of inFlight) fail(error);
+    inFlight.clear();
   }
 }
 
@@ -65,15 +72,30 @@ addEventListener("error", (event) => noteTrap(event.error));
 addEventListener("unhandledrejection", (event) => noteTrap(event.reason));
 
 // Calls `call` (an export), recovering first if the instance is poisoned; a trap thrown at once
-// marks it poisoned for the next request.
+// marks it poisoned for the next request, and a later one fails the returned promise.
 function enter(call) {
   if (initState.criticalError) recover();
+  let result;
   try {
-    return call();
+    result = call();
   } catch (error) {
     noteTrap(error);
     throw error;
   }
+  if (!(result instanceof Promise)) return result;
+  return new Promise((resolve, reject) => {
+    inFlight.add(reject);
+    result.then(
+      (value) => {
+        inFlight.delete(reject);
+        resolve(value);
+      },
+      (error) => {
+        inFlight.delete(reject);
+        reject(error);
+      },
+    );
+  });
 }
 
 // The wasm's `serve` answers either a Response (routes built through the `worker` crate) or
