@@ -18,6 +18,8 @@ use crate::objects::seam::{Sql, Transact};
 use crate::objects::{outbox, rpc};
 use protocol::*;
 use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use worker::{durable_object, DurableObject, Env, Request, Response, State};
 
@@ -39,6 +41,17 @@ pub struct MemberObject {
     /// Tables this instance found absent by name (objects from before the version records;
     /// see `holds`). A table appears only through `tables.ensure`, which `holds` asks first.
     absent: RefCell<Vec<&'static str>>,
+}
+
+/// A rare command's future behind a pointer, made out of line: its poll stays a function of
+/// its own, compiled the first time it runs, instead of inlined into `handle`'s (V8 compiles
+/// a wasm function whole on its first call: a cold object's first check-in compiled the
+/// claim saga with it).
+#[inline(never)]
+fn out_of_line<'a, T>(
+    future: impl Future<Output = T> + 'a,
+) -> Pin<Box<dyn Future<Output = T> + 'a>> {
+    Box::pin(future)
 }
 
 /// One command's transaction body: its module's function, held to the command's reply.
@@ -216,7 +229,7 @@ impl MemberObject {
         // Commands that span calls to other objects.
         match command {
             MemberCommand::Claim(request) => {
-                let reply = self.claim(request).await;
+                let reply = out_of_line(self.claim(request)).await;
                 // Its coupon.claimed (or a unit given back) goes right after the answer.
                 if self.tables.has(&self.repo.sql, &outbox::MODULE)? {
                     self.deliver_after_answer(self.config()?).await?;
@@ -224,11 +237,11 @@ impl MemberObject {
                 return reply;
             }
             MemberCommand::Link(GetLink { member, now }) => {
-                let code = self.share_code(&member, now.0).await?;
+                let code = out_of_line(self.share_code(&member, now.0)).await?;
                 return answer::<GetLink>(Ok(LinkReply { code }));
             }
             MemberCommand::ReferralSummary(GetReferralSummary { member, now }) => {
-                let code = self.share_code(&member, now.0).await?;
+                let code = out_of_line(self.share_code(&member, now.0)).await?;
                 let config = self.config()?;
                 let repo = &self.repo;
                 return repo.sql.atomically(move || {
