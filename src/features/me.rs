@@ -5,7 +5,6 @@ use super::Ctx;
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
-use crate::http::response::json;
 use crate::objects::member::client;
 use crate::objects::member::protocol::GetSummary;
 use worker::Response;
@@ -18,6 +17,6 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
         member,
         now: Instant(ctx.now),
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(200, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    Ok(super::relay(200, reply))
 }

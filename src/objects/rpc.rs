@@ -3,6 +3,7 @@
 
 use crate::http::error::ApiError;
 use crate::objects::protocol::{open_envelope, Opened};
+use crate::objects::relay::{KeyOrder, Relayed};
 use crate::objects::schema::{Module, Tables};
 use crate::objects::seam::durable::Durable;
 use crate::objects::seam::Transact;
@@ -217,6 +218,22 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
     let stub = stub_of(env, binding, name)?;
     let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
     open(&send(stub, RPC_PATH, body, by_js_rpc(binding)).await?)
+}
+
+/// Like `call_object`, the reply handed on as the object wrote it (`relay::Relayed`).
+pub async fn relay_object<C: Serialize, R: KeyOrder>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    command: &C,
+) -> Result<Relayed<R>, ApiError> {
+    let stub = stub_of(env, binding, name)?;
+    let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
+    match open_envelope(&send(stub, RPC_PATH, body, by_js_rpc(binding)).await?) {
+        Ok(Opened::Reply(reply)) => Relayed::from_reply(&reply).map_err(unreadable_reply),
+        Ok(Opened::Refused(error)) => Err(error),
+        Err(err) => Err(unreadable_reply(err)),
+    }
 }
 
 /// The objects that answer `ask(text)` by JS RPC (`answers_by_js_rpc!`): those on the
