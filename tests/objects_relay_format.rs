@@ -15,7 +15,7 @@ use pharmedge::objects::member::protocol::{
     CouponView, CouponsReply, EventReply, LedgerEntry, LedgerReply,
 };
 use pharmedge::objects::order::protocol::{OrderView, PickupCodeReply, PickupView, WaitingPickup};
-use pharmedge::objects::relay::{KeyOrder, Relayed};
+use pharmedge::objects::relay::{reorder_compact, KeyOrder, Relayed};
 use pharmedge::objects::store::ListReply;
 use serde::Serialize;
 
@@ -28,6 +28,14 @@ fn relays_as_written<R: Serialize + KeyOrder>(reply: &R) {
     let own = serde_json::to_string(reply).unwrap();
     let object = serde_json::to_value(reply).unwrap().to_string();
     let relayed = Relayed::<R>::from_reply(&object).unwrap().into_text();
+    assert_eq!(relayed, own);
+    // On the object's compact text, without a `Value`.
+    let mut compact = String::new();
+    assert_eq!(reorder_compact(&object, &R::KEYS, &mut compact), Some(()));
+    assert_eq!(compact, own);
+    // Another spelling of the same reply (whitespace): read through a `Value`, the same text.
+    let spaced = serde_json::to_string_pretty(&serde_json::to_value(reply).unwrap()).unwrap();
+    let relayed = Relayed::<R>::from_reply(&spaced).unwrap().into_text();
     assert_eq!(relayed, own);
 }
 
@@ -55,7 +63,7 @@ fn orders_relay_as_written() {
         payable_fen: Some(4500),
         placed_at: Some(at("2026-11-24T10:00:00Z")),
         updated_at: at("2026-11-24T11:00:00Z"),
-        reason: Some("out of stock".into()),
+        reason: Some("out of stock: {\"a\": [1, 2]}, \\".into()),
         pickup: Some(PickupView {
             ready_at: Some(at("2026-11-24T11:00:00Z")),
             pickup_deadline: Some(at("2026-11-27T11:00:00Z")),
@@ -211,6 +219,20 @@ fn catalog_replies_relay_as_written() {
         },
         audit: vec![],
     });
+}
+
+#[test]
+fn what_is_not_json_is_refused() {
+    for text in [
+        "",
+        "{",
+        r#"{"order_id":}"#,
+        r#"{"order_id":"o-1""#,
+        "[1,2]x",
+        "nul l",
+    ] {
+        assert!(Relayed::<OrderView>::from_reply(text).is_err(), "{text}");
+    }
 }
 
 #[test]
