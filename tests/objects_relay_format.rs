@@ -371,3 +371,119 @@ mod checkins {
         });
     }
 }
+
+mod campaigns {
+    use super::{at, relays_as_written};
+    use pharmedge::domain::campaign::{Audience, CampaignKind, Limits, Status};
+    use pharmedge::domain::coupon::TermsView;
+    use pharmedge::domain::ids::CampaignId;
+    use pharmedge::domain::tier::Tier;
+    use pharmedge::domain::tier_benefits::Combine;
+    use pharmedge::objects::campaign::views::{
+        status_and_kind, NextOccurrence, PublicCampaign, PublicCoupon, StockView,
+    };
+
+    fn campaign(status: Status, kind: CampaignKind) -> PublicCampaign {
+        PublicCampaign {
+            id: CampaignId::parse("camp-1").unwrap(),
+            name: "双十一 \"满减\"".into(),
+            kind,
+            starts_at: at("2026-11-01T00:00:00Z"),
+            ends_at: at("2026-11-30T00:00:00Z"),
+            status,
+            coupon: PublicCoupon {
+                terms: TermsView {
+                    coupon_type: "percent".into(),
+                    value_fen: Some(100),
+                    percent: Some(90),
+                    min_spend_fen: 1000,
+                    max_discount_fen: Some(2000),
+                },
+                valid_days: Some(7),
+                valid_until: Some(at("2026-12-31T00:00:00Z")),
+            },
+            limits: Limits {
+                per_member: 2,
+                per_member_per_day: Some(1),
+            },
+            audience: Audience {
+                new_members_within_days: Some(30),
+                first_order_only: true,
+                tiers: Some(vec![Tier::Silver, Tier::Gold]),
+            },
+            rules_text: "每人限领 2 张".into(),
+            stock: StockView {
+                total: 100,
+                remaining: 42,
+            },
+            next_occurrence: Some(NextOccurrence {
+                starts_at: at("2026-11-25T00:00:00Z"),
+                ends_at: at("2026-11-26T00:00:00Z"),
+                stock: StockView {
+                    total: 10,
+                    remaining: 10,
+                },
+            }),
+            cost_points: Some(500),
+            multiplier: Some(2),
+            combine: Some(Combine::Product),
+        }
+    }
+
+    #[test]
+    fn public_campaigns_relay_as_written() {
+        let full = campaign(Status::Active, CampaignKind::StorePoster);
+        relays_as_written(&full);
+        let sparse = PublicCampaign {
+            coupon: PublicCoupon {
+                terms: TermsView {
+                    coupon_type: "amount".into(),
+                    value_fen: Some(500),
+                    percent: None,
+                    min_spend_fen: 0,
+                    max_discount_fen: None,
+                },
+                valid_days: None,
+                valid_until: None,
+            },
+            limits: Limits {
+                per_member: 1,
+                per_member_per_day: None,
+            },
+            audience: Audience::default(),
+            next_occurrence: None,
+            cost_points: None,
+            multiplier: None,
+            combine: None,
+            ..full
+        };
+        relays_as_written(&sparse);
+    }
+
+    #[test]
+    fn the_entry_page_reads_status_and_kind_as_written() {
+        let kinds = [
+            CampaignKind::Coupon,
+            CampaignKind::FlashSale,
+            CampaignKind::StorePoster,
+            CampaignKind::PointsExchange,
+            CampaignKind::PointsMultiplier,
+        ];
+        let statuses = [
+            Status::Scheduled,
+            Status::Active,
+            Status::Paused,
+            Status::Ended,
+        ];
+        for kind in kinds {
+            for status in statuses {
+                let view = serde_json::to_value(campaign(status, kind)).unwrap();
+                assert_eq!(status_and_kind(&view), Some((status, kind)));
+            }
+        }
+        assert_eq!(
+            status_and_kind(&serde_json::json!({"status": "open", "kind": "coupon"})),
+            None
+        );
+    }
+}

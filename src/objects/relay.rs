@@ -474,6 +474,55 @@ mod catalog {
     }
 }
 
+mod campaigns {
+    use super::{KeyOrder, Keys};
+    use crate::objects::campaign::views::PublicCampaign;
+
+    const STOCK: Keys = plain!["total", "remaining"];
+
+    impl KeyOrder for PublicCampaign {
+        const KEYS: Keys = Keys::Fields(&[
+            ("id", Keys::AsIs),
+            ("name", Keys::AsIs),
+            ("kind", Keys::AsIs),
+            ("starts_at", Keys::AsIs),
+            ("ends_at", Keys::AsIs),
+            ("status", Keys::AsIs),
+            (
+                // The terms (`TermsView`) flattened in first.
+                "coupon",
+                plain![
+                    "type",
+                    "value_fen",
+                    "percent",
+                    "min_spend_fen",
+                    "max_discount_fen",
+                    "valid_days",
+                    "valid_until"
+                ],
+            ),
+            ("limits", plain!["per_member", "per_member_per_day"]),
+            (
+                "audience",
+                plain!["new_members_within_days", "first_order_only", "tiers"],
+            ),
+            ("rules_text", Keys::AsIs),
+            ("stock", STOCK),
+            (
+                "next_occurrence",
+                Keys::Fields(&[
+                    ("starts_at", Keys::AsIs),
+                    ("ends_at", Keys::AsIs),
+                    ("stock", STOCK),
+                ]),
+            ),
+            ("cost_points", Keys::AsIs),
+            ("multiplier", Keys::AsIs),
+            ("combine", Keys::AsIs),
+        ]);
+    }
+}
+
 /// Replies that are a `Value` already (kept answers): written as they came.
 impl KeyOrder for Value {
     const KEYS: Keys = Keys::AsIs;
