@@ -31,8 +31,9 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let ids = client::ask_directory(&ctx.env, ListCampaigns { now }).await?;
     let mut campaigns = Vec::with_capacity(ids.len());
     for id in ids.iter().filter_map(|id| CampaignId::parse(id).ok()) {
-        let campaign = client::ask(&ctx.env, &id, PublicView { now }).await?;
-        campaigns.push(campaign);
+        // As a `Value`: written sorted, as `json!` wrote the view before.
+        let campaign = client::relay(&ctx.env, &id, PublicView { now }).await?;
+        campaigns.push(campaign.into_value()?);
     }
     json(200, &json!({ "campaigns": campaigns }))
 }
@@ -41,8 +42,8 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
     auth::member(&ctx.req, &ctx.config)?;
     let id = campaign_id(&ctx)?;
     let now = Instant(ctx.now);
-    let campaign = client::ask(&ctx.env, &id, PublicView { now }).await?;
-    json(200, &campaign)
+    let campaign = client::relay(&ctx.env, &id, PublicView { now }).await?;
+    Ok(super::relay(200, campaign))
 }
 
 /// Counts a refusal decided here (a bad poster link), after the response is sent. The

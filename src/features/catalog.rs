@@ -43,8 +43,8 @@ pub async fn push(mut ctx: Ctx) -> Result<Response, ApiError> {
         batch,
         now_ms: ctx.now.timestamp_millis(),
     };
-    let reply = client::ask(&ctx.env, command).await?;
-    json(200, &reply)
+    let reply = client::relay(&ctx.env, command).await?;
+    Ok(super::relay(200, reply))
 }
 
 /// GET /v1/catalog/{sku}: KV's copy, for pages (eventually consistent; see README).
@@ -78,14 +78,14 @@ pub async fn set_status(mut ctx: Ctx) -> Result<Response, ApiError> {
         staff_id: staff.sub.to_string(),
         now_ms: ctx.now.timestamp_millis(),
     };
-    let view = client::ask(&ctx.env, command).await?;
-    json(200, &view)
+    let view = client::relay(&ctx.env, command).await?;
+    Ok(super::relay(200, view))
 }
 
 /// GET /v1/admin/catalog/{sku}: the item as orders see it, its stops and its audit trail.
 pub async fn admin_get(ctx: Ctx) -> Result<Response, ApiError> {
     auth::staff(&ctx.req, &ctx.config, &[Role::Marketing, Role::Admin])?;
     let sku = sku_param(&ctx)?;
-    let view = client::ask(&ctx.env, GetAdmin { sku }).await?;
-    json(200, &view)
+    let view = client::relay(&ctx.env, GetAdmin { sku }).await?;
+    Ok(super::relay(200, view))
 }

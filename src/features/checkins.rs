@@ -5,7 +5,7 @@ use crate::domain::time::Instant;
 use crate::http::bodies::{CheckinBody, MakeupBody};
 use crate::http::error::ApiError;
 use crate::http::request::{json_body, optional_json_body, query};
-use crate::http::response::{json, json_text, Answer};
+use crate::http::response::Answer;
 use crate::http::{auth, jwt::MemberClaims};
 use crate::objects::member::client;
 use crate::objects::member::protocol::{Checkin, GetMonth, Makeup, MemberContext};
@@ -27,8 +27,9 @@ pub async fn create(mut ctx: Ctx) -> Result<Answer, ApiError> {
         member,
         now: Instant(ctx.now),
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json_text(if reply.already_checked_in { 200 } else { 201 }, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    let status = if reply.already_checked_in() { 200 } else { 201 };
+    Ok(super::relay_lean(status, reply))
 }
 
 pub async fn month(ctx: Ctx) -> Result<Response, ApiError> {
@@ -44,8 +45,8 @@ pub async fn month(ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
         month,
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(200, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    Ok(super::relay(200, reply))
 }
 
 pub async fn makeup(mut ctx: Ctx) -> Result<Response, ApiError> {
@@ -58,6 +59,6 @@ pub async fn makeup(mut ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
         date: body.date,
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(201, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    Ok(super::relay(201, reply))
 }

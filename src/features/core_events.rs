@@ -94,8 +94,8 @@ pub async fn receive(mut ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
         multiplier,
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(200, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    Ok(super::relay(200, reply))
 }
 
 /// Reads the share code and finds its owner, and hashes the device id: the member's object
@@ -135,6 +135,6 @@ async fn order_event(ctx: &Ctx, event_id: String, event: OrderEvent) -> Result<R
         event,
         now: Instant(ctx.now),
     };
-    let reply = order_client::ask(&ctx.env, order_id.as_str(), command).await?;
-    json(200, &reply)
+    let reply = order_client::relay(&ctx.env, order_id.as_str(), command).await?;
+    Ok(super::relay(200, reply))
 }

@@ -7,7 +7,6 @@ use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
 use crate::http::request::query;
-use crate::http::response::json;
 use crate::objects::member::client;
 use crate::objects::member::protocol::ListCoupons;
 use worker::Response;
@@ -27,6 +26,6 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
         status,
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(200, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    Ok(super::relay(200, reply))
 }

@@ -14,6 +14,7 @@ use crate::http::response::with_type;
 use crate::http::signature::poster_signature;
 use crate::objects::campaign::client;
 use crate::objects::campaign::protocol::{ListCampaigns, PublicView};
+use crate::objects::campaign::views::status_and_kind;
 use crate::pages::entry::{self, EntryCampaign};
 use worker::Response;
 
@@ -52,14 +53,16 @@ async fn current(ctx: &Ctx, store: &StoreId) -> Result<Vec<EntryCampaign>, ApiEr
         if listed.len() >= MAX_LISTED {
             break;
         }
-        let campaign = client::ask(&ctx.env, &id, PublicView { now }).await?;
-        let status = match campaign.status {
+        let campaign = client::relay(&ctx.env, &id, PublicView { now }).await?;
+        let campaign = campaign.into_value()?;
+        let (status, kind) = status_and_kind(&campaign).ok_or(ApiError::Internal)?;
+        let status = match status {
             Status::Active => "进行中",
             Status::Scheduled => "即将开始",
             Status::Paused | Status::Ended => continue,
         };
         let claim_page = format!("/m/campaigns/{id}");
-        let url = if campaign.kind == CampaignKind::StorePoster {
+        let url = if kind == CampaignKind::StorePoster {
             let sig = poster_signature(
                 ctx.config.poster_signing_secret.as_bytes(),
                 id.as_str(),
@@ -79,7 +82,7 @@ async fn current(ctx: &Ctx, store: &StoreId) -> Result<Vec<EntryCampaign>, ApiEr
         };
         listed.push(EntryCampaign {
             id: id.to_string(),
-            name: campaign.name,
+            name: campaign["name"].as_str().unwrap_or_default().to_owned(),
             status,
             url,
         });

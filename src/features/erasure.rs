@@ -33,9 +33,9 @@ pub async fn erase(ctx: &Ctx, event_id: String, member_id: MemberId) -> Result<R
         event_id,
         now: Instant(ctx.now),
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
     forget_outside(ctx, member_id.as_str()).await?;
-    json(200, &reply)
+    Ok(super::relay(200, reply))
 }
 
 /// Whether the member was erased (its object's tombstone; reading it creates no table).

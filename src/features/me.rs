@@ -5,7 +5,7 @@ use super::Ctx;
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
-use crate::http::response::{json_text, Answer};
+use crate::http::response::Answer;
 use crate::objects::member::client;
 use crate::objects::member::protocol::GetSummary;
 
@@ -17,6 +17,6 @@ pub async fn get(ctx: Ctx) -> Result<Answer, ApiError> {
         member,
         now: Instant(ctx.now),
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json_text(200, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    Ok(super::relay_lean(200, reply))
 }

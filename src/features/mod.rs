@@ -26,6 +26,7 @@ use crate::http::jwt::MemberClaims;
 use crate::http::rate_limit::{self, Limit};
 use crate::http::request::Incoming;
 use crate::http::router::Params;
+use crate::objects::relay::Relayed;
 use chrono::{DateTime, Utc};
 use std::rc::Rc;
 use worker::Env;
@@ -47,4 +48,15 @@ pub async fn writing_member(ctx: &Ctx) -> Result<MemberClaims, ApiError> {
     let claims = crate::http::auth::member(&ctx.req, &ctx.config)?;
     rate_limit::check(&ctx.env, Limit::MemberWrites, claims.sub.to_string()).await?;
     Ok(claims)
+}
+
+/// Answers an object's reply as the response's JSON body, as the object wrote it.
+pub fn relay<R>(status: u16, reply: Relayed<R>) -> worker::Response {
+    crate::http::response::with_type(reply.into_text(), status, "application/json; charset=utf-8")
+}
+
+/// `relay` as text, for the hot paths' lean answers (the same headers).
+pub fn relay_lean<R>(status: u16, reply: Relayed<R>) -> crate::http::response::Answer {
+    crate::http::response::Lean::new(status, "application/json; charset=utf-8", reply.into_text())
+        .into()
 }

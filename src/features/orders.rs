@@ -10,7 +10,6 @@ use crate::http::auth;
 use crate::http::bodies::PlaceOrderBody;
 use crate::http::error::ApiError;
 use crate::http::request::{body_hash, idempotency_key, json_body, path_id};
-use crate::http::response::json;
 use crate::objects::order::client;
 use crate::objects::order::protocol::{GetOrder, PlaceOrder};
 use worker::Response;
@@ -67,8 +66,8 @@ pub async fn place(mut ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
         attribution: body.attribution,
     };
-    let reply = client::ask(&ctx.env, order_id.as_str(), command).await?;
-    json(202, &reply)
+    let reply = client::relay(&ctx.env, order_id.as_str(), command).await?;
+    Ok(super::relay(202, reply))
 }
 
 pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
@@ -78,6 +77,6 @@ pub async fn get(ctx: Ctx) -> Result<Response, ApiError> {
         member_id: claims.sub,
         now: Some(Instant(ctx.now)),
     };
-    let view = client::ask(&ctx.env, order_id.as_str(), command).await?;
-    json(200, &view)
+    let view = client::relay(&ctx.env, order_id.as_str(), command).await?;
+    Ok(super::relay(200, view))
 }

@@ -11,30 +11,32 @@ use crate::http::bodies::VerifyBody;
 use crate::http::error::ApiError;
 use crate::http::jwt::{Role, StaffClaims};
 use crate::http::request::{json_body, path_id, query};
-use crate::http::response::{json, with_type};
+use crate::http::response::with_type;
 use crate::objects::order::client;
 use crate::objects::order::protocol::{Counter, GetPickupCode, PickupCodeReply, PresentedCode};
-use crate::objects::rpc::call_object;
+use crate::objects::relay::Relayed;
+use crate::objects::rpc::relay_object;
 use crate::objects::store::{ListReply, StoreCommand};
 use worker::Response;
 
-async fn current_code(ctx: &Ctx) -> Result<PickupCodeReply, ApiError> {
+async fn current_code(ctx: &Ctx) -> Result<Relayed<PickupCodeReply>, ApiError> {
     let claims = auth::member(&ctx.req, &ctx.config)?;
     let order_id = path_id(ctx.params.get("order_id"), "order_id", OrderId::parse)?;
     let command = GetPickupCode {
         member_id: claims.sub,
         now: Instant(ctx.now),
     };
-    client::ask(&ctx.env, order_id.as_str(), command).await
+    client::relay(&ctx.env, order_id.as_str(), command).await
 }
 
 pub async fn code(ctx: Ctx) -> Result<Response, ApiError> {
-    json(200, &current_code(&ctx).await?)
+    Ok(super::relay(200, current_code(&ctx).await?))
 }
 
 pub async fn qr_svg(ctx: Ctx) -> Result<Response, ApiError> {
-    let reply = current_code(&ctx).await?;
-    let svg = pickup::qr_svg(&reply.qr).ok_or(ApiError::Internal)?;
+    let reply = current_code(&ctx).await?.into_value()?;
+    let qr = reply["qr"].as_str().ok_or(ApiError::Internal)?;
+    let svg = pickup::qr_svg(qr).ok_or(ApiError::Internal)?;
     Ok(with_type(svg, 200, "image/svg+xml"))
 }
 
@@ -92,9 +94,9 @@ pub async fn verify(mut ctx: Ctx) -> Result<Response, ApiError> {
         code,
         now: Instant(ctx.now),
     };
-    let reply: serde_json::Value =
-        call_object(&ctx.env, STORE_OBJECT, store_id.as_str(), &command).await?;
-    json(200, &reply)
+    let reply: Relayed<serde_json::Value> =
+        relay_object(&ctx.env, STORE_OBJECT, store_id.as_str(), &command).await?;
+    Ok(super::relay(200, reply))
 }
 
 pub async fn waiting(ctx: Ctx) -> Result<Response, ApiError> {
@@ -109,6 +111,7 @@ pub async fn waiting(ctx: Ctx) -> Result<Response, ApiError> {
     let command = StoreCommand::List {
         now: Instant(ctx.now),
     };
-    let reply: ListReply = call_object(&ctx.env, STORE_OBJECT, store_id.as_str(), &command).await?;
-    json(200, &reply)
+    let reply: Relayed<ListReply> =
+        relay_object(&ctx.env, STORE_OBJECT, store_id.as_str(), &command).await?;
+    Ok(super::relay(200, reply))
 }

@@ -6,7 +6,6 @@ use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::error::ApiError;
 use crate::http::request::query;
-use crate::http::response::json;
 use crate::objects::member::client;
 use crate::objects::member::protocol::GetLedger;
 use worker::Response;
@@ -41,6 +40,6 @@ pub async fn ledger(ctx: Ctx) -> Result<Response, ApiError> {
         before_id,
         limit,
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    json(200, &reply)
+    let reply = client::relay(&ctx.env, &member_id, command).await?;
+    Ok(super::relay(200, reply))
 }

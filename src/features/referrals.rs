@@ -120,9 +120,11 @@ pub async fn me(ctx: Ctx) -> Result<Response, ApiError> {
         member,
         now: Instant(ctx.now),
     };
-    let reply = client::ask(&ctx.env, &member_id, command).await?;
-    let mut body = serde_json::to_value(&reply).map_err(|_| ApiError::Internal)?;
-    body["url"] = json!(link_url(&ctx, &reply.code));
+    let mut body = client::relay(&ctx.env, &member_id, command)
+        .await?
+        .into_value()?;
+    let code = body["code"].as_str().ok_or(ApiError::Internal)?.to_owned();
+    body["url"] = json!(link_url(&ctx, &code));
     json(200, &body)
 }
 

@@ -13,6 +13,7 @@ pub mod order;
 pub mod outbox;
 pub mod protocol;
 pub mod referral_registry;
+pub mod relay;
 pub mod schema;
 pub mod seam;
 pub mod store;

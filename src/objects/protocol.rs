@@ -12,6 +12,7 @@
 use crate::http::error::ApiError;
 use serde::de::{self, DeserializeOwned, MapAccess};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 
 /// A command to one kind of object.
@@ -33,6 +34,42 @@ pub fn answer<C: Command>(
 /// A reply as the JSON value the envelope carries.
 pub fn to_value<T: Serialize>(reply: Result<T, ApiError>) -> Result<serde_json::Value, ApiError> {
     reply.and_then(|reply| serde_json::to_value(reply).map_err(|_| ApiError::Internal))
+}
+
+/// An object's answer envelope, opened: the reply's JSON text, or the refusal it carries.
+pub enum Opened<'a> {
+    Reply(Cow<'a, str>),
+    Refused(ApiError),
+}
+
+/// Opens `{"ok": reply}` / `{"err": ApiError}` without a decoder per reply type: every object
+/// writes the envelope with `serde_json::to_string` (`{"ok":` first, `}` last, nothing
+/// between), so the reply is the text between; the caller decodes it as its type, or hands
+/// it on as it is. serde's derive of the envelope compiled an enum decoder per reply type
+/// (≈42 KB of code in all). Any other spelling of the same envelope (spaces, another key
+/// order) is read as a `Value` and its content written back as text.
+pub fn open_envelope(text: &str) -> serde_json::Result<Opened<'_>> {
+    let inner = |prefix: &str| text.strip_prefix(prefix)?.strip_suffix('}');
+    if let Some(reply) = inner("{\"ok\":") {
+        return Ok(Opened::Reply(Cow::Borrowed(reply)));
+    }
+    if let Some(error) = inner("{\"err\":") {
+        return serde_json::from_str(error).map(Opened::Refused);
+    }
+    let value: serde_json::Value = serde_json::from_str(text)?;
+    let entry = match value {
+        serde_json::Value::Object(map) if map.len() == 1 => map.into_iter().next(),
+        _ => None,
+    };
+    match entry {
+        Some((key, reply)) if key == "ok" => Ok(Opened::Reply(Cow::Owned(reply.to_string()))),
+        Some((key, error)) if key == "err" => {
+            serde_json::from_str(&error.to_string()).map(Opened::Refused)
+        }
+        _ => Err(de::Error::custom(
+            "expected `{\"ok\": ..}` or `{\"err\": ..}`",
+        )),
+    }
 }
 
 /// A field an internally tagged reply's variant needs, from its wire struct (`Option` for

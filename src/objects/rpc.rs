@@ -2,11 +2,13 @@
 //! `{"ok": reply}` or `{"err": ApiError}` out, so errors cross the boundary as types.
 
 use crate::http::error::ApiError;
+use crate::objects::protocol::{open_envelope, Opened};
+use crate::objects::relay::{KeyOrder, Relayed};
 use crate::objects::schema::{Module, Tables};
 use crate::objects::seam::durable::Durable;
 use crate::objects::seam::Transact;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
 use worker::js_sys::{self, futures::JsFuture, Promise};
@@ -14,7 +16,8 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::worker_sys::web_sys;
 use worker::{Env, Request, Response, Storage, Stub};
 
-#[derive(Serialize, Deserialize)]
+/// Written by `reply_text`; read by `protocol::open_envelope`.
+#[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Envelope<R> {
     Ok(R),
@@ -45,9 +48,9 @@ pub async fn call_path<C: Serialize, R: DeserializeOwned>(
 
 /// The typed reply in an object's answer.
 fn open<R: DeserializeOwned>(text: &str) -> Result<R, ApiError> {
-    match serde_json::from_str::<Envelope<R>>(text) {
-        Ok(Envelope::Ok(reply)) => Ok(reply),
-        Ok(Envelope::Err(error)) => Err(error),
+    match open_envelope(text) {
+        Ok(Opened::Reply(reply)) => serde_json::from_str(&reply).map_err(unreadable_reply),
+        Ok(Opened::Refused(error)) => Err(error),
         Err(err) => Err(unreadable_reply(err)),
     }
 }
@@ -234,6 +237,26 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
         return open(&send_by_js_rpc(env, binding, name, body).await?);
     }
     open(&send(stub_of(env, binding, name)?, RPC_PATH, body).await?)
+}
+
+/// Like `call_object`, the reply handed on as the object wrote it (`relay::Relayed`).
+pub async fn relay_object<C: Serialize, R: KeyOrder>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    command: &C,
+) -> Result<Relayed<R>, ApiError> {
+    let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
+    let text = if by_js_rpc(binding) {
+        send_by_js_rpc(env, binding, name, body).await?
+    } else {
+        send(stub_of(env, binding, name)?, RPC_PATH, body).await?
+    };
+    match open_envelope(&text) {
+        Ok(Opened::Reply(reply)) => Relayed::from_reply(&reply).map_err(unreadable_reply),
+        Ok(Opened::Refused(error)) => Err(error),
+        Err(err) => Err(unreadable_reply(err)),
+    }
 }
 
 /// The objects that answer `ask(text)` by JS RPC (`answers_by_js_rpc!`): those on the

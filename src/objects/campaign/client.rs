@@ -16,7 +16,8 @@ use crate::domain::schedule_campaign::scoped_shard_name;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::protocol::Command;
-use crate::objects::rpc::call_object;
+use crate::objects::relay::{KeyOrder, Relayed};
+use crate::objects::rpc::{call_object, relay_object};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -78,6 +79,15 @@ where
     C: Command<Protocol = CampaignCommand>,
 {
     call_object(env, CAMPAIGN_OBJECT, id.as_str(), &command.into()).await
+}
+
+/// Like [`ask`], the reply handed on as the object wrote it (for a handler that answers it).
+pub async fn relay<C>(env: &Env, id: &CampaignId, command: C) -> Result<Relayed<C::Reply>, ApiError>
+where
+    C: Command<Protocol = CampaignCommand>,
+    C::Reply: KeyOrder,
+{
+    relay_object(env, CAMPAIGN_OBJECT, id.as_str(), &command.into()).await
 }
 
 /// Sends `command` to stock shard `shard` of campaign `id`.

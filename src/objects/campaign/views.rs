@@ -210,6 +210,27 @@ impl CampaignStats {
     }
 }
 
+/// A public campaign's `status` and `kind` read from its JSON (a relayed reply, as a `Value`),
+/// without a decoder of the whole view: for the store entry page, which lists a few fields.
+pub fn status_and_kind(view: &serde_json::Value) -> Option<(Status, CampaignKind)> {
+    let status = match view["status"].as_str()? {
+        "scheduled" => Status::Scheduled,
+        "active" => Status::Active,
+        "paused" => Status::Paused,
+        "ended" => Status::Ended,
+        _ => return None,
+    };
+    let kind = match view["kind"].as_str()? {
+        "coupon" => CampaignKind::Coupon,
+        "flash_sale" => CampaignKind::FlashSale,
+        "store_poster" => CampaignKind::StorePoster,
+        "points_exchange" => CampaignKind::PointsExchange,
+        "points_multiplier" => CampaignKind::PointsMultiplier,
+        _ => return None,
+    };
+    Some((status, kind))
+}
+
 impl PublicCampaign {
     pub fn new(
         config: &CampaignConfig,

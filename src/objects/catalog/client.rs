@@ -7,6 +7,7 @@ use crate::config::{CATALOG_KV, CATALOG_OBJECT};
 use crate::domain::catalog::CatalogItem;
 use crate::http::error::ApiError;
 use crate::objects::protocol::Command;
+use crate::objects::relay::{KeyOrder, Relayed};
 use crate::objects::rpc;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +27,15 @@ where
     C: Command<Protocol = CatalogCommand>,
 {
     rpc::call_object(env, CATALOG_OBJECT, AUTHORITY_NAME, &command.into()).await
+}
+
+/// Like [`ask`], the reply handed on as the authority wrote it (for a handler that answers it).
+pub async fn relay<C>(env: &Env, command: C) -> Result<Relayed<C::Reply>, ApiError>
+where
+    C: Command<Protocol = CatalogCommand>,
+    C::Reply: KeyOrder,
+{
+    rpc::relay_object(env, CATALOG_OBJECT, AUTHORITY_NAME, &command.into()).await
 }
 
 fn remember(item: &CatalogItem) {

@@ -3,6 +3,7 @@
 use crate::config::ORDER_OBJECT;
 use crate::http::error::ApiError;
 use crate::objects::protocol::Command;
+use crate::objects::relay::{KeyOrder, Relayed};
 use crate::objects::rpc;
 use worker::Env;
 
@@ -12,4 +13,13 @@ where
     C: Command<Protocol = super::protocol::OrderCommand>,
 {
     rpc::call_object(env, ORDER_OBJECT, order_id, &command.into()).await
+}
+
+/// Like [`ask`], the reply handed on as the object wrote it (for a handler that answers it).
+pub async fn relay<C>(env: &Env, order_id: &str, command: C) -> Result<Relayed<C::Reply>, ApiError>
+where
+    C: Command<Protocol = super::protocol::OrderCommand>,
+    C::Reply: KeyOrder,
+{
+    rpc::relay_object(env, ORDER_OBJECT, order_id, &command.into()).await
 }
