@@ -93,8 +93,9 @@ pub async fn body_bytes_up_to(req: &mut Incoming, limit: usize) -> Result<Vec<u8
     if let Some(length) = header(req, "Content-Length") {
         match length.trim().parse::<usize>() {
             Ok(n) if n > limit => return Err(too_large),
-            // Declared empty: nothing to read (no promise to wait for).
-            Ok(0) => return req.declared_empty(),
+            // Declared empty: nothing to read (no promise to wait for). With a
+            // Transfer-Encoding too, that encoding frames the body (RFC 9112 6.3): read it.
+            Ok(0) if header(req, "Transfer-Encoding").is_none() => return req.declared_empty(),
             _ => {}
         }
     }
