@@ -8,7 +8,6 @@
 
 #[cfg(target_arch = "wasm32")]
 pub mod durable;
-pub mod wire;
 
 use crate::http::error::ApiError;
 

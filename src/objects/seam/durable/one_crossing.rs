@@ -3,11 +3,13 @@
 //! The `worker` crate's `SqlStorage::exec` pushes each binding into an `Array`, and reading a
 //! row takes the cursor's iterator protocol plus up to six type probes per column: a
 //! `/v1/me` crossed out of the wasm ~150 times, most of them here.
-//! The JSON on either side: `seam::wire` (pure, tested natively).
+//!
+//! The same values either way: JS numbers are doubles (an integer binding goes as the same
+//! double `i as f64` gives; a result is an integer when it is a safe integer, as the
+//! `worker` crate decides); blobs come back as `{"blob": [bytes]}`. Bindings that JSON cannot
+//! carry (a blob, a non-finite real) take the `worker` crate's path (`bindings` is `None`).
 
-pub use crate::objects::seam::wire::bindings_json as bindings;
-use crate::objects::seam::wire::value_of;
-use crate::objects::seam::{SqlError, Value};
+use super::{SqlError, Value};
 use worker::wasm_bindgen::{self, prelude::wasm_bindgen, JsValue};
 use worker::SqlStorage;
 
@@ -31,6 +33,25 @@ extern "C" {
     fn rows_js(sql: &JsValue, query: &str, bindings: &str) -> Result<String, JsValue>;
 }
 
+/// The bindings as a JSON array, if JSON carries them all.
+pub fn bindings(values: &[Value]) -> Option<String> {
+    let mut text = String::from("[");
+    for (at, value) in values.iter().enumerate() {
+        if at > 0 {
+            text.push(',');
+        }
+        match value {
+            Value::Null => text.push_str("null"),
+            Value::Integer(n) => text.push_str(&n.to_string()),
+            Value::Real(x) if x.is_finite() => text.push_str(&serde_json::to_string(x).ok()?),
+            Value::Text(t) => text.push_str(&serde_json::to_string(t).ok()?),
+            Value::Real(_) | Value::Blob(_) => return None,
+        }
+    }
+    text.push(']');
+    Some(text)
+}
+
 fn failed(query: &str, thrown: JsValue) -> SqlError {
     SqlError::new(query, worker::Error::from(thrown).to_string())
 }
@@ -51,4 +72,31 @@ pub fn rows(sql: &SqlStorage, query: &str, bindings: &str) -> Result<Vec<Vec<Val
                 .collect()
         })
         .collect()
+}
+
+/// The largest integer a double holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE: i64 = (1 << 53) - 1;
+
+fn value_of(query: &str, value: serde_json::Value) -> Result<Value, SqlError> {
+    use serde_json::Value as Json;
+    Ok(match value {
+        Json::Null => Value::Null,
+        Json::Bool(flag) => Value::Integer(i64::from(flag)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) if (-MAX_SAFE..=MAX_SAFE).contains(&i) => Value::Integer(i),
+            _ => Value::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(text) => Value::Text(text),
+        Json::Object(mut map) => match map.remove("blob") {
+            Some(Json::Array(bytes)) => Value::Blob(
+                bytes
+                    .iter()
+                    .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(|| SqlError::shape(query, "a blob's bytes".into()))?,
+            ),
+            _ => return Err(SqlError::shape(query, "an object in a row".into())),
+        },
+        Json::Array(_) => return Err(SqlError::shape(query, "an array in a row".into())),
+    })
 }
