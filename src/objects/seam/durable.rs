@@ -1,8 +1,6 @@
 //! The seam over a Durable Object's own SQLite: `ctx.storage.sql` and `transactionSync`.
 
 use super::{FromRow, Row, Sql, SqlError, Transact, Value};
-
-mod one_crossing;
 use std::cell::OnceCell;
 use worker::js_sys::{Function, Reflect};
 use worker::wasm_bindgen::closure::Closure;
@@ -55,9 +53,6 @@ fn bindings(values: Vec<Value>) -> Vec<SqlStorageValue> {
 }
 
 fn run(sql: &SqlStorage, query: &str, values: Vec<Value>) -> Result<usize, SqlError> {
-    if let Some(bindings) = one_crossing::bindings(&values) {
-        return one_crossing::run(sql, query, &bindings);
-    }
     let cursor = sql
         .exec(query, bindings(values))
         .map_err(|err| SqlError::new(query, err.to_string()))?;
@@ -67,25 +62,14 @@ fn run(sql: &SqlStorage, query: &str, values: Vec<Value>) -> Result<usize, SqlEr
 }
 
 fn rows<T: FromRow>(sql: &SqlStorage, query: &str, values: Vec<Value>) -> Result<Vec<T>, SqlError> {
-    let raw_rows = match one_crossing::bindings(&values) {
-        Some(bindings) => one_crossing::rows(sql, query, &bindings)?,
-        None => {
-            let cursor = sql
-                .exec(query, self::bindings(values))
-                .map_err(|err| SqlError::new(query, err.to_string()))?;
-            cursor
-                .raw()
-                .map(|raw| {
-                    raw.map(|raw| raw.into_iter().map(from_js).collect())
-                        .map_err(|err| SqlError::new(query, err.to_string()))
-                })
-                .collect::<Result<Vec<Vec<Value>>, SqlError>>()?
-        }
-    };
-    raw_rows
-        .into_iter()
+    let cursor = sql
+        .exec(query, bindings(values))
+        .map_err(|err| SqlError::new(query, err.to_string()))?;
+    cursor
+        .raw()
         .map(|raw| {
-            T::from_row(Row::new(raw)).map_err(|mut err| {
+            let raw = raw.map_err(|err| SqlError::new(query, err.to_string()))?;
+            T::from_row(Row::new(raw.into_iter().map(from_js).collect())).map_err(|mut err| {
                 err.context = query.to_owned();
                 err
             })
