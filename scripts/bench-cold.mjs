@@ -24,7 +24,7 @@ import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import crypto from "node:crypto";
 import { Miniflare, Log, LogLevel } from "miniflare";
-import { startEdge, startRustFloor, wranglerConfig, ROOT } from "./lib/local-edge.mjs";
+import { childWorkerds, startEdge, startRustFloor, wranglerConfig, ROOT } from "./lib/local-edge.mjs";
 import { startCoreStub } from "./core-stub.mjs";
 
 const samples = Number(process.argv[2] ?? 5);
@@ -41,16 +41,6 @@ function jwt(claims, secret) {
 const memberToken = (sub) => jwt({ sub }, secrets.MEMBER_JWT_SECRET);
 const marketing = jwt({ sub: "cold-marketing", role: "marketing" }, secrets.STAFF_JWT_SECRET);
 
-function workerds() {
-  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
-    } catch {
-      return false;
-    }
-  });
-}
 /** CPU ms of every thread of the process so far (ns resolution, unlike /proc/<pid>/stat's ticks). */
 function cpuMs(pid) {
   let ns = 0;
@@ -154,9 +144,9 @@ async function sample(runtime, scenario) {
       await sleep(SETTLE_MS);
       await first.mf.dispose();
     }
-    const before = new Set(workerds());
+    const before = new Set(childWorkerds());
     const started = await runtime.start(persistDir);
-    const pid = workerds().find((p) => !before.has(p));
+    const pid = childWorkerds().find((p) => !before.has(p));
     if (!pid) throw new Error(`${runtime.name}: no new workerd process`);
     const result = { startup: cpuMs(pid), wall: [], cpu: [] };
     await sleep(SETTLE_MS);

@@ -27,14 +27,14 @@
 //                         it beside A with it: the limiter's share per scenario, per round
 //   BENCH_RUST=0          leaves out the Rust floors (else scripts/capacity-baseline/rust/build.sh
 //                         builds them when build/ is missing or older than the crate's sources)
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir, cpus, loadavg } from "node:os";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import crypto from "node:crypto";
 import autocannon from "autocannon";
 import { Miniflare, Log, LogLevel } from "miniflare";
-import { startEdge, startNoop, startRustFloor, wranglerConfig, ROOT } from "./lib/local-edge.mjs";
+import { childWorkerds, startEdge, startNoop, startRustFloor, wranglerConfig, ROOT } from "./lib/local-edge.mjs";
 import { startCoreStub } from "./core-stub.mjs";
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -63,16 +63,6 @@ const tempDir = (name) => {
 };
 
 // --- the runtimes, and their workerd processes (children of this one).
-function childWorkerds() {
-  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
-    } catch {
-      return false;
-    }
-  });
-}
 const TICK_MS = 1000 / 100; // USER_HZ
 function cpuMsOf(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8");

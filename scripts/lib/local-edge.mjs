@@ -1,6 +1,6 @@
 // Starts the built worker (build/) in workerd through Miniflare, with the bindings that
 // wrangler.toml declares. Shared by the end-to-end tests and the benchmark.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Miniflare, Log, LogLevel } from "miniflare";
 import { parse as parseToml } from "smol-toml";
@@ -137,4 +137,16 @@ export async function startRustFloor({ persistDir, vars = {}, port = 0 }) {
   });
   const url = await mf.ready;
   return { mf, url: url.toString().replace(/\/$/, "") };
+}
+
+/** The pids of the workerd processes this Node process started (benchmarks read their CPU). */
+export function childWorkerds() {
+  return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.includes("(workerd)") && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
+    } catch {
+      return false;
+    }
+  });
 }

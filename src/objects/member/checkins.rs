@@ -180,7 +180,7 @@ pub fn checkin(
     let today = rules.zone.date_of(now);
     let key = date_key(today);
     if stored == Stored::Nothing {
-        return first_checkin(repo, rules, member, now, stored);
+        return first_checkin(repo, rules, member, now, (today, &key), stored);
     }
     // A repeat is answered from the day's row (its check-in created the profile), in one
     // statement unless a lot has expired since.
@@ -204,7 +204,7 @@ pub fn checkin(
             already_checked_in: true,
         });
     }
-    first_checkin(repo, rules, member, now, stored)
+    first_checkin(repo, rules, member, now, (today, &key), stored)
 }
 
 /// The day's first check-in: the streak from the latest run of days, the balance from the
@@ -214,14 +214,13 @@ fn first_checkin(
     rules: &Rules,
     member: &MemberContext,
     now: DateTime<Utc>,
+    (today, key): (NaiveDate, &str),
     stored: Stored,
 ) -> Result<CheckinReply, ApiError> {
-    let today = rules.zone.date_of(now);
-    let key = date_key(today);
     let (lots, days, debt) = match stored {
         Stored::Unknown => (
             prepare_lots(repo, member, now)?,
-            repo.latest_run(&key)?,
+            repo.latest_run(key)?,
             None,
         ),
         Stored::Nothing => {
@@ -232,7 +231,7 @@ fn first_checkin(
     let award = checkin::plan_checkin(today, &days, &rules.checkin).ok_or(ApiError::Internal)?;
     let member_id = member.member_id.as_str();
     repo.insert_checkin(
-        &key,
+        key,
         award.streak,
         award.points_awarded,
         award.bonus_points,
@@ -241,7 +240,7 @@ fn first_checkin(
     )?;
     let granted = Award {
         source: Source::Checkin,
-        source_id: &key,
+        source_id: key,
         amount: award.points_awarded + award.bonus_points,
         debt,
     };
@@ -256,7 +255,7 @@ fn first_checkin(
     record_checkin(
         repo,
         member_id,
-        &key,
+        key,
         award.streak,
         award.points_awarded,
         award.bonus_points,
