@@ -12,12 +12,14 @@
 //! tests/objects_referral*.rs). `object` is the runtime glue (wasm32 only), as are the steps
 //! that await other objects: the claim saga and `referral_flow`.
 
+pub mod checkin_rows;
 pub mod checkins;
 pub mod claim;
 pub mod claim_flight;
 pub mod claim_refusals;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
+pub mod commands;
 pub mod coupon_attribution;
 pub mod coupons;
 pub mod erasure;
