@@ -24,6 +24,11 @@ fn config(stock: i64, shards: Option<u32>) -> CampaignConfig {
     serde_json::from_value(value).unwrap()
 }
 
+/// A moment inside the campaign's window (it ends 2026-06-03T13:00Z).
+fn during() -> chrono::DateTime<chrono::Utc> {
+    parse_instant("2026-06-03T12:30:00Z").unwrap()
+}
+
 fn created(stock: i64, shards: Option<u32>) -> Mutable {
     Mutable {
         config: config(stock, shards).frozen(),
@@ -54,14 +59,14 @@ fn a_top_up_never_re_splits_the_stock() {
     // re-derived from the new stock (2 shards) while shard 0 kept its 2,000.
     let before = created(2_000, None);
     assert_eq!(before.config.shards, Some(1), "frozen at creation");
-    let after = apply_patch(&before, &top_up(1)).unwrap();
+    let after = apply_patch(&before, &top_up(1), during()).unwrap();
     assert_eq!(after.config.stock, 2_001);
     assert_eq!(after.config.shard_count(), 1);
     assert_eq!(
         split_stock(after.config.stock, after.config.shard_count()),
         vec![2_001]
     );
-    let big = apply_patch(&after, &top_up(100_000)).unwrap();
+    let big = apply_patch(&after, &top_up(100_000), during()).unwrap();
     assert_eq!(big.config.shard_count(), 1, "however much is added");
 }
 
@@ -90,7 +95,7 @@ fn seeded_operator_changes_keep_every_share_growing_and_the_sum_exact() {
                 },
             };
             let context = format!("seed {seed} step {step}: {patch:?}");
-            let Ok(next) = apply_patch(&state, &patch) else {
+            let Ok(next) = apply_patch(&state, &patch, during()) else {
                 continue; // refused: nothing changed
             };
             assert_eq!(next.revision, state.revision + 1, "{context}");
@@ -123,7 +128,7 @@ fn top_ups_are_bounded_without_overflow() {
     for add in [i64::MAX, i64::MIN, -1, 0, MAX_ADD_STOCK + 1] {
         assert!(
             matches!(
-                apply_patch(&state, &top_up(add)),
+                apply_patch(&state, &top_up(add), during()),
                 Err(PatchRefusal::Invalid(_))
             ),
             "add_stock {add} is refused"
@@ -131,15 +136,18 @@ fn top_ups_are_bounded_without_overflow() {
     }
     let nearly_full = created(MAX_STOCK - 5, Some(1));
     assert!(matches!(
-        apply_patch(&nearly_full, &top_up(6)),
+        apply_patch(&nearly_full, &top_up(6), during()),
         Err(PatchRefusal::Invalid(_))
     ));
     assert_eq!(
-        apply_patch(&nearly_full, &top_up(5)).unwrap().config.stock,
+        apply_patch(&nearly_full, &top_up(5), during())
+            .unwrap()
+            .config
+            .stock,
         MAX_STOCK
     );
     assert_eq!(
-        apply_patch(&state, &top_up(MAX_ADD_STOCK - 2_000))
+        apply_patch(&state, &top_up(MAX_ADD_STOCK - 2_000), during())
             .unwrap()
             .config
             .stock,
@@ -149,21 +157,21 @@ fn top_ups_are_bounded_without_overflow() {
 
 #[test]
 fn an_ended_campaign_stays_as_it_is() {
-    let ended = apply_patch(&created(100, None), &set(SetStatus::Ended)).unwrap();
+    let ended = apply_patch(&created(100, None), &set(SetStatus::Ended), during()).unwrap();
     for patch in [set(SetStatus::Active), set(SetStatus::Paused), top_up(10)] {
         assert!(matches!(
-            apply_patch(&ended, &patch),
+            apply_patch(&ended, &patch, during()),
             Err(PatchRefusal::Transition(_))
         ));
     }
-    assert!(apply_patch(&ended, &set(SetStatus::Ended)).is_ok());
+    assert!(apply_patch(&ended, &set(SetStatus::Ended), during()).is_ok());
     let empty = CampaignPatch {
         status: None,
         ends_at: None,
         add_stock: None,
     };
     assert_eq!(
-        apply_patch(&created(100, None), &empty),
+        apply_patch(&created(100, None), &empty, during()),
         Err(PatchRefusal::Empty)
     );
 }
@@ -176,9 +184,9 @@ fn the_window_stays_valid() {
         ends_at: Some(Instant(parse_instant(raw).unwrap())),
         add_stock: None,
     };
-    assert!(apply_patch(&state, &at("2026-06-03T12:00:00Z")).is_err());
-    assert!(apply_patch(&state, &at("2027-06-05T12:00:00Z")).is_err());
-    assert!(apply_patch(&state, &at("2026-06-03T20:00:00Z")).is_ok());
+    assert!(apply_patch(&state, &at("2026-06-03T12:00:00Z"), during()).is_err());
+    assert!(apply_patch(&state, &at("2027-06-05T12:00:00Z"), during()).is_err());
+    assert!(apply_patch(&state, &at("2026-06-03T20:00:00Z"), during()).is_ok());
 }
 
 #[test]
@@ -242,6 +250,56 @@ fn a_shard_takes_a_newer_share_only_and_keeps_what_it_issued() {
     // Each change's effect on the shards: the stock over the frozen count.
     let state = created(7, Some(3));
     assert_eq!(shard_shares(&state), vec![3, 2, 2]);
-    let after = apply_patch(&state, &top_up(2)).unwrap();
+    let after = apply_patch(&state, &top_up(2), during()).unwrap();
     assert_eq!(shard_shares(&after), vec![3, 3, 3]);
+}
+
+#[test]
+fn a_campaign_past_its_end_changes_only_by_an_extension() {
+    let state = created(100, None);
+    let after_end = parse_instant("2026-06-03T13:00:00Z").unwrap();
+    for patch in [set(SetStatus::Active), set(SetStatus::Paused), top_up(10)] {
+        assert!(
+            matches!(
+                apply_patch(&state, &patch, after_end),
+                Err(PatchRefusal::Transition(_))
+            ),
+            "{patch:?}"
+        );
+    }
+    // Ending it for good is still allowed, and so is moving the end later, with a status.
+    assert!(apply_patch(&state, &set(SetStatus::Ended), after_end).is_ok());
+    let extend = |raw: &str, status| CampaignPatch {
+        status,
+        ends_at: Some(Instant(parse_instant(raw).unwrap())),
+        add_stock: None,
+    };
+    let extended = apply_patch(
+        &state,
+        &extend("2026-06-03T14:00:00Z", Some(SetStatus::Paused)),
+        after_end,
+    )
+    .unwrap();
+    assert_eq!(extended.set_status, SetStatus::Paused);
+    // Moving the end to another moment already past is no extension.
+    assert!(matches!(
+        apply_patch(&state, &extend("2026-06-03T12:59:00Z", None), after_end),
+        Err(PatchRefusal::Transition(_))
+    ));
+}
+
+#[test]
+fn an_extension_stops_at_the_coupons_fixed_end() {
+    let mut state = created(100, None);
+    state.config.coupon.valid_until = Some(Instant(parse_instant("2026-06-03T15:00:00Z").unwrap()));
+    let to = |raw: &str| CampaignPatch {
+        status: None,
+        ends_at: Some(Instant(parse_instant(raw).unwrap())),
+        add_stock: None,
+    };
+    assert!(apply_patch(&state, &to("2026-06-03T15:00:00Z"), during()).is_ok());
+    assert!(matches!(
+        apply_patch(&state, &to("2026-06-03T15:00:01Z"), during()),
+        Err(PatchRefusal::Invalid(_))
+    ));
 }

@@ -260,3 +260,23 @@ fn coupons_expire_at_the_end_of_their_last_business_day() {
         parse_instant("2026-06-30T16:00:00Z").unwrap()
     );
 }
+
+#[test]
+fn a_fixed_coupon_end_must_outlast_the_claims() {
+    // The window is 12:00-13:00; a coupon valid until before its end would be issued dead.
+    for until in ["2026-06-03T12:59:59Z", "2026-06-03T11:00:00Z"] {
+        match config(json!({"coupon": {"type": "fixed", "value_fen": 990, "valid_until": until}}))
+            .validate()
+        {
+            Err(ConfigRefusal::Invalid(detail)) => {
+                assert!(detail.contains("valid_until"), "{detail}")
+            }
+            other => panic!("{until}: {other:?}"),
+        }
+    }
+    for until in ["2026-06-03T13:00:00Z", "2026-06-10T00:00:00Z"] {
+        let config =
+            config(json!({"coupon": {"type": "fixed", "value_fen": 990, "valid_until": until}}));
+        assert_eq!(config.validate(), Ok(()), "{until}");
+    }
+}

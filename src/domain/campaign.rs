@@ -112,7 +112,8 @@ impl CampaignConfig {
             .map_err(ConfigRefusal::Invalid)?;
         match (self.coupon.valid_days, self.coupon.valid_until) {
             (Some(days), None) if (1..=366).contains(&days) => {}
-            (None, Some(until)) if until.0 > self.starts_at.0 => {}
+            // A coupon claimed at the last moment is still valid when it is issued.
+            (None, Some(until)) if until.0 >= self.ends_at.0 => {}
             (Some(_), Some(_)) => {
                 return Err(invalid("coupon: valid_days or valid_until, not both"))
             }
@@ -122,7 +123,11 @@ impl CampaignConfig {
                 ))
             }
             (Some(_), None) => return Err(invalid("coupon.valid_days: from 1 to 366")),
-            (None, Some(_)) => return Err(invalid("coupon.valid_until: must be after starts_at")),
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "coupon.valid_until: not before ends_at (a coupon claimed at the end must be valid when issued)",
+                ))
+            }
         }
         if !(1..=100).contains(&self.limits.per_member) {
             return Err(invalid("limits.per_member: from 1 to 100"));

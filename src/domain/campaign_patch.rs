@@ -3,7 +3,7 @@
 
 use super::campaign::{split_stock, transition_allowed, CampaignConfig, SetStatus, MAX_STOCK};
 use super::time::Instant;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The most units one top-up may add (API.md).
@@ -50,9 +50,15 @@ pub enum PatchRefusal {
     Invalid(String),
 }
 
-/// Applies a change, all of it or nothing. Only status, end and stock can change; the
-/// shard count, coupon, limits and audience stay as created (the claim path caches them).
-pub fn apply_patch(current: &Mutable, patch: &CampaignPatch) -> Result<Mutable, PatchRefusal> {
+/// Applies a change at `now`, all of it or nothing. Only status, end and stock can change;
+/// the shard count, coupon, limits and audience stay as created (the claim path caches
+/// them). A campaign past its `ends_at` has ended too: a change to it must move `ends_at`
+/// later (an extension), or it would answer 200 and change nothing anyone can see.
+pub fn apply_patch(
+    current: &Mutable,
+    patch: &CampaignPatch,
+    now: DateTime<Utc>,
+) -> Result<Mutable, PatchRefusal> {
     if patch.status.is_none() && patch.ends_at.is_none() && patch.add_stock.is_none() {
         return Err(PatchRefusal::Empty);
     }
@@ -60,6 +66,13 @@ pub fn apply_patch(current: &Mutable, patch: &CampaignPatch) -> Result<Mutable, 
     if current.set_status == SetStatus::Ended && patch != &ended_noop() {
         return Err(PatchRefusal::Transition(
             "the campaign has ended: an ended campaign stays as it is".into(),
+        ));
+    }
+    let extends = patch.ends_at.is_some_and(|ends_at| ends_at.0 > now);
+    if current.config.ends_at.0 <= now && !extends && patch != &ended_noop() {
+        return Err(PatchRefusal::Transition(
+            "the campaign has ended (its ends_at has passed): move ends_at later to change it"
+                .into(),
         ));
     }
     if let Some(status) = patch.status {
@@ -82,6 +95,17 @@ pub fn apply_patch(current: &Mutable, patch: &CampaignPatch) -> Result<Mutable, 
         if ends_at.0 - starts_at > Duration::days(366) {
             return Err(PatchRefusal::Invalid(
                 "ends_at: a campaign runs at most 366 days".into(),
+            ));
+        }
+        if current
+            .config
+            .coupon
+            .valid_until
+            .is_some_and(|until| ends_at.0 > until.0)
+        {
+            return Err(PatchRefusal::Invalid(
+                "ends_at: not after coupon.valid_until (a coupon claimed then would be expired)"
+                    .into(),
             ));
         }
         next.config.ends_at = ends_at;

@@ -242,7 +242,8 @@ fn apply(sql: &impl Sql, input: &PatchInput) -> Result<Patched, ApiError> {
             return Err(ApiError::PreconditionFailed { current_etag });
         }
     }
-    let mut next = apply_patch(&head.state, input.patch)?;
+    let now = chrono::DateTime::from_timestamp_millis(input.now_ms).ok_or(ApiError::Internal)?;
+    let mut next = apply_patch(&head.state, input.patch, now)?;
     crate::domain::schedule_campaign::after_patch(&mut next)?;
     sql.run(
         "UPDATE campaign SET config = ?, set_status = ?, revision = ?, shards_synced = 0 WHERE k = 1",

@@ -8,7 +8,6 @@ use crate::config::{MEMBER_OBJECT, STORE_OBJECT};
 use crate::domain::delivery::Target;
 use crate::domain::events::OutboundEvent;
 use crate::domain::ids::OrderId;
-use crate::domain::order_lines::has_rx;
 use crate::domain::time::Instant;
 use crate::http::error::ApiError;
 use crate::objects::member::protocol::{MemberCommand, ReleaseCoupon};
@@ -117,7 +116,7 @@ pub fn store_ready(
         ready_at: Instant::from_millis(ready_ms),
         pickup_deadline: Instant::from_millis(deadline_ms),
         line_count: lines.len(),
-        has_rx: has_rx(&lines),
+        has_rx: row.is_rx(&lines),
     };
     store_command(
         sql,

@@ -9,7 +9,6 @@ use super::protocol::{
 use super::repo::{OrderRow, Repo};
 use super::PickupSettings;
 use crate::domain::order::OrderStatus;
-use crate::domain::order_lines::has_rx;
 use crate::domain::pickup::{self, Binding, PickupFacts, Verifier};
 use crate::domain::placement::OrderState;
 use crate::domain::time::Instant;
@@ -60,7 +59,7 @@ fn facts(row: &OrderRow) -> PickupFacts<'_> {
     PickupFacts {
         status: row.state.placed().unwrap_or(OrderStatus::Accepted),
         store_id: row.store_id.as_deref().unwrap_or_default(),
-        has_rx: has_rx(&row.lines()),
+        has_rx: row.is_rx(&row.lines()),
         deadline_ms: row.deadline_ms,
         verified: row.verified_ms.zip(row.verified_by.as_deref()),
     }
@@ -141,16 +140,16 @@ fn decide(
             outcome,
         )
     };
+    let store_id = row.store_id.clone().unwrap_or_default();
     if let PresentedCode::Short(_) = code {
         let window = settings.rules.per_order;
-        let failures = repo.short_code_failures(window.horizon_ms(now_ms))?;
+        let failures = repo.short_code_failures(&store_id, window.horizon_ms(now_ms))?;
         if let Err(retry_after_s) = window.check(&failures, now_ms) {
             record("rate_limited")?;
             return Ok(Err(ApiError::RateLimited { retry_after_s }));
         }
     }
     let member_id = row.member_id.clone().unwrap_or_default();
-    let store_id = row.store_id.clone().unwrap_or_default();
     let step = pickup::step_of(now.timestamp());
     let checked = match code {
         PresentedCode::Qr(text) => pickup::parse_qr(text).and_then(|scanned| {

@@ -1,7 +1,7 @@
 //! The order object's tables, its row as typed values, and the SQL that reads and writes them.
 
 use crate::domain::order::Fulfilment;
-use crate::domain::order_lines::OrderLine;
+use crate::domain::order_lines::{has_rx, OrderLine};
 use crate::domain::placement::OrderState;
 use crate::objects::schema::Module;
 use crate::objects::seam::{FromRow, FromValue, Row, Sql, SqlError, Value};
@@ -152,6 +152,13 @@ impl OrderRow {
     pub fn lines(&self) -> Vec<OrderLine> {
         serde_json::from_str(&self.lines).unwrap_or_default()
     }
+
+    /// Whether the goods need a pharmacist at the counter. The core's ready lines replace
+    /// the accepted ones; an order that took a prescription stays an Rx order whatever
+    /// they say.
+    pub fn is_rx(&self, lines: &[OrderLine]) -> bool {
+        self.prescription_id.is_some() || has_rx(lines)
+    }
 }
 
 /// The order's statements, over any database the seam names.
@@ -205,11 +212,13 @@ impl<'a, S: Sql + ?Sized> Repo<'a, S> {
         Ok(())
     }
 
-    /// Times of wrong short codes typed for this order since `since_ms`.
-    pub fn short_code_failures(&self, since_ms: i64) -> Result<Vec<i64>, SqlError> {
+    /// Times of wrong short codes typed for this order at its own store (`store_id`) since
+    /// `since_ms`. Another store's counter can never hand the goods over, so its guesses
+    /// (throttled by its own store's gate) must not spend the budget of the store that can.
+    pub fn short_code_failures(&self, store_id: &str, since_ms: i64) -> Result<Vec<i64>, SqlError> {
         let rows: Vec<(i64,)> = self.sql.rows(
-            "SELECT at_ms FROM verifications WHERE method = 'short' AND outcome = 'invalid_code' AND at_ms > ?",
-            vec![since_ms.into()],
+            "SELECT at_ms FROM verifications WHERE method = 'short' AND outcome = 'invalid_code' AND store_id = ? AND at_ms > ?",
+            vec![store_id.into(), since_ms.into()],
         )?;
         Ok(rows.into_iter().map(|(at_ms,)| at_ms).collect())
     }
