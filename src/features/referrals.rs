@@ -8,7 +8,7 @@ use crate::config::REFERRAL_LINKS_KV;
 use crate::domain::attribution::{link_tag, Attribution};
 use crate::domain::ids::MemberId;
 use crate::domain::pickup;
-use crate::domain::referral::{normalize_code, tap_limit_key, visitor_hash};
+use crate::domain::referral::{device_hash, normalize_code, tap_limit_key, visitor_hash};
 use crate::domain::time::Instant;
 use crate::http::auth;
 use crate::http::bodies::LinkBody;
@@ -99,6 +99,12 @@ fn share_tag() -> Attribution {
 pub async fn link(mut ctx: Ctx) -> Result<Response, ApiError> {
     let claims = super::writing_member(&ctx).await?;
     let _: Option<LinkBody> = optional_json_body(&mut ctx.req).await?;
+    let device = claims
+        .dev
+        .as_deref()
+        .map(str::trim)
+        .filter(|dev| !dev.is_empty());
+    let device = device.map(|dev| device_hash(ctx.config.referral_secret.as_bytes(), dev));
     let member = member_context(claims);
     let member_id = member.member_id.clone();
     let command = GetLink {
@@ -106,6 +112,12 @@ pub async fn link(mut ctx: Ctx) -> Result<Response, ApiError> {
         now: Instant(ctx.now),
     };
     let reply = client::ask(&ctx.env, &member_id, command).await?;
+    // The inviter's own phone is a device seen before: a second account registered on it
+    // cannot be bound to this link. The first member a device is seen with keeps it.
+    if let Some(device) = device {
+        let now_ms = ctx.now.timestamp_millis();
+        registry::claim_device(&ctx.env, &device, member_id.as_str(), now_ms).await?;
+    }
     json(
         200,
         &json!({ "code": reply.code, "url": link_url(&ctx, &reply.code) }),

@@ -8,7 +8,6 @@ PE.start(() => {
   const form = $("#verify-form");
   const codeInput = $("#code");
   const orderInput = $("#order-id");
-  const verifyButton = $("#verify");
   const video = $("#video");
   const cameraBox = $("#camera");
   const scanButton = $("#scan");
@@ -92,18 +91,27 @@ PE.start(() => {
 
   // --- verifying
 
+  // A hand scanner types the next customer's code while the last one is being verified: the
+  // field is emptied when a code is taken (never when an answer comes, which would cut the
+  // code being typed), Enter always submits (a disabled default button would swallow it), and
+  // codes scanned meanwhile wait their turn in scan order.
   let verifying = false;
-  let queued = null; // a code scanned while the previous one was being verified: next in line
+  let inFlight = null; // the body being verified, as sent
+  const queue = []; // bodies scanned while another was being verified, in scan order
   let signedOut = false; // the page has been replaced by the sign-in notice
-  async function verify(body) {
+  function take(body) {
+    const text = JSON.stringify(body);
+    // The same code fired twice by the scanner while it waits is one verification.
+    if (text === inFlight || queue.some((queued) => JSON.stringify(queued) === text)) return;
     if (verifying) {
-      queued = body;
-      codeInput.value = "";
-      orderInput.value = "";
-      return PE.say("上一单正在核销，这一单已排队，稍后自动核销", "info");
+      queue.push(body);
+      return PE.say(`上一单正在核销，这一单已排队（前面还有 ${queue.length} 单），稍后自动核销`, "info");
     }
+    verify(body);
+  }
+  async function verify(body) {
     verifying = true;
-    verifyButton.disabled = true;
+    inFlight = JSON.stringify(body);
     PE.say("正在核销…");
     try {
       const result = await api("POST", "/v1/store/pickups/verify", { body });
@@ -111,23 +119,23 @@ PE.start(() => {
       if (result.ok) showVerified(result.data);
       else showRefusal(result);
     } finally {
-      verifying = false;
-      verifyButton.disabled = false;
-      if (!signedOut) resetForNext();
+      inFlight = null;
+      if (!signedOut) readyForNext();
     }
-    if (queued && !signedOut) {
-      const next = queued;
-      queued = null;
-      // The previous outcome stays readable for a moment before the next one replaces it.
+    if (queue.length && !signedOut) {
+      // The previous outcome stays readable for a moment before the next one replaces it;
+      // scans meanwhile still queue behind.
+      const next = queue.shift();
       setTimeout(() => verify(next), 1500);
+    } else {
+      verifying = false;
     }
   }
 
-  // Ready for the next customer in the queue.
-  function resetForNext() {
-    codeInput.value = "";
-    orderInput.value = "";
-    codeInput.focus();
+  // Ready for the next customer: the cursor back in the code field (what is being typed
+  // there stays), the waiting list refreshed.
+  function readyForNext() {
+    if (document.activeElement !== orderInput) codeInput.focus();
     loadWaiting();
   }
 
@@ -144,9 +152,13 @@ PE.start(() => {
         PE.say("手输 6 位数字码时请填写订单号", "bad");
         return orderInput.focus();
       }
-      return verify({ order_id: orderId, short_code: code });
+      codeInput.value = "";
+      orderInput.value = "";
+      return take({ order_id: orderId, short_code: code });
     }
-    verify({ code });
+    codeInput.value = "";
+    orderInput.value = "";
+    take({ code });
   });
 
   // --- the camera
@@ -229,7 +241,7 @@ PE.start(() => {
         if (!stream) return;
         if (text) {
           stopScan();
-          return verify({ code: text.trim() });
+          return take({ code: text.trim() });
         }
         scanTimer = setTimeout(tick, SCAN_EVERY_MS);
       };
