@@ -165,7 +165,8 @@
     let result;
     for (let attempt = 0; attempt < 4; attempt++) {
       result = await api(method, path, { ...options, idem });
-      if (![0, 502, 503, 504].includes(result.status)) return result;
+      // `retried`: an earlier attempt of this same tap may have taken effect unseen.
+      if (![0, 502, 503, 504].includes(result.status)) return { ...result, retried: attempt > 0 };
       await new Promise((resolve) => setTimeout(resolve, 400 * 2 ** attempt));
     }
     return result;

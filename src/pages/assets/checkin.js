@@ -76,7 +76,8 @@
     }
     const r = result.data;
     await load();
-    if (r.already_checked_in) return say(`今天已经签过到了，已连续签到 ${r.streak} 天，积分余额 ${r.balance}`, "info");
+    // A retry that finds today done found this tap's own check-in (its answer was lost).
+    if (r.already_checked_in && !result.retried) return say(`今天已经签过到了，已连续签到 ${r.streak} 天，积分余额 ${r.balance}`, "info");
     const bonus = r.bonus_points ? `，连签奖励 +${r.bonus_points}` : "";
     say(`签到成功！已连续签到 ${r.streak} 天，获得 ${r.points_awarded} 积分${bonus}，积分余额 ${r.balance}`, "good");
   }
