@@ -17,7 +17,7 @@
 // list of build dirs inside the checkout), the idiomatic JS worker doing the same job
 // (scripts/capacity-baseline/worker.mjs with its outbox and both events) and the workers-rs floor
 // when built (no outbox), these two for check-ins only. Samples interleave the runtimes; each
-// A/B build's cold extra is also given as a ratio to build/'s in the same sample.
+// A/B build's cold extra and 1st request's CPU are also given as ratios to build/'s in the same sample.
 //   node scripts/bench-cold.mjs [samples, default 5]
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
@@ -185,17 +185,19 @@ const cell = (values, digits = 1) => `${median(values).toFixed(digits)} (${Math.
 console.log(`\nmedian (min-max) of ${samples}; CPU ms of the whole workerd process, settled ${SETTLE_MS} ms after each answer; load at the end ${load()}`);
 for (const key of chosen) {
   console.log(`\n${SCENARIOS[key].title}`);
-  console.log("| runtime | startup CPU | 1st: wall | 1st: CPU | 2nd: CPU | 3rd: wall | 3rd: CPU | cold extra CPU (1st − 3rd) | cold extra, this / build/ per sample |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("| runtime | startup CPU | 1st: wall | 1st: CPU | 2nd: CPU | 3rd: wall | 3rd: CPU | cold extra CPU (1st − 3rd) | cold extra, this / build/ per sample | 1st CPU, this / build/ per sample |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   const base = rows.get(`${key}|${runtimes[0].name}`);
   for (const runtime of runtimes) {
     const results = rows.get(`${key}|${runtime.name}`);
     if (!results) continue;
     const extra = results.map((r) => r.cpu[0] - r.cpu[2]);
     const ratios = runtime === runtimes[0] ? [] : results.map((r, i) => (r.cpu[0] - r.cpu[2]) / (base[i].cpu[0] - base[i].cpu[2]));
+    // The 1st request alone: no subtraction of a second noisy figure.
+    const firsts = runtime === runtimes[0] ? [] : results.map((r, i) => r.cpu[0] / base[i].cpu[0]);
     const of = (pick) => results.map(pick);
     console.log(
-      `| ${runtime.name} | ${cell(of((r) => r.startup))} | ${cell(of((r) => r.wall[0]))} | ${cell(of((r) => r.cpu[0]))} | ${cell(of((r) => r.cpu[1]))} | ${cell(of((r) => r.wall[2]))} | ${cell(of((r) => r.cpu[2]))} | ${cell(extra)} | ${ratios.length ? `${cell(ratios, 2)}x` : ""} |`,
+      `| ${runtime.name} | ${cell(of((r) => r.startup))} | ${cell(of((r) => r.wall[0]))} | ${cell(of((r) => r.cpu[0]))} | ${cell(of((r) => r.cpu[1]))} | ${cell(of((r) => r.wall[2]))} | ${cell(of((r) => r.cpu[2]))} | ${cell(extra)} | ${ratios.length ? `${cell(ratios, 2)}x` : ""} | ${firsts.length ? `${cell(firsts, 2)}x` : ""} |`,
     );
   }
 }
