@@ -293,7 +293,10 @@ fn the_share_link_keeps_its_first_code_and_counts_taps_and_visitors_per_day() {
             .unwrap()
     };
     tap("2026-11-20", "v1", T0 - 4 * DAY);
+    tap("2026-11-20", "v2", T0 - 4 * DAY);
     tap("2026-11-24", "v1", T0);
+    // The day's first visitor forgets the visitors of days past the two kept.
+    assert_eq!(count(&member, "SELECT COUNT(*) FROM link_visitors"), 1);
     tap("2026-11-24", "v1", T0);
     tap("2026-11-24", "v2", T0);
     let summary = member
@@ -306,7 +309,7 @@ fn the_share_link_keeps_its_first_code_and_counts_taps_and_visitors_per_day() {
             summary.unique_visitors,
             summary.clicks_today
         ),
-        (4, 3, 3)
+        (5, 4, 3)
     );
     // Visitors of days past the two kept are forgotten; their counts stay.
     assert_eq!(

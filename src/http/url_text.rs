@@ -56,8 +56,8 @@ pub fn origin(url: &str) -> Option<&str> {
 /// `base` with `pairs` appended to its query (form-encoded, `&` after a non-empty query),
 /// before any fragment; a bare `scheme://host` gets the `/` path a URL parser gives it.
 pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
-    let normal = encoded(base);
-    let base = normal.as_str();
+    let normal = encoded_once(base);
+    let base: &str = &normal;
     let (before_fragment, fragment) = match base.split_once('#') {
         Some((before, fragment)) => (before, Some(fragment)),
         None => (base, None),
@@ -83,6 +83,24 @@ pub fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
         text.push_str(fragment);
     }
     text
+}
+
+thread_local! {
+    /// The last configured URL and its `encoded` form: the landing URLs are the same on
+    /// every request of an isolate, so a tap re-encodes nothing.
+    static LAST_ENCODED: std::cell::RefCell<(String, std::rc::Rc<str>)> =
+        std::cell::RefCell::new((String::new(), std::rc::Rc::from("")));
+}
+
+/// `encoded(base)`, kept for the last `base` seen.
+fn encoded_once(base: &str) -> std::rc::Rc<str> {
+    LAST_ENCODED.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != base {
+            *last = (base.to_owned(), std::rc::Rc::from(encoded(base)));
+        }
+        std::rc::Rc::clone(&last.1)
+    })
 }
 
 /// A configured URL as a URL parser serializes it, for what matters in a header: no

@@ -25,7 +25,9 @@ pub fn set_link(repo: &Repo<impl Sql>, code: &str, now: DateTime<Utc>) -> Result
     link_code(repo)?.ok_or(ApiError::Internal)
 }
 
-/// One tap on the link; `visitor` is the day's keyed hash of IP and user agent.
+/// One tap on the link; `visitor` is the day's keyed hash of IP and user agent. Visitor
+/// rows of past days are pruned only at a day's first visitor (the one tap that can start a
+/// day's rows), not on every tap: a tap is one insert and one upsert.
 pub fn click(
     repo: &Repo<impl Sql>,
     rules: &Rules,
@@ -38,15 +40,23 @@ pub fn click(
         "INSERT OR IGNORE INTO link_visitors (day, visitor) VALUES (?, ?)",
         vec![day.into(), visitor.into()],
     )? > 0;
-    sql.run(
+    let visitors_today = sql.row::<(i64,)>(
         "INSERT INTO link_days (day, clicks, visitors) VALUES (?, 1, ?)
-         ON CONFLICT (day) DO UPDATE SET clicks = clicks + 1, visitors = visitors + excluded.visitors",
+         ON CONFLICT (day) DO UPDATE SET clicks = clicks + 1, visitors = visitors + excluded.visitors
+         RETURNING visitors",
         vec![day.into(), new_visitor.into()],
     )?;
-    let oldest_kept = rules.zone.date_of(now) - Duration::days(VISITOR_DAYS_KEPT);
-    sql.run(
-        "DELETE FROM link_visitors WHERE day < ?",
-        vec![date_key(oldest_kept).into()],
-    )?;
+    if starts_a_day(new_visitor, visitors_today.map(|(visitors,)| visitors)) {
+        let oldest_kept = rules.zone.date_of(now) - Duration::days(VISITOR_DAYS_KEPT);
+        sql.run(
+            "DELETE FROM link_visitors WHERE day < ?",
+            vec![date_key(oldest_kept).into()],
+        )?;
+    }
     Ok(())
+}
+
+/// Whether this tap wrote the day's first visitor row (so older days' rows can go now).
+fn starts_a_day(new_visitor: bool, visitors_today: Option<i64>) -> bool {
+    new_visitor && visitors_today == Some(1)
 }
