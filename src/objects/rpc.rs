@@ -9,6 +9,7 @@ use crate::objects::seam::durable::Durable;
 use crate::objects::seam::Transact;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use worker::js_sys::{self, futures::JsFuture, Promise};
@@ -48,8 +49,13 @@ pub async fn call_path<C: Serialize, R: DeserializeOwned>(
 
 /// The typed reply in an object's answer.
 fn open<R: DeserializeOwned>(text: &str) -> Result<R, ApiError> {
+    serde_json::from_str(&opened_reply(text)?).map_err(unreadable_reply)
+}
+
+/// The reply's JSON text in an object's answer, or the error the object refused with.
+fn opened_reply(text: &str) -> Result<Cow<'_, str>, ApiError> {
     match open_envelope(text) {
-        Ok(Opened::Reply(reply)) => serde_json::from_str(&reply).map_err(unreadable_reply),
+        Ok(Opened::Reply(reply)) => Ok(reply),
         Ok(Opened::Refused(error)) => Err(error),
         Err(err) => Err(unreadable_reply(err)),
     }
@@ -232,11 +238,23 @@ pub async fn call_object<C: Serialize, R: DeserializeOwned>(
     name: &str,
     command: &C,
 ) -> Result<R, ApiError> {
+    open(&answer_of(env, binding, name, command).await?)
+}
+
+/// The answer's text of the object named `name`: by its `ask` where the binding answers JS
+/// RPC, else by `fetch`.
+async fn answer_of<C: Serialize>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    command: &C,
+) -> Result<String, ApiError> {
     let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
     if by_js_rpc(binding) {
-        return open(&send_by_js_rpc(env, binding, name, body).await?);
+        send_by_js_rpc(env, binding, name, body).await
+    } else {
+        send(stub_of(env, binding, name)?, RPC_PATH, body).await
     }
-    open(&send(stub_of(env, binding, name)?, RPC_PATH, body).await?)
 }
 
 /// Like `call_object`, the reply handed on as the object wrote it (`relay::Relayed`).
@@ -246,17 +264,8 @@ pub async fn relay_object<C: Serialize, R: KeyOrder>(
     name: &str,
     command: &C,
 ) -> Result<Relayed<R>, ApiError> {
-    let body = serde_json::to_string(command).map_err(|_| ApiError::Internal)?;
-    let text = if by_js_rpc(binding) {
-        send_by_js_rpc(env, binding, name, body).await?
-    } else {
-        send(stub_of(env, binding, name)?, RPC_PATH, body).await?
-    };
-    match open_envelope(&text) {
-        Ok(Opened::Reply(reply)) => Relayed::from_reply(&reply).map_err(unreadable_reply),
-        Ok(Opened::Refused(error)) => Err(error),
-        Err(err) => Err(unreadable_reply(err)),
-    }
+    let text = answer_of(env, binding, name, command).await?;
+    Relayed::from_reply(&opened_reply(&text)?).map_err(unreadable_reply)
 }
 
 /// The objects that answer `ask(text)` by JS RPC (`answers_by_js_rpc!`): those on the
