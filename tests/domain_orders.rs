@@ -257,3 +257,15 @@ fn a_coupon_discounts_only_its_eligible_classes() {
         "the discount sits on the eligible line"
     );
 }
+
+#[test]
+fn a_pharmacist_hands_over_rx_lines_and_whatever_took_a_prescription() {
+    use pharmedge::domain::order_lines::needs_pharmacist;
+    let otc = [line(DrugClass::OtcB, 1, 500)];
+    let rx = [line(DrugClass::OtcB, 1, 500), line(DrugClass::Rx, 1, 900)];
+    assert!(!needs_pharmacist(false, &otc));
+    assert!(needs_pharmacist(false, &rx));
+    // The core's ready lines said OTC, but the order took a prescription.
+    assert!(needs_pharmacist(true, &otc));
+    assert!(needs_pharmacist(true, &[]));
+}

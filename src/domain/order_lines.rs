@@ -40,6 +40,13 @@ pub fn has_rx(lines: &[OrderLine]) -> bool {
     lines.iter().any(|line| line.drug_class == DrugClass::Rx)
 }
 
+/// Whether an order's goods need a pharmacist at the counter: a prescription line, or a
+/// prescription the order took. The core's ready lines replace the accepted ones; an order
+/// that took a prescription stays an Rx order whatever they say.
+pub fn needs_pharmacist(took_prescription: bool, lines: &[OrderLine]) -> bool {
+    took_prescription || has_rx(lines)
+}
+
 impl OrderLine {
     /// Line total in fen; bounded by validation so it cannot overflow.
     pub fn total_fen(&self) -> i64 {

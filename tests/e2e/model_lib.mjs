@@ -153,7 +153,10 @@ export async function patchCampaign(world, model, campaign, kind) {
   model.patches.push(patch);
   if (r.status === 200) applyPatch(campaign, body, r);
   if (r.status === 200) (campaign.batchSets ??= []).push(body);
-  else if (!(r.status === 409 && r.json.code === "invalid_transition" && (campaign.setStatus === "ended" || campaign.endPending))
+  // Ended by the operator, or by its clock (a change then must move ends_at later: API.md's
+  // invalid_transition, as for status ended).
+  const endedByClock = campaign.endsMs <= model.clockMs && !(body.ends_at && Date.parse(body.ends_at) > model.clockMs) && body.status !== "ended";
+  if (r.status !== 200 && !(r.status === 409 && r.json.code === "invalid_transition" && (campaign.setStatus === "ended" || campaign.endPending || endedByClock))
     && !(r.status === 412 && r.json.code === "precondition_failed")
     && !(r.status === 429)) {
     violation(model, "patch refused", `${campaign.id} ${JSON.stringify(body)} -> ${r.status} ${r.text}`);

@@ -1,7 +1,7 @@
 //! The order object's tables, its row as typed values, and the SQL that reads and writes them.
 
 use crate::domain::order::Fulfilment;
-use crate::domain::order_lines::{has_rx, OrderLine};
+use crate::domain::order_lines::{needs_pharmacist, OrderLine};
 use crate::domain::placement::OrderState;
 use crate::objects::schema::Module;
 use crate::objects::seam::{FromRow, FromValue, Row, Sql, SqlError, Value};
@@ -153,11 +153,9 @@ impl OrderRow {
         serde_json::from_str(&self.lines).unwrap_or_default()
     }
 
-    /// Whether the goods need a pharmacist at the counter. The core's ready lines replace
-    /// the accepted ones; an order that took a prescription stays an Rx order whatever
-    /// they say.
+    /// Whether the goods need a pharmacist at the counter (`order_lines::needs_pharmacist`).
     pub fn is_rx(&self, lines: &[OrderLine]) -> bool {
-        self.prescription_id.is_some() || has_rx(lines)
+        needs_pharmacist(self.prescription_id.is_some(), lines)
     }
 }
 
